@@ -1,0 +1,14 @@
+import type { ConfigStore } from "../durable-objects/config-store.ts";
+import type { PoolState } from "../durable-objects/pool-state.ts";
+
+/** Bindings and variables of the Worker (wrangler.toml, secrets, .dev.vars). */
+export interface Env {
+  CONFIG_STORE: DurableObjectNamespace<ConfigStore>;
+  POOL_STATE: DurableObjectNamespace<PoolState>;
+  /** Secret: may read and write the management API. Unset: the API answers 503. */
+  ADMIN_TOKEN?: string;
+  /** Secret, optional: may only read. */
+  READ_TOKEN?: string;
+  /** When set, the management API answers only on this hostname. */
+  ADMIN_HOSTNAME?: string;
+}
