@@ -5,9 +5,6 @@ export { ConfigStore } from "../durable-objects/config-store.ts";
 export { PoolState } from "../durable-objects/pool-state.ts";
 
 const app = new Hono<{ Bindings: Env }>();
-app.get("/__lb/healthz", async (c) =>
-  c.json({ ok: true, store: await c.env.CONFIG_STORE.getByName("global").ping() }),
-);
-app.all("*", (c) => c.text("proxy"));
+app.all("*", (c) => c.text("not yet"));
 
 export default app;
