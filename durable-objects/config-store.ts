@@ -1,11 +1,212 @@
+/**
+ * The one ConfigStore DO (named "global"): pools, load balancers, the global configuration version,
+ * the audit log and the queue of PoolState notifications, all in SQLite (docs/storage.md).
+ *
+ * Every write runs in one `transactionSync`, so it lands whole or not at all. Expected failures come
+ * back as `{ ok: false, problem }`; nothing expected is thrown across RPC. The edge polls
+ * `snapshot()` every couple of seconds per isolate, so the unchanged answer is a comparison with a
+ * version held in memory.
+ */
 import { DurableObject } from "cloudflare:workers";
+import type { IfMatch } from "../worker/api/preconditions.ts";
+import type { ResourceKind } from "../worker/config/resources.ts";
 import type { ConfigSnapshot } from "../worker/config/schema.ts";
 import type { Env } from "../worker/env.ts";
+import { deliverNotifications } from "./config-store-notify.ts";
+import { ConfigTables, migrate } from "./config-store-sql.ts";
+import type {
+  AuditEntry,
+  ConfigReplace,
+  PendingNotification,
+  ResourceDelete,
+  ResourceWrite,
+  StoredResource,
+  StoreEvent,
+  StoreResult,
+} from "./config-store-types.ts";
+import { fail } from "./config-store-types.ts";
+import {
+  createResource,
+  deleteResource,
+  patchResource,
+  replaceConfig,
+  replaceResource,
+  type WriteContext,
+} from "./config-store-writes.ts";
+
+/** A first retry for notifications that an interrupted write leaves behind. */
+const SAFETY_ALARM_MS = 10_000;
+const MAX_LIST = 1000;
 
 export class ConfigStore extends DurableObject<Env> {
+  readonly #tables: ConfigTables;
+  #version = 0;
+  #snapshot: ConfigSnapshot | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#tables = new ConfigTables(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql);
+      this.#version = this.#tables.version();
+    });
+  }
+
   /** The whole configuration, or null when `knownVersion` is already the current version. */
   async snapshot(knownVersion?: number): Promise<ConfigSnapshot | null> {
-    if (knownVersion === 0) return null;
-    return { version: 0, pools: [], loadBalancers: [] };
+    if (knownVersion === this.#version) return null;
+    return this.#currentSnapshot();
   }
+
+  async getResource(kind: ResourceKind, id: string): Promise<StoreResult<{ resource: StoredResource }>> {
+    const resource = this.#tables.get(kind, id);
+    if (!resource) return fail(404, `No ${kind === "pool" ? "pool" : "load balancer"} with id "${id}".`);
+    return { ok: true, resource };
+  }
+
+  /** Every resource of a kind, sorted by id. */
+  async listResources(kind: ResourceKind): Promise<StoredResource[]> {
+    const snapshot = this.#currentSnapshot();
+    return kind === "pool" ? snapshot.pools : snapshot.loadBalancers;
+  }
+
+  async createResource(kind: ResourceKind, input: unknown): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => createResource(w, kind, input));
+  }
+
+  async replaceResource(
+    kind: ResourceKind,
+    id: string,
+    input: unknown,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => replaceResource(w, kind, id, input, ifMatch));
+  }
+
+  async patchResource(
+    kind: ResourceKind,
+    id: string,
+    patch: unknown,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => patchResource(w, kind, id, patch, ifMatch));
+  }
+
+  async deleteResource(
+    kind: ResourceKind,
+    id: string,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceDelete>> {
+    const result = this.#transaction((w) => deleteResource(w, kind, id, ifMatch));
+    if (!result.ok) return result;
+    await this.#afterCommit(kind === "pool" ? [id] : []);
+    return { ok: true, id: result.id, snapshot: this.#currentSnapshot() };
+  }
+
+  /** Replaces pools and load balancers at once (all or nothing), or reports what that would change. */
+  async replaceConfig(
+    input: unknown,
+    ifMatch?: IfMatch,
+    dryRun = false,
+  ): Promise<StoreResult<ConfigReplace>> {
+    const result = this.#transaction((w) => replaceConfig(w, input, ifMatch, dryRun));
+    if (!result.ok) return result;
+    const { pools } = result.changes;
+    const notified = [...pools.created, ...pools.updated, ...pools.deleted];
+    if (!dryRun && notified.length > 0) await this.#afterCommit(notified);
+    return { ...result, snapshot: dryRun ? null : this.#currentSnapshot() };
+  }
+
+  /** The newest audit entries, newest first. */
+  async audit(limit: number): Promise<AuditEntry[]> {
+    return this.#tables.audit(clampLimit(limit));
+  }
+
+  /** Configuration changes as events, newest first, in the shape PoolState uses for its own. */
+  async events(limit: number): Promise<StoreEvent[]> {
+    return this.#tables.audit(clampLimit(limit)).map((entry) => ({
+      at: Date.parse(entry.at),
+      kind: "config_change",
+      subject: `${entry.kind === "pool" ? "pool" : "load_balancer"}/${entry.id}`,
+      message: describeAudit(entry),
+    }));
+  }
+
+  /** Pool changes that their PoolState has not yet confirmed (normally empty). */
+  async pendingNotifications(): Promise<PendingNotification[]> {
+    return this.#tables.pendingNotifications();
+  }
+
+  /** Retries the notifications that are due; re-arms itself while any remain. */
+  override async alarm(): Promise<void> {
+    await this.#deliver();
+  }
+
+  async #writeResource(
+    kind: ResourceKind,
+    change: (w: WriteContext) => StoreResult<{ resource: StoredResource; changed: boolean }>,
+  ): Promise<StoreResult<ResourceWrite>> {
+    const result = this.#transaction(change);
+    if (!result.ok) return result;
+    const { resource, changed } = result;
+    if (changed && kind === "pool") await this.#afterCommit([resource.id]);
+    return { ok: true, resource, changed, snapshot: this.#currentSnapshot() };
+  }
+
+  #transaction<T extends object>(change: (w: WriteContext) => StoreResult<T>): StoreResult<T> {
+    const result = this.ctx.storage.transactionSync(() => change({ tables: this.#tables, now: Date.now() }));
+    const version = this.#tables.version();
+    if (version !== this.#version) {
+      this.#version = version;
+      this.#snapshot = null;
+    }
+    return result;
+  }
+
+  /** Arms a safety alarm first, so an interrupted delivery is retried, then delivers at once. */
+  async #afterCommit(poolIds: readonly string[]): Promise<void> {
+    if (poolIds.length === 0) return;
+    await this.ctx.storage.setAlarm(Date.now() + SAFETY_ALARM_MS);
+    await this.#deliver(poolIds);
+  }
+
+  async #deliver(poolIds?: readonly string[]): Promise<void> {
+    const next = await deliverNotifications(
+      {
+        tables: this.#tables,
+        poolState: (poolId) => this.env.POOL_STATE.getByName(poolId),
+        now: Date.now,
+      },
+      poolIds,
+    );
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+  }
+
+  #currentSnapshot(): ConfigSnapshot {
+    if (!this.#snapshot || this.#snapshot.version !== this.#version) {
+      this.#snapshot = {
+        version: this.#version,
+        pools: this.#tables.list("pool"),
+        loadBalancers: this.#tables.list("load_balancer"),
+      };
+    }
+    return this.#snapshot;
+  }
+}
+
+function clampLimit(limit: number): number {
+  return Number.isInteger(limit) ? Math.min(Math.max(limit, 1), MAX_LIST) : 100;
+}
+
+function describeAudit(entry: AuditEntry): string {
+  const what = `${entry.kind === "pool" ? "pool" : "load balancer"} "${entry.id}"`;
+  const via = entry.via === "config" ? " via PUT /config" : "";
+  const versions =
+    entry.versionFrom === null
+      ? `version ${entry.versionTo}`
+      : entry.versionTo === null
+        ? `was version ${entry.versionFrom}`
+        : `version ${entry.versionFrom} -> ${entry.versionTo}`;
+  return `${what}: ${entry.change}${via} (${versions})`;
 }

@@ -8,5 +8,5 @@ export default defineConfig({
       miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", READ_TOKEN: "test-read-token" } },
     }),
   ],
-  test: { include: ["test/worker/**/*.test.ts"] },
+  test: { include: ["test/worker/**/*.test.ts"], globalSetup: ["test/worker/global-setup.ts"] },
 });

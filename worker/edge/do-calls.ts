@@ -16,7 +16,11 @@ export function countProxiedRequest(): void {
 }
 
 /** Counters since this isolate started. */
-export function doCallStats(): { calls: Record<DoCallPurpose, number>; total: number; proxiedRequests: number } {
+export function doCallStats(): {
+  calls: Record<DoCallPurpose, number>;
+  total: number;
+  proxiedRequests: number;
+} {
   const total = calls.config + calls.pool_state + calls.report + calls.admin;
   return { calls: { ...calls }, total, proxiedRequests: proxied };
 }

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- <section>...] [--quick] [--seconds N] [--connections N]`
+ *
+ * Sections: decision, overhead (proxy overhead and, from the same run, state cost), state (same as
+ * overhead), failover. Without a section, all run. Prints the tables and merges the figures into
+ * bench/RESULTS.md with a description of the machine. Benchmarks print figures; they assert nothing.
+ */
+import { parseArgs } from "node:util";
+import { installSignalHandlers, stopAll } from "./lib/cleanup.ts";
+import { describeMachine } from "./lib/machine.ts";
+import { type SectionResult, sectionToText } from "./lib/report.ts";
+import { RESULTS_PATH, writeResults } from "./lib/results-file.ts";
+import { runDecision } from "./sections/decision.ts";
+import { runFailover } from "./sections/failover.ts";
+import { runOverhead } from "./sections/overhead.ts";
+
+const SECTIONS = ["decision", "overhead", "state", "failover"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover]... [options]]
+  decision         ns per pick of every balancing algorithm and of routing, plain Node
+  overhead         the load balancer vs a bare pass-through Worker in workerd (and nginx when on
+                   PATH), with the Durable Object calls per 100 requests of the same run (state)
+  state            same as overhead
+  failover         kill one of three origins under load, then restart it
+options:
+  --quick          short runs, for a smoke test
+  --seconds N      measured seconds per target in the overhead section (default 10)
+  --connections N  autocannon connections in the overhead section (default 10)`;
+
+function parse(): { sections: Section[]; quick: boolean; seconds: number; connections: number } {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      seconds: { type: "string" },
+      connections: { type: "string", default: "10" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (const name of positionals) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      console.error(`unknown section "${name}"\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  const requested = (positionals.length > 0 ? positionals : SECTIONS) as Section[];
+  // "state" is measured during the overhead run; run that run once.
+  const sections = [...new Set(requested.map((s) => (s === "state" ? "overhead" : s)))];
+  const seconds = Number(values.seconds ?? (values.quick ? 2 : 10));
+  const connections = Number(values.connections);
+  if (!(seconds > 0) || !(connections > 0)) {
+    console.error(`--seconds and --connections must be positive numbers\n${USAGE}`);
+    process.exit(2);
+  }
+  return { sections, quick: values.quick, seconds, connections };
+}
+
+async function main(): Promise<number> {
+  const options = parse();
+  const machine = describeMachine();
+  console.log(
+    `Edge LB benchmarks: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, workerd ${machine.workerd}, load ${machine.loadAverage}\n`,
+  );
+  const results: SectionResult[] = [];
+  let failed = false;
+  for (const section of options.sections) {
+    try {
+      const produced =
+        section === "decision"
+          ? [await runDecision(options)]
+          : section === "overhead"
+            ? await runOverhead(options)
+            : [await runFailover(options)];
+      for (const result of produced) {
+        results.push(result);
+        console.log(`${sectionToText(result)}\n`);
+      }
+    } catch (error) {
+      failed = true;
+      console.error(`bench: section ${section} failed: ${(error as Error).stack ?? String(error)}\n`);
+    } finally {
+      await stopAll();
+    }
+  }
+  if (results.length > 0) {
+    writeResults(machine, results);
+    console.log(`Figures written to ${RESULTS_PATH}`);
+  }
+  return failed ? 1 : 0;
+}
+
+process.on("uncaughtException", (error) => {
+  console.error(`bench: ${error.stack ?? String(error)}`);
+  void stopAll().finally(() => process.exit(1));
+});
+installSignalHandlers();
+
+main().then(
+  async (code) => {
+    await stopAll();
+    process.exit(code);
+  },
+  async (error: unknown) => {
+    console.error(`bench: ${(error as Error).stack ?? String(error)}`);
+    await stopAll();
+    process.exit(1);
+  },
+);

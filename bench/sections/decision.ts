@@ -1,0 +1,136 @@
+/**
+ * Section 1, decision cost: plain-Node microbenchmarks of every balancing algorithm (ns per pick and
+ * the cost of building a balancer, e.g. a hash table) for pools of 3, 100 and 1000 origins, and of
+ * routing (matching a load balancer and choosing a pool) when worker/routing has it.
+ */
+import type { BalancerOrigin, Candidate, PickInput } from "../../worker/balancing/types.ts";
+import type { SectionResult, Table } from "../lib/report.ts";
+import { duration, fmt } from "../lib/stats.ts";
+import { findAlgorithms } from "./decision-algorithms.ts";
+import { measureRouting } from "./decision-routing.ts";
+import { nsPerOp } from "./microbench.ts";
+
+const SIZES = [3, 100, 1000] as const;
+const TARGET_NS_AT_100 = 1000;
+
+export interface DecisionOptions {
+  quick: boolean;
+}
+
+/** A deterministic pseudo-random generator (mulberry32), so every run sees the same pools. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A pool of `size` origins with mixed weights, in-flight counts and latencies. */
+function makePool(size: number): { origins: BalancerOrigin[]; candidates: Candidate[] } {
+  const random = seeded(size);
+  const origins: BalancerOrigin[] = [];
+  const candidates: Candidate[] = [];
+  for (let index = 0; index < size; index++) {
+    const name = `origin-${index + 1}`;
+    const weight = 1 + Math.floor(random() * 5);
+    origins.push({ name, weight });
+    candidates.push({
+      name,
+      index,
+      weight,
+      inflight: Math.floor(random() * 20),
+      latencyMs: 5 + Math.round(random() * 45),
+    });
+  }
+  return { origins, candidates };
+}
+
+/** Client addresses used as hash keys, cycled through so lookups do not hit one cached slot. */
+function makeKeys(count: number): string[] {
+  const random = seeded(42);
+  return Array.from(
+    { length: count },
+    () =>
+      `${10 + Math.floor(random() * 200)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`,
+  );
+}
+
+/** Runs the decision-cost section. */
+export async function runDecision(options: DecisionOptions): Promise<SectionResult> {
+  const micro = options.quick ? { sampleMs: 10, samples: 5 } : { sampleMs: 40, samples: 9 };
+  const keys = makeKeys(4096);
+  const pools = new Map(SIZES.map((size) => [size, makePool(size)]));
+  const notes: string[] = [];
+
+  const pickRows: string[][] = [];
+  const buildRows: string[][] = [];
+  for (const algorithm of await findAlgorithms()) {
+    if (!algorithm.build) {
+      notes.push(`\`${algorithm.name}\`: ${algorithm.source}.`);
+      continue;
+    }
+    const build = algorithm.build;
+    if (algorithm.factoryMismatch) {
+      notes.push(
+        `\`${algorithm.name}\`: \`createBalancer("${algorithm.name}")\` (worker/balancing/index.ts) does not pick ` +
+          `like ${algorithm.source} yet (it answers another algorithm); measured from the module.`,
+      );
+    }
+    const pickCells: string[] = [];
+    const buildCells: string[] = [];
+    let at100 = Number.NaN;
+    for (const size of SIZES) {
+      const pool = pools.get(size)!;
+      buildCells.push(duration(nsPerOp(() => (build(pool.origins) ? 1 : 0), micro)));
+      const balancer = build(pool.origins);
+      const candidates = pool.candidates;
+      const ns = nsPerOp((i) => {
+        const input: PickInput = { candidates, key: keys[i & 4095], random: Math.random };
+        return balancer.pick(input)?.index ?? -1;
+      }, micro);
+      if (size === 100) at100 = ns;
+      pickCells.push(fmt(ns));
+    }
+    const verdict = at100 < TARGET_NS_AT_100 ? "met" : "missed";
+    pickRows.push([algorithm.name, ...pickCells, verdict]);
+    buildRows.push([algorithm.name, ...buildCells]);
+  }
+
+  const tables: Table[] = [];
+  if (pickRows.length > 0) {
+    tables.push({
+      caption: "ns per pick (median of samples, all origins usable)",
+      columns: ["algorithm", "3 origins", "100 origins", "1000 origins", "target < 1 µs @ 100"],
+      rows: pickRows,
+    });
+    tables.push({
+      caption: "building a balancer for a pool version (median per build)",
+      columns: ["algorithm", "3 origins", "100 origins", "1000 origins"],
+      rows: buildRows,
+    });
+  }
+  const routing = await measureRouting(micro);
+  tables.push(...routing.tables);
+  notes.push(...routing.notes);
+
+  return {
+    id: "decision",
+    title: "1. Decision cost",
+    method: [
+      "Plain Node microbenchmarks of the pure modules, no runtime involved. Each algorithm is built from " +
+        "its module in worker/balancing and asked for a pick over pools of 3, 100 and 1000 usable origins with " +
+        "mixed weights (1-5), in-flight counts (0-19) and latencies (5-50 ms); `hash` keys cycle through " +
+        "4096 client addresses. A measurement is warmed up and calibrated, then the median of " +
+        `${micro.samples} samples of ~${micro.sampleMs} ms is kept. ` +
+        "Building a balancer (the Maglev table for `hash`) is timed separately: it happens once per pool " +
+        "version, not per request. All algorithms run in one process, so the pick call site is shared " +
+        "(megamorphic): each figure includes a few ns of call dispatch the Worker's own call site may not pay.",
+    ],
+    tables,
+    notes,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Section 2, proxy overhead, and section 3, state cost, from the same run: the load balancer and a
+ * bare pass-through Worker in one workerd process, in front of the same three origins, under the
+ * same autocannon load; nginx in front of the same origins as a reference when it is on PATH. The
+ * isolate's Durable Object calls are read from /__lb/healthz before and after the measured load.
+ */
+import { onCleanup } from "../lib/cleanup.ts";
+import type { SectionResult, Table } from "../lib/report.ts";
+import { fmt, quantile, ratio } from "../lib/stats.ts";
+import {
+  ADMIN_TOKEN,
+  type IsolateCounters,
+  isolateCounters,
+  LB_HOST,
+  seedAndVerify,
+} from "../runtime/lb-admin.ts";
+import { closedLoad, type LoadSample, mergeSamples } from "../runtime/load.ts";
+import { hasNginx, startNginx } from "../runtime/nginx.ts";
+import { startOrigins, stopOrigins } from "../runtime/origins.ts";
+import { startRuntime } from "../runtime/workerd.ts";
+
+export interface OverheadOptions {
+  quick: boolean;
+  /** Measured seconds per target (split into two segments, ABBA order). */
+  seconds: number;
+  connections: number;
+}
+
+interface Target {
+  key: "passthrough" | "lb" | "nginx";
+  label: string;
+  url: string;
+  host?: string;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  responses: number;
+  failures: number;
+}
+
+function figures(sample: LoadSample): Figures {
+  return {
+    rps: sample.responses / sample.seconds,
+    p50: quantile(sample.latenciesMs, 0.5),
+    p99: quantile(sample.latenciesMs, 0.99),
+    responses: sample.responses,
+    failures: sample.non2xx + sample.errors,
+  };
+}
+
+/** Runs sections 2 and 3. */
+export async function runOverhead(options: OverheadOptions): Promise<SectionResult[]> {
+  const notes: string[] = [];
+  const stateNotes: string[] = [];
+  const origins = await startOrigins(3);
+  onCleanup("origins", () => stopOrigins(origins));
+  const urls = origins.map((o) => o.url);
+  const runtime = await startRuntime({ origins: urls, adminToken: ADMIN_TOKEN });
+
+  const targets: Target[] = [
+    { key: "passthrough", label: "pass-through Worker", url: runtime.passthroughUrl },
+  ];
+  let lbProblem = runtime.lbError;
+  if (runtime.lbUrl && !lbProblem) lbProblem = await seedAndVerify(runtime.lbUrl, urls);
+  if (runtime.lbUrl && !lbProblem) {
+    targets.push({ key: "lb", label: "Edge LB (round_robin)", url: runtime.lbUrl, host: LB_HOST });
+  } else {
+    notes.push(`Edge LB row skipped: ${lbProblem}`);
+  }
+  if (hasNginx()) {
+    try {
+      const nginx = await startNginx(origins.map((o) => o.port));
+      targets.push({ key: "nginx", label: "nginx (least_conn, reference)", url: nginx.url });
+    } catch (error) {
+      notes.push(`nginx row skipped: ${(error as Error).message}`);
+    }
+  } else {
+    notes.push("nginx row skipped: no `nginx` on PATH.");
+  }
+
+  const warmupSeconds = options.quick ? 1 : 2;
+  for (const target of targets) {
+    await closedLoad(target.url, {
+      connections: options.connections,
+      seconds: warmupSeconds,
+      host: target.host,
+    });
+  }
+
+  const lbUrl = targets.find((t) => t.key === "lb")?.url ?? null;
+  const before = lbUrl ? await isolateCounters(lbUrl) : null;
+  // ABBA order (A B C C B A) so slow drift of the shared machine hits every target alike.
+  const order = [...targets, ...[...targets].reverse()];
+  const samples = new Map<Target["key"], LoadSample[]>();
+  for (const target of order) {
+    const sample = await closedLoad(target.url, {
+      connections: options.connections,
+      seconds: options.seconds / 2,
+      host: target.host,
+    });
+    samples.set(target.key, [...(samples.get(target.key) ?? []), sample]);
+  }
+  const after = lbUrl ? await isolateCounters(lbUrl) : null;
+
+  const results = new Map(targets.map((t) => [t.key, figures(mergeSamples(samples.get(t.key) ?? []))]));
+  const base = results.get("passthrough")!;
+  const rows = targets.map((t) => {
+    const f = results.get(t.key)!;
+    return [t.label, fmt(f.rps), fmt(f.p50), fmt(f.p99), String(f.failures), String(f.responses)];
+  });
+  const tables: Table[] = [
+    {
+      caption: `${options.connections} connections, ${options.seconds} s per target (two segments), after ${warmupSeconds} s warm-up`,
+      columns: ["target", "requests/s", "p50 ms", "p99 ms", "errors/non-2xx", "responses"],
+      rows,
+    },
+  ];
+  const ratioRows: string[][] = [];
+  for (const key of ["lb", "nginx"] as const) {
+    const f = results.get(key);
+    if (!f) continue;
+    const throughput = f.rps / base.rps;
+    const p99 = f.p99 / base.p99;
+    const verdict = key === "lb" ? (throughput >= 0.9 && p99 <= 1.2 ? "met" : "missed") : "(reference)";
+    ratioRows.push([
+      `${targets.find((t) => t.key === key)!.label} / pass-through`,
+      ratio(f.rps, base.rps),
+      ratio(f.p50, base.p50),
+      ratio(f.p99, base.p99),
+      verdict,
+    ]);
+  }
+  if (ratioRows.length > 0) {
+    tables.push({
+      caption: "ratios, same run, same origins, same load",
+      columns: ["pair", "throughput", "p50", "p99", "target ≥ 0.9× rps, p99 ≤ 1.2×"],
+      rows: ratioRows,
+    });
+  }
+
+  const overhead: SectionResult = {
+    id: "overhead",
+    title: "2. Proxy overhead",
+    method: [
+      "The Worker is bundled with `wrangler deploy --dry-run` and run in workerd through Miniflare's API, " +
+        "with its Durable Objects on SQLite in a temporary directory. A bare pass-through Worker (a few " +
+        "lines that `fetch()` the same origins round robin) runs in the same workerd process. Each Worker " +
+        "listens on its own loopback socket (Miniflare direct sockets), so Miniflare's entry Worker is not " +
+        "in the path of either.",
+      "Origins: three Node HTTP servers with keep-alive, each in its own child process (so they never " +
+        "share an event loop with the load generator), answering a 9-byte body at once. The load balancer " +
+        "is configured through its API: one `round_robin` pool of the three origins with active health " +
+        "checks every second, one load balancer for the Host `bench.localhost`.",
+      `Load: autocannon in the benchmark process, ${options.connections} connections, ${warmupSeconds} s ` +
+        `warm-up per target, then ${options.seconds} s per target in two segments in ABBA order. ` +
+        "Latencies are autocannon's per-response times (sub-millisecond), pooled over both segments; " +
+        "requests/s = responses / wall time. nginx, when present, runs one worker process with " +
+        "`least_conn` and upstream keep-alive.",
+    ],
+    tables,
+    notes,
+  };
+
+  const state = stateSection(before, after, results.get("lb")?.responses ?? null, runtime.lbUrl !== null);
+  stateNotes.push(...state.notes);
+  await runtime.stop();
+  return [overhead, { ...state, notes: stateNotes }];
+}
+
+function stateSection(
+  before: IsolateCounters | null,
+  after: IsolateCounters | null,
+  clientResponses: number | null,
+  lbRan: boolean,
+): SectionResult {
+  const result: SectionResult = {
+    id: "state",
+    title: "3. State cost",
+    method: [
+      "Durable Object calls made by the load balancer's isolate per 100 proxied requests, during the " +
+        "measured part of the proxy-overhead run (warm-up excluded). The Worker counts its calls " +
+        "(`worker/edge/do-calls.ts`) and `GET /__lb/healthz` reports them as " +
+        "`isolate: { doCalls, proxiedRequests }`; they are read before and after the measured load. " +
+        "Target: fewer than 1 call per 100 requests.",
+    ],
+    tables: [],
+    notes: [],
+  };
+  if (clientResponses === null) {
+    result.notes.push(
+      lbRan ? "Not measured: the load balancer did not proxy." : "Not measured: no load balancer.",
+    );
+    return result;
+  }
+  if (!before || !after) {
+    result.notes.push(
+      "Not measured: `GET /__lb/healthz` does not report `isolate: { doCalls, proxiedRequests }`.",
+    );
+    return result;
+  }
+  const calls = after.doCalls - before.doCalls;
+  const proxied = after.proxiedRequests - before.proxiedRequests;
+  const denominator = proxied > 0 ? proxied : clientResponses;
+  const per100 = (calls / denominator) * 100;
+  result.tables.push({
+    columns: [
+      "DO calls",
+      "proxied requests (isolate)",
+      "responses (client)",
+      "DO calls per 100 requests",
+      "target < 1",
+    ],
+    rows: [
+      [String(calls), String(proxied), String(clientResponses), fmt(per100), per100 < 1 ? "met" : "missed"],
+    ],
+  });
+  if (proxied === 0) {
+    result.notes.push(
+      "The isolate counted no proxied requests; the client's response count is the denominator.",
+    );
+  }
+  return result;
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AdminClient,
+  adminClient,
+  createLoadBalancer,
+  createPool,
+  poolOf,
+} from "../helpers/admin-client.ts";
+import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { originSequence, tally } from "../helpers/through-lb.ts";
+
+let lb: Runtime;
+let api: AdminClient;
+let origins: TestOrigin[] = [];
+
+beforeAll(async () => {
+  origins = await startOrigins(["a", "b", "c"]);
+  lb = await startRuntime();
+  api = adminClient(lb.url, lb.adminToken);
+});
+
+afterAll(async () => {
+  await lb?.stop();
+  await stopOrigins(origins);
+});
+
+/** Counts of each name in every run of `size` consecutive entries. */
+function windows(names: readonly string[], size: number): Record<string, number>[] {
+  return Array.from({ length: names.length - size + 1 }, (_, i) => tally(names.slice(i, i + size)));
+}
+
+describe("traffic spread", () => {
+  it("round_robin sends weights 3:2:1 in every run of six requests", async () => {
+    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
+    await createPool(api, poolOf("rr-weighted", [a, b, c], { weights: [3, 2, 1] }));
+    await createLoadBalancer(api, { id: "rr-weighted", hostname: "rr.test", pools: ["rr-weighted"] });
+
+    const sequence = await originSequence(lb.url, "rr.test", 120);
+
+    expect(tally(sequence)).toEqual({ a: 60, b: 40, c: 20 });
+    // Smooth weighted round robin repeats with a period of the weight sum, so any six
+    // consecutive requests hold exactly one period.
+    for (const counts of windows(sequence, 6)) expect(counts).toEqual({ a: 3, b: 2, c: 1 });
+    // Smooth: the lightest origin is never bunched and the heaviest never runs more than 3 in a row.
+    expect(sequence.join("")).not.toMatch(/cc|aaaa/);
+  });
+
+  it("round_robin with equal weights rotates through every origin in turn", async () => {
+    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
+    await createPool(api, poolOf("rr-even", [a, b, c]));
+    await createLoadBalancer(api, { id: "rr-even", hostname: "rr-even.test", pools: ["rr-even"] });
+
+    const sequence = await originSequence(lb.url, "rr-even.test", 30);
+
+    for (const counts of windows(sequence, 3)) expect(counts).toEqual({ a: 1, b: 1, c: 1 });
+  });
+
+  it("random sends weights 3:1 in proportion over 400 requests", async () => {
+    const [a, b] = origins as [TestOrigin, TestOrigin];
+    await createPool(api, poolOf("random-weighted", [a, b], { weights: [3, 1], algorithm: "random" }));
+    await createLoadBalancer(api, {
+      id: "random-weighted",
+      hostname: "random.test",
+      pools: ["random-weighted"],
+    });
+
+    const counts = tally(await originSequence(lb.url, "random.test", 400));
+
+    expect(Object.keys(counts).sort()).toEqual(["a", "b"]);
+    // Expected share 0.75; the standard deviation over 400 draws is 0.022, so ±0.10 is over 4.5 of
+    // them: a false failure is about one in 100,000 runs.
+    const share = (counts.a ?? 0) / 400;
+    expect(share).toBeGreaterThanOrEqual(0.65);
+    expect(share).toBeLessThanOrEqual(0.85);
+  });
+
+  it.each(["round_robin", "random"] as const)(
+    "%s never sends new traffic to a weight 0 origin",
+    async (algorithm) => {
+      const [a, b] = origins as [TestOrigin, TestOrigin];
+      const id = `drain-${algorithm.replace("_", "-")}`;
+      await createPool(api, poolOf(id, [a, b], { weights: [1, 0], algorithm }));
+      await createLoadBalancer(api, { id, hostname: `${id}.test`, pools: [id] });
+
+      const sequence = await originSequence(lb.url, `${id}.test`, 40);
+
+      expect(tally(sequence)).toEqual({ a: 40 });
+    },
+  );
+});

@@ -1,0 +1,161 @@
+/**
+ * The dashboard at `/__lb/` in a real headless Chromium against the real local runtime: sign in,
+ * see pools and origins, watch an origin go down when its server stops. Saves the screenshot used
+ * by the README to docs/dashboard.png.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminClient, putConfig } from "../helpers/admin-client.ts";
+import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** Health checks every second flip an origin's state within a few seconds; this only bounds the wait. */
+const STATE_CHANGE_TIMEOUT_MS = 30_000;
+
+function run(command: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", command], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    child.on("error", () => resolve(false));
+    child.on("exit", (code) => resolve(code === 0));
+  });
+}
+
+/** Debian's Chromium, installed with apt when missing and possible; otherwise why the test is skipped. */
+async function ensureChromium(): Promise<string | undefined> {
+  if (existsSync(CHROMIUM)) return undefined;
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
+    return `${CHROMIUM} is missing and cannot be installed here (needs root and apt-get): apt-get install chromium`;
+  }
+  const installed = await run("apt-get update -qq && apt-get install -y -qq chromium");
+  return installed && existsSync(CHROMIUM) ? undefined : `apt-get install chromium failed; ${CHROMIUM} is missing`;
+}
+
+const skipReason = await ensureChromium();
+if (skipReason) console.warn(`Skipping the dashboard browser tests: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)("dashboard", () => {
+  let lb: Runtime;
+  let origins: TestOrigin[] = [];
+  let profile: string;
+  let browser: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    origins = await startOrigins(["a", "b", "spare"]);
+    lb = await startRuntime();
+    const check = { intervalSeconds: 1, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1 };
+    const [a, b, spare] = origins;
+    await putConfig(adminClient(lb.url, lb.adminToken), {
+      pools: [
+        {
+          id: "web",
+          description: "the main pool",
+          origins: [
+            { name: "a", address: a!.url, weight: 3 },
+            { name: "b", address: b!.url },
+          ],
+          healthCheck: check,
+        },
+        { id: "spare", origins: [{ name: "spare", address: spare!.url }], healthCheck: check },
+      ],
+      loadBalancers: [{ id: "www", hostname: "www.dashboard.test", pools: ["web"], fallbackPool: "spare" }],
+    });
+    profile = await mkdtemp(join(tmpdir(), "edge-lb-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 800 },
+    });
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await lb?.stop();
+    await stopOrigins(origins);
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it("serves the page without a token, under a strict content security policy", async () => {
+    for (const path of ["/__lb", "/__lb/"]) {
+      const response = await fetch(`${lb.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(response.headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+      const html = await response.text();
+      expect(html).toContain('<form id="login-form"');
+      expect(html).not.toContain(lb.readToken);
+    }
+  });
+
+  it("refuses a wrong token, then signs in with the read token kept out of the URL", async () => {
+    await page.goto(`${lb.url}/__lb/`);
+    await page.locator("#token").fill("not-the-token");
+    await page.locator("#login-form button[type=submit]").click();
+    await expect.poll(() => page.locator("#login-error").textContent()).toMatch(/not accepted/);
+    expect(await page.locator("#app").isHidden()).toBe(true);
+
+    await page.locator("#token").fill(lb.readToken);
+    await page.locator("#login-form button[type=submit]").click();
+    await page.locator('[data-pool="web"]').waitFor();
+    expect(page.url()).toBe(`${lb.url}/__lb/`);
+    expect(await page.evaluate(() => sessionStorage.getItem("edge-lb.token"))).toBe(lb.readToken);
+  });
+
+  it("shows the load balancer, pools and each origin's state", async () => {
+    await page.locator('[data-load-balancer="www"]').waitFor();
+    expect(await page.locator('[data-load-balancer="www"]').textContent()).toContain("www.dashboard.test");
+    const web = page.locator('[data-pool="web"]');
+    expect(await web.locator("tr[data-origin]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-origin")))).toEqual(["a", "b"]);
+    await web.locator('tr[data-origin="a"][data-state="healthy"]').waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
+    await web.locator('tr[data-origin="b"][data-state="healthy"]').waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
+    expect(await page.locator('[data-pool="spare"] tr[data-origin="spare"]').count()).toBe(1);
+  });
+
+  it("shows an origin going down when its server stops", async () => {
+    await origins[1]!.stop();
+    const b = page.locator('[data-pool="web"] tr[data-origin="b"][data-state="unhealthy"]');
+    await b.waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
+    expect(await b.locator(".badge").textContent()).toBe("unhealthy");
+    expect(await page.locator('[data-pool="web"] tr[data-origin="a"]').getAttribute("data-state")).toBe("healthy");
+    await page.screenshot({ path: join(REPO_ROOT, "docs", "dashboard.png"), fullPage: true });
+  });
+
+  it("shows an endpoint the server does not offer as not available", async () => {
+    await page.route("**/__lb/api/v1/events*", (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: "application/problem+json",
+        body: JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "There is nothing here." }),
+      }),
+    );
+    await expect.poll(() => page.locator("#events").textContent(), { timeout: 10_000 }).toBe("not available");
+    expect(await page.locator('[data-pool="web"]').count()).toBe(1);
+    await page.unroute("**/__lb/api/v1/events*");
+  });
+
+  it("stays signed in on reload and signs out", async () => {
+    await page.reload();
+    await page.locator('[data-pool="web"]').waitFor();
+    await page.locator("#logout").click();
+    await page.locator("#login-form").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("edge-lb.token"))).toBeNull();
+  });
+});

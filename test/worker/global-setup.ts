@@ -1,0 +1,51 @@
+/**
+ * Runs in Node before the workerd tests: starts a tiny origin on a free loopback port that code
+ * inside workerd can reach (workerd tests cannot start servers themselves) and provides its port as
+ * `probeOriginPort`. Routes:
+ *
+ * - `/status/<code>`: answers with that status and the body `status <code>`
+ * - `/redirect`: 302 to `/status/200`
+ * - `/echo`: 200 with the request's method, path and headers as JSON
+ * - `/slow`: answers after 5 s (for timeouts)
+ * - anything else: 200 `ok`
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    probeOriginPort: number;
+  }
+}
+
+function answer(request: IncomingMessage, response: ServerResponse): void {
+  const path = (request.url ?? "/").split("?")[0] ?? "/";
+  const status = /^\/status\/(\d{3})$/.exec(path);
+  if (status) {
+    response.writeHead(Number(status[1]), { "content-type": "text/plain" });
+    response.end(`status ${status[1]}`);
+  } else if (path === "/redirect") {
+    response.writeHead(302, { location: "/status/200" });
+    response.end();
+  } else if (path === "/echo") {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ method: request.method, path: request.url, headers: request.headers }));
+  } else if (path === "/slow") {
+    const timer = setTimeout(() => response.end("late"), 5000);
+    response.on("close", () => clearTimeout(timer));
+  } else {
+    response.writeHead(200, { "content-type": "text/plain" });
+    response.end("ok");
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  project.provide("probeOriginPort", (server.address() as AddressInfo).port);
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+}

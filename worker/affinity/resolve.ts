@@ -1,0 +1,133 @@
+/**
+ * Session affinity as a pure decision: given where a client is pinned and which origins are usable
+ * now, which origin serves the request and whether the affinity cookie is (re)issued.
+ *
+ * `onOriginFailure` (API.md, load balancer `sessionAffinity`):
+ * - `reselect`: the pinned origin is not usable, so pick again with the pool's algorithm and pin the
+ *   client to the new origin (a new cookie).
+ * - `temporary`: serve from another origin now but leave the cookie alone, so the client returns to
+ *   its origin once that origin is usable again (or the cookie expires).
+ * A pin to an origin that no longer exists in the pool is replaced in both modes.
+ *
+ * Affinity by header or ip has no cookie: the pin is the key's home origin in the pool's consistent
+ * hash table, and when that origin is unusable the key's next preference in the same table serves it,
+ * consistently for every request with that key, until the home origin is back. Both modes therefore
+ * behave as `temporary` there: there is nowhere to store a re-pin, and a stable next preference is
+ * what a re-pin would give.
+ */
+import type { HashBalancer } from "../balancing/hash.ts";
+import type { Candidate } from "../balancing/types.ts";
+import type { SessionAffinity } from "../config/schema.ts";
+import { type AffinityPin, shouldRefreshPin } from "./cookie.ts";
+
+export type OnOriginFailure = SessionAffinity["onOriginFailure"];
+
+/** Why the origin was chosen, for logs, debug headers and `explain`. */
+export type AffinityOutcome =
+  | "pinned" // the pinned origin is usable and serves
+  | "new" // no pin yet: chosen by the pool's algorithm
+  | "reselected" // pin not usable or gone: chosen again and re-pinned
+  | "temporary" // pin not usable: another origin serves, the pin stays
+  | "unavailable"; // no usable origin at all
+
+export interface AffinityDecision {
+  /** The origin to use; undefined only when there are no candidates. */
+  readonly origin: Candidate | undefined;
+  /** Whether to send a new affinity cookie naming `origin`. */
+  readonly issueCookie: boolean;
+  readonly outcome: AffinityOutcome;
+}
+
+export interface AffinityInput {
+  /** The origin the client is pinned to, or null when it is not pinned. */
+  readonly pinned: string | null;
+  /** Whether the pinned origin still exists in the pool's configuration. */
+  readonly pinnedInPool: boolean;
+  /** Usable origins now, in pool order. */
+  readonly candidates: readonly Candidate[];
+  readonly onOriginFailure: OnOriginFailure;
+  /** Chooses when the pin cannot be honoured: the pool's balancer over the given candidates. */
+  readonly choose: (candidates: readonly Candidate[]) => Candidate | undefined;
+  /** Whether the pin travels in a cookie that can be issued (type "cookie"). */
+  readonly cookie: boolean;
+  /** Re-issue the cookie even when the pin is honoured (it is past half its lifetime). */
+  readonly refresh: boolean;
+}
+
+/**
+ * Decides the origin and whether to (re)issue the cookie.
+ * @example resolveAffinity({ pinned: "eu-1", pinnedInPool: true, candidates, onOriginFailure: "reselect",
+ *   choose: (c) => balancer.pick({ candidates: c, random: Math.random }), cookie: true, refresh: false })
+ */
+export function resolveAffinity(input: AffinityInput): AffinityDecision {
+  const { pinned, candidates, cookie } = input;
+  if (candidates.length === 0) return { origin: undefined, issueCookie: false, outcome: "unavailable" };
+  if (pinned === null) {
+    const origin = input.choose(candidates);
+    return { origin, issueCookie: cookie && origin !== undefined, outcome: "new" };
+  }
+  const honoured = candidates.find((candidate) => candidate.name === pinned);
+  if (honoured) return { origin: honoured, issueCookie: cookie && input.refresh, outcome: "pinned" };
+  const origin = input.choose(candidates);
+  if (input.onOriginFailure === "temporary" && input.pinnedInPool) {
+    return { origin, issueCookie: false, outcome: "temporary" };
+  }
+  return { origin, issueCookie: cookie && origin !== undefined, outcome: "reselected" };
+}
+
+export interface CookieAffinityInput {
+  /** The verified cookie of this load balancer, or null (none, invalid or expired). */
+  readonly pin: AffinityPin | null;
+  /** The pool serving this request: a pin to another pool does not apply here. */
+  readonly poolId: string;
+  /** All origins of that pool as configured (to tell a down origin from a removed one). */
+  readonly poolOrigins: readonly { readonly name: string }[];
+  readonly candidates: readonly Candidate[];
+  readonly onOriginFailure: OnOriginFailure;
+  readonly choose: (candidates: readonly Candidate[]) => Candidate | undefined;
+  /** Epoch ms, for the refresh decision. */
+  readonly now: number;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Cookie affinity: honours a pin to this pool, re-issues it past half its lifetime, and replaces it
+ * according to `onOriginFailure`.
+ * @example resolveCookieAffinity({ pin, poolId: pool.id, poolOrigins: pool.origins, candidates,
+ *   onOriginFailure, choose, now: Date.now(), ttlSeconds })
+ */
+export function resolveCookieAffinity(input: CookieAffinityInput): AffinityDecision {
+  const { pin } = input;
+  const pinned = pin !== null && pin.poolId === input.poolId ? pin.origin : null;
+  return resolveAffinity({
+    pinned,
+    pinnedInPool: pinned !== null && input.poolOrigins.some((origin) => origin.name === pinned),
+    candidates: input.candidates,
+    onOriginFailure: input.onOriginFailure,
+    choose: input.choose,
+    cookie: true,
+    refresh: pinned !== null && shouldRefreshPin(pin!, input.now, input.ttlSeconds),
+  });
+}
+
+/**
+ * Header or ip affinity: the key's home origin in the pool's hash table, else its next preference.
+ * @example resolveKeyAffinity(createHashBalancer(pool.origins), clientIp, candidates, Math.random)
+ */
+export function resolveKeyAffinity(
+  hash: HashBalancer,
+  key: string,
+  candidates: readonly Candidate[],
+  random: () => number,
+): AffinityDecision {
+  const home = hash.home(key) ?? null;
+  return resolveAffinity({
+    pinned: home,
+    pinnedInPool: home !== null,
+    candidates,
+    onOriginFailure: "temporary",
+    choose: (usable) => hash.pick({ candidates: usable, key, random }),
+    cookie: false,
+    refresh: false,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The management side of the Worker: every request under `/__lb` lands here (worker/index.ts
+ * dispatches). The API under `/__lb/api/v1` needs a bearer token; `/__lb/healthz`,
+ * `/__lb/openapi.json` and `/__lb/docs` do not. Every error is problem JSON: an unknown path is 404,
+ * a known path with the wrong method 405 with `Allow`, and anything unexpected 500 (logged).
+ */
+import { Hono } from "hono";
+import { serveDashboard } from "../dashboard/index.ts";
+import type { Env } from "../env.ts";
+import { allowedMethods } from "./allowed-methods.ts";
+import { authenticate } from "./auth.ts";
+import { configRoutes } from "./config-routes.ts";
+import { API_BASE, type ApiEnv } from "./context.ts";
+import { docsPage } from "./docs-page.ts";
+import { healthz } from "./healthz.ts";
+import { openApiDocument } from "./openapi.ts";
+import { ProblemError, problem, problemResponse } from "./problem.ts";
+import { resourceRoutes } from "./resource-routes.ts";
+
+/** Handles the full paths `/__lb/...` (API, healthz, OpenAPI document, docs page). */
+export const adminApp = new Hono<{ Bindings: Env }>();
+
+adminApp.onError((error) => {
+  if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
+  console.log(JSON.stringify({ event: "admin_error", error: String(error), stack: (error as Error).stack }));
+  return problem(500, "The request failed unexpectedly; the error was logged.");
+});
+
+adminApp.notFound((c) => {
+  const path = new URL(c.req.url).pathname;
+  const allow = allowedMethods(adminApp.routes, path);
+  if (allow.length === 0) return problem(404, `There is nothing at ${path}.`);
+  if (c.req.method === "OPTIONS") return c.body(null, 204, { allow: allow.join(", ") });
+  return problem(405, `${c.req.method} is not allowed on ${path}; use ${allow.join(", ")}.`, {
+    headers: { allow: allow.join(", ") },
+  });
+});
+
+adminApp.get("/__lb/healthz", healthz);
+adminApp.get("/__lb", serveDashboard);
+adminApp.get("/__lb/", serveDashboard);
+adminApp.get("/__lb/openapi.json", (c) => c.json(openApiDocument()));
+adminApp.get("/__lb/docs", (c) => c.html(docsPage(openApiDocument())));
+
+const api = new Hono<ApiEnv>();
+api.use(`${API_BASE}/*`, authenticate);
+api.use(`${API_BASE}/*`, async (c, next) => {
+  await next();
+  if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+});
+api.route("/", resourceRoutes("pool"));
+api.route("/", resourceRoutes("load_balancer"));
+api.route("/", configRoutes);
+adminApp.route("/", api as unknown as Hono<{ Bindings: Env }>);

@@ -1,0 +1,65 @@
+/**
+ * Bearer-token auth of the management API. `ADMIN_TOKEN` may read and write, `READ_TOKEN` may only
+ * read; without `ADMIN_TOKEN` the API is closed (503) rather than open. Tokens are compared as
+ * SHA-256 digests with a constant-time comparison, so neither their content nor their length leaks
+ * through timing.
+ */
+import { createMiddleware } from "hono/factory";
+import type { ApiEnv } from "./context.ts";
+import { ProblemError, problemType } from "./problem.ts";
+
+const CHALLENGE = 'Bearer realm="edge-lb"';
+
+/**
+ * Requires a valid token and records what it allows in `c.var.access`.
+ * @example api.use("/__lb/api/v1/*", authenticate)
+ */
+export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
+  const adminToken = c.env.ADMIN_TOKEN;
+  if (!adminToken) {
+    throw new ProblemError(
+      503,
+      "The management API is disabled because ADMIN_TOKEN is not set. Set it with `wrangler secret put ADMIN_TOKEN` " +
+        "(and optionally READ_TOKEN for read-only access); for local development put ADMIN_TOKEN=<token> in .dev.vars.",
+      { type: problemType("admin-token-unset"), title: "Management API not configured" },
+    );
+  }
+  const token = bearerToken(c.req.header("authorization"));
+  if (token === null) {
+    throw new ProblemError(401, "Send the API token as `Authorization: Bearer <token>`.", {
+      headers: { "www-authenticate": CHALLENGE },
+    });
+  }
+  if (await sameToken(token, adminToken)) c.set("access", "write");
+  else if (c.env.READ_TOKEN && (await sameToken(token, c.env.READ_TOKEN))) c.set("access", "read");
+  else {
+    throw new ProblemError(401, "The bearer token is not valid.", {
+      headers: { "www-authenticate": `${CHALLENGE}, error="invalid_token"` },
+    });
+  }
+  await next();
+});
+
+/** Lets only the admin token through; the read token gets 403. */
+export const requireWrite = createMiddleware<ApiEnv>(async (c, next) => {
+  if (c.get("access") !== "write") {
+    throw new ProblemError(403, "This token may only read; changes need the admin token.");
+  }
+  await next();
+});
+
+/** The token of an `Authorization: Bearer <token>` header, or null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}
+
+/** Constant-time equality of two tokens, whatever their lengths. */
+export async function sameToken(given: string, expected: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(given)),
+    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+  ]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}

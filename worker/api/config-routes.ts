@@ -1,0 +1,117 @@
+/**
+ * The configuration as one document (`GET`/`PUT /config`), the audit log and the merged event feed.
+ */
+import { Hono } from "hono";
+import type { StoreEvent } from "../../durable-objects/config-store-types.ts";
+import { countDoCall } from "../edge/do-calls.ts";
+import type { Env } from "../env.ts";
+import { requireWrite } from "./auth.ts";
+import { JSON_TYPES, readJsonObject } from "./body.ts";
+import { API_BASE, type ApiEnv } from "./context.ts";
+import { etag, parseIfMatch } from "./preconditions.ts";
+import { ProblemError, problemType } from "./problem.ts";
+import { configStore, installSnapshot, unwrap } from "./store.ts";
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+/** PoolState DOs asked for their events at once. */
+const EVENT_FANOUT = 6;
+
+/** `/config`, `/audit` and `/events`, mounted at the root. */
+export const configRoutes = new Hono<ApiEnv>();
+
+configRoutes.get(`${API_BASE}/config`, async (c) => {
+  const snapshot = await configStore(c.env).snapshot();
+  if (!snapshot) throw new ProblemError(503, "The configuration could not be read; try again.");
+  c.header("etag", etag(snapshot.version));
+  return c.json({ version: snapshot.version, pools: snapshot.pools, loadBalancers: snapshot.loadBalancers });
+});
+
+configRoutes.put(`${API_BASE}/config`, requireWrite, async (c) => {
+  const dryRun = booleanQuery(c.req.query("dryRun"), "dryRun");
+  const input = await readJsonObject(c.req.raw, JSON_TYPES);
+  const ifMatch = parseIfMatch(c.req.header("if-match"));
+  const { version, changes, snapshot } = unwrap(
+    await configStore(c.env).replaceConfig(input, ifMatch, dryRun),
+  );
+  installSnapshot(snapshot);
+  if (!dryRun) c.header("etag", etag(version));
+  return c.json({ version, dryRun, changes });
+});
+
+configRoutes.get(`${API_BASE}/audit`, async (c) => {
+  const limit = limitQuery(c.req.query("limit"));
+  return c.json({ items: await configStore(c.env).audit(limit) });
+});
+
+configRoutes.get(`${API_BASE}/events`, async (c) => {
+  const limit = limitQuery(c.req.query("limit"));
+  const store = configStore(c.env);
+  const [own, snapshot] = await Promise.all([store.events(limit), store.snapshot()]);
+  const poolIds = snapshot?.pools.map((pool) => pool.id) ?? [];
+  const { events, unavailable } = await poolEvents(c.env, poolIds, limit);
+  const items = [...own, ...events]
+    .filter((event) => Number.isFinite(event.at) && Math.abs(event.at) <= 8.64e15)
+    .sort((a, b) => b.at - a.at)
+    .slice(0, limit)
+    .map((event) => ({
+      at: new Date(event.at).toISOString(),
+      kind: event.kind,
+      subject: event.subject,
+      message: event.message,
+    }));
+  return c.json(unavailable.length > 0 ? { items, unavailablePools: unavailable } : { items });
+});
+
+/** The newest events of every pool; pools whose PoolState does not answer are listed, not fatal. */
+async function poolEvents(
+  env: Env,
+  poolIds: readonly string[],
+  limit: number,
+): Promise<{ events: StoreEvent[]; unavailable: string[] }> {
+  const events: StoreEvent[] = [];
+  const unavailable: string[] = [];
+  for (let start = 0; start < poolIds.length; start += EVENT_FANOUT) {
+    const batch = poolIds.slice(start, start + EVENT_FANOUT);
+    const results = await Promise.allSettled(
+      batch.map((id) => {
+        countDoCall("admin");
+        return env.POOL_STATE.getByName(id).events(limit);
+      }),
+    );
+    results.forEach((result, i) => {
+      if (result.status === "fulfilled") events.push(...result.value);
+      else {
+        unavailable.push(batch[i] ?? "");
+        console.log(
+          JSON.stringify({ event: "pool_events_failed", pool: batch[i], error: String(result.reason) }),
+        );
+      }
+    });
+  }
+  return { events, unavailable };
+}
+
+/** `?limit=`: an integer from 1 to MAX_LIMIT, DEFAULT_LIMIT when absent. */
+export function limitQuery(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIMIT) {
+    throw invalidQuery("limit", `must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  return Number(value);
+}
+
+/** A boolean query flag: true/1 or false/0, false when absent. */
+export function booleanQuery(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1" || value === "") return true;
+  throw invalidQuery(name, 'must be "true" or "false"');
+}
+
+function invalidQuery(name: string, message: string): ProblemError {
+  return new ProblemError(400, `Query parameter ${name} ${message}.`, {
+    type: problemType("validation"),
+    title: "Validation failed",
+    errors: [{ path: name, message }],
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * `GET /__lb/healthz`: no auth; 200 while this isolate can read its configuration, else 503.
+ */
+import type { Context } from "hono";
+import { getConfig } from "../edge/config-cache.ts";
+import type { Env } from "../env.ts";
+import { ProblemError } from "./problem.ts";
+
+export async function healthz(c: Context<{ Bindings: Env }>): Promise<Response> {
+  try {
+    const config = await getConfig(c.env, waitUntilOf(c));
+    return c.json({ status: "ok", configVersion: config.version }, 200, { "cache-control": "no-store" });
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
+    throw new ProblemError(503, "The configuration cannot be read right now.", {
+      headers: { "retry-after": "1" },
+    });
+  }
+}
+
+/** The request's `waitUntil`; when the app runs without an execution context (tests), a detached one. */
+export function waitUntilOf(c: Context): Pick<ExecutionContext, "waitUntil"> {
+  try {
+    return c.executionCtx;
+  } catch {
+    return { waitUntil: (promise) => void promise.catch(() => {}) };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * CRUD for pools and load balancers: the two kinds behave the same way over HTTP, so one set of
+ * routes serves both (`/pools` and `/load_balancers`).
+ */
+import { type Context, Hono } from "hono";
+import { KIND_COLLECTION, type ResourceKind } from "../config/resources.ts";
+import { requireWrite } from "./auth.ts";
+import { JSON_TYPES, PATCH_TYPES, readJsonObject } from "./body.ts";
+import { API_BASE, type ApiEnv } from "./context.ts";
+import { etag, parseIfMatch } from "./preconditions.ts";
+import { configStore, installSnapshot, unwrap } from "./store.ts";
+
+/**
+ * The routes of one kind, mounted at the API base.
+ * @example api.route("/", resourceRoutes("pool"))
+ */
+export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
+  const collection = `${API_BASE}/${KIND_COLLECTION[kind]}`;
+  const item = `${collection}/:id`;
+  const routes = new Hono<ApiEnv>();
+
+  routes.get(collection, async (c) => {
+    const items = await configStore(c.env).listResources(kind);
+    return c.json({ items });
+  });
+
+  routes.post(collection, requireWrite, async (c) => {
+    const input = await readJsonObject(c.req.raw, JSON_TYPES);
+    const { resource, snapshot } = unwrap(await configStore(c.env).createResource(kind, input));
+    installSnapshot(snapshot);
+    c.header("location", `${collection}/${encodeURIComponent(resource.id)}`);
+    c.header("etag", etag(resource.version));
+    return c.json(resource, 201);
+  });
+
+  routes.get(item, async (c) => {
+    const { resource } = unwrap(await configStore(c.env).getResource(kind, pathId(c)));
+    const tag = etag(resource.version);
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), tag)) {
+      return c.body(null, 304, { etag: tag });
+    }
+    c.header("etag", tag);
+    return c.json(resource);
+  });
+
+  routes.put(item, requireWrite, async (c) => {
+    const input = await readJsonObject(c.req.raw, JSON_TYPES);
+    const ifMatch = parseIfMatch(c.req.header("if-match"));
+    const result = await configStore(c.env).replaceResource(kind, pathId(c), input, ifMatch);
+    const { resource, snapshot } = unwrap(result);
+    installSnapshot(snapshot);
+    c.header("etag", etag(resource.version));
+    return c.json(resource);
+  });
+
+  routes.patch(item, requireWrite, async (c) => {
+    const patch = await readJsonObject(c.req.raw, PATCH_TYPES);
+    const ifMatch = parseIfMatch(c.req.header("if-match"));
+    const result = await configStore(c.env).patchResource(kind, pathId(c), patch, ifMatch);
+    const { resource, snapshot } = unwrap(result);
+    installSnapshot(snapshot);
+    c.header("etag", etag(resource.version));
+    return c.json(resource);
+  });
+
+  routes.delete(item, requireWrite, async (c) => {
+    const ifMatch = parseIfMatch(c.req.header("if-match"));
+    const { snapshot } = unwrap(await configStore(c.env).deleteResource(kind, pathId(c), ifMatch));
+    installSnapshot(snapshot);
+    return c.body(null, 204);
+  });
+
+  return routes;
+}
+
+/** The `{id}` of the path, percent-decoded. */
+function pathId(c: Context<ApiEnv>): string {
+  return c.req.param("id") ?? "";
+}
+
+/** True when an `If-None-Match` header names `tag` (weakly) or is `*`. */
+function matchesIfNoneMatch(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === tag);
+}

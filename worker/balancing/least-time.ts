@@ -1,0 +1,75 @@
+/**
+ * `least_time`: the candidate expected to answer soonest. Pure: no runtime imports.
+ *
+ * Score = latencyMs × (inflight + 1) / weight: the moving-average response time, scaled by the queue
+ * a new request would join, per unit of weight. Lowest wins; scores within the same relative
+ * tolerance as least_connections (10 %) tie and are drawn at random by weight, so edges sharing a
+ * stale view do not all rush to the single fastest origin.
+ *
+ * An origin with no measurement yet counts as fast as the best measured candidate: it gets traffic
+ * (and so a measurement) instead of being starved by a number nobody has seen. When no candidate has
+ * a measurement the score reduces to least_connections on (inflight + 1) / weight.
+ */
+import { NEAR_TIE_TOLERANCE, pickNearLowest, scoreBuffer } from "./least-connections.ts";
+import type { Balancer, Candidate, PickInput } from "./types.ts";
+
+/**
+ * Latencies count as at least 1 ms: Workers clocks have millisecond resolution, so a measured 0 means
+ * "under a millisecond", and a zero factor would make the in-flight count irrelevant.
+ */
+export const MIN_LATENCY_MS = 1;
+
+export interface LeastTimeOptions {
+  /** Relative near-tie tolerance, >= 0; default `NEAR_TIE_TOLERANCE`. */
+  readonly tolerance?: number;
+}
+
+/**
+ * Builds a least-time balancer; it keeps no state between picks (latencies come with the candidates).
+ * @example createLeastTimeBalancer().pick({ candidates, random: Math.random })
+ */
+export function createLeastTimeBalancer(options: LeastTimeOptions = {}): Balancer {
+  const tolerance = options.tolerance ?? NEAR_TIE_TOLERANCE;
+  return {
+    pick({ candidates, random }: PickInput): Candidate | undefined {
+      const count = candidates.length;
+      if (count <= 1) return candidates[0];
+      // First pass: the queue factor in `scores`, the latency (or -1, unmeasured) in `latencies`.
+      const scores = scoreBuffer(count);
+      const latencies = latencyBuffer(count);
+      let fastest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < count; i++) {
+        const candidate = candidates[i]!;
+        const weight = candidate.weight;
+        const inflight = candidate.inflight;
+        scores[i] = weight > 0 ? (Math.max(inflight, 0) + 1) / weight : Number.POSITIVE_INFINITY;
+        const latency = candidate.latencyMs;
+        // A usable latency is finite and not negative; anything else (null, NaN) counts as unmeasured.
+        if (latency !== null && latency >= 0 && latency < Number.POSITIVE_INFINITY) {
+          const floored = Math.max(latency, MIN_LATENCY_MS);
+          latencies[i] = floored;
+          if (floored < fastest) fastest = floored;
+        } else {
+          latencies[i] = -1;
+        }
+      }
+      const assumed = fastest < Number.POSITIVE_INFINITY ? fastest : MIN_LATENCY_MS;
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < count; i++) {
+        const latency = latencies[i]!;
+        const score = (latency < 0 ? assumed : latency) * scores[i]!;
+        scores[i] = score;
+        if (score < best) best = score;
+      }
+      return pickNearLowest(candidates, scores, best, tolerance, random);
+    },
+  };
+}
+
+let latencyScratch = new Float64Array(64);
+
+function latencyBuffer(count: number): Float64Array {
+  if (latencyScratch.length < count)
+    latencyScratch = new Float64Array(Math.max(count, latencyScratch.length * 2));
+  return latencyScratch;
+}

@@ -1,0 +1,131 @@
+/**
+ * Shapes shared by the health rules, the PoolState Durable Object and the edge. Pure: no runtime
+ * imports, so the edge and plain Node tests import them too.
+ */
+
+/** Verdict of the active health checks: `unknown` until the first verdict, or when checks are off. */
+export type CheckStatus = "unknown" | "healthy" | "unhealthy";
+
+/** What the API reports for an origin (see docs/health.md for the order of precedence). */
+export type OriginState = "healthy" | "unhealthy" | "unknown" | "ejected" | "draining" | "disabled";
+
+/** Durable per-origin health state kept by the PoolState DO (one SQLite row per origin). */
+export interface OriginRecord {
+  name: string;
+  /** Address and hostHeader the state belongs to; another target means another server, new state. */
+  target: string;
+  addedAt: number;
+  check: CheckStatus;
+  /** Consecutive successful probes. */
+  successes: number;
+  /** Consecutive failed probes. */
+  failures: number;
+  /** Start of the current in-service period (added, recovered, back from ejection); null while out. */
+  healthySince: number | null;
+  lastCheckAt: number | null;
+  lastError: string | null;
+  /** Moving average of response times, fed by probes and by the edges' reports. */
+  latencyMs: number | null;
+  /** Failed requests in a row across all edges (merged from their reports). */
+  passiveStreak: number;
+  /** Ejection count driving the growth of ejection times; decays while the origin serves. */
+  ejections: number;
+  /** Set while ejected (cleared once the DO notices the expiry). */
+  ejectedUntil: number | null;
+  lastEjectionEnd: number | null;
+}
+
+/** One origin as the edge sees it in a pool snapshot. */
+export interface OriginSnapshot {
+  name: string;
+  state: OriginState;
+  /** Enabled, not ejected, not failed by active checks: may receive traffic (weight permitting). */
+  healthy: boolean;
+  check: CheckStatus;
+  /** Start of the current in-service period, for slow start; null while out of service. */
+  healthySince: number | null;
+  ejectedUntil: number | null;
+  /** Sum of the in-flight requests that fresh edge reports announced. */
+  inflight: number;
+  latencyMs: number | null;
+  lastCheckAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+}
+
+/** What `PoolState.snapshot()` returns and the edge caches (about one second). */
+export interface PoolSnapshot {
+  pool: string;
+  /** Version of the pool configuration the DO applied. */
+  version: number;
+  healthy: boolean;
+  healthyOrigins: number;
+  origins: Record<string, OriginSnapshot>;
+  /** When the DO built this snapshot (ms since epoch). */
+  at: number;
+}
+
+/** One origin in the body of `GET /pools/{id}/health` (API.md). */
+export interface OriginHealth {
+  name: string;
+  state: OriginState;
+  healthy: boolean;
+  lastCheckAt: string | null;
+  lastError: string | null;
+  latencyMs: number | null;
+  consecutiveFailures: number;
+  inflight: number;
+  ejectedUntil: string | null;
+}
+
+/** The body of `GET /pools/{id}/health` (API.md). */
+export interface PoolHealth {
+  pool: string;
+  healthy: boolean;
+  healthyOrigins: number;
+  origins: OriginHealth[];
+}
+
+/** One origin's traffic in an edge report, since that isolate's previous report. */
+export interface OriginReport {
+  /** Requests in flight in this isolate when the report was sent. */
+  inflight: number;
+  /** Requests completed since the previous report. */
+  requests: number;
+  /** Of those, the failed ones (5xx, connection errors, timeouts). */
+  failures: number;
+  /** Failed requests in a row at the end of the period, as this isolate saw them. */
+  consecutiveFailures: number;
+  /** Mean response time of the completed requests, when there were any. */
+  latencyMsAvg?: number;
+}
+
+/**
+ * What one isolate sends to a pool's DO, batched (at most every few hundred ms). Each report
+ * replaces that isolate's in-flight figures: an origin left out has none in flight there.
+ */
+export interface HealthReport {
+  isolateId: string;
+  /** The isolate's clock when it sent the report; orders its reports. */
+  sentAt: number;
+  origins: Record<string, OriginReport>;
+}
+
+export type HealthEventKind =
+  | "origin_healthy"
+  | "origin_unhealthy"
+  | "origin_ejected"
+  | "origin_returned"
+  | "pool_healthy"
+  | "pool_unhealthy";
+
+/** A state change that matters, stored by the DO and logged as one JSON line. */
+export interface HealthEvent {
+  at: number;
+  kind: HealthEventKind;
+  /** `pool` or `pool/origin`. */
+  subject: string;
+  message: string;
+  pool: string;
+  origin: string | null;
+}

@@ -1,0 +1,125 @@
+/**
+ * The proxy side of the Worker: match a load balancer, choose a pool, forward to an origin and
+ * hand back its response. With a warm isolate nothing here waits for a Durable Object.
+ */
+import { ProblemError, problemType } from "../api/problem.ts";
+import { getConfig } from "../edge/config-cache.ts";
+import { countProxiedRequest } from "../edge/do-calls.ts";
+import type { Env } from "../env.ts";
+import { type ForwardResult, forward } from "./forward.ts";
+import { type ForwardingInfo, isWebSocketUpgrade, MAX_HOPS, readHops, requestIdOf } from "./headers.ts";
+import { clientResponse } from "./response.ts";
+import { planRoute } from "./route-plan.ts";
+
+/** Seconds a client is asked to wait when no origin can serve. */
+const RETRY_AFTER_SECONDS = "5";
+
+/**
+ * Proxies one client request. Expected failures (no load balancer, no origin, loop, origin down or
+ * slow) are thrown as `ProblemError`s carrying the request's `X-Request-Id`.
+ * @example app.all("*", (c) => proxyRequest(c.req.raw, c.env, c.executionCtx));
+ */
+export async function proxyRequest(
+  request: Request,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<Response> {
+  const started = Date.now();
+  const url = new URL(request.url);
+  const requestId = requestIdOf(request.headers, () => crypto.randomUUID());
+  const idHeader = { "x-request-id": requestId };
+  const hops = readHops(request.headers);
+  if (hops >= MAX_HOPS) {
+    throw new ProblemError(
+      508,
+      `This request has passed through the load balancer ${hops} times; a load balancer's origin points back at it.`,
+      { type: problemType("loop-detected"), headers: idHeader },
+    );
+  }
+
+  const plan = planRoute(await getConfig(env, ctx), url.hostname, url.pathname, Date.now());
+  if (!plan.match) {
+    throw new ProblemError(
+      404,
+      `No load balancer serves host "${url.hostname}" and path "${clip(url.pathname)}".`,
+      {
+        type: problemType("no-load-balancer"),
+        headers: idHeader,
+      },
+    );
+  }
+  countProxiedRequest();
+  const loadBalancer = plan.match.loadBalancer;
+  const pool = plan.choice?.pool;
+  const candidates = plan.candidates;
+  if (!pool || candidates.length === 0) {
+    throw new ProblemError(
+      503,
+      `No origin of load balancer "${loadBalancer.id}" can serve this request right now.`,
+      {
+        type: problemType("no-healthy-origin"),
+        headers: { "retry-after": RETRY_AFTER_SECONDS, ...idHeader },
+      },
+    );
+  }
+
+  const info: ForwardingInfo = {
+    clientIp: request.headers.get("cf-connecting-ip"),
+    proto: url.protocol.slice(0, -1),
+    host: url.host,
+    requestId,
+    hops,
+    webSocket: isWebSocketUpgrade(request.headers),
+  };
+  const result = await forward({
+    request,
+    pathAndQuery: url.pathname + url.search,
+    loadBalancer,
+    pool,
+    candidates,
+    info,
+  });
+  if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, pool.id, requestId);
+  const debug = loadBalancer.debugHeaders
+    ? {
+        pool: pool.id,
+        origin: result.origin.name,
+        lbMs: Math.max(0, Date.now() - started - result.originMs),
+        originMs: result.originMs,
+      }
+    : null;
+  return clientResponse(result.response, requestId, debug);
+}
+
+function failureProblem(
+  result: Exclude<ForwardResult, { kind: "response" }>,
+  loadBalancer: string,
+  pool: string,
+  requestId: string,
+): ProblemError {
+  console.log(
+    JSON.stringify({
+      event: result.kind === "timeout" ? "origin_timeout" : "origin_unreachable",
+      loadBalancer,
+      pool,
+      origin: result.origin.name,
+      attempts: result.attempts,
+      requestId,
+      ...(result.kind === "unreachable" ? { error: result.message } : {}),
+    }),
+  );
+  const tries = result.attempts === 1 ? "1 attempt" : `${result.attempts} attempts`;
+  return result.kind === "timeout"
+    ? new ProblemError(504, `The origin did not answer in time (${tries}).`, {
+        type: problemType("origin-timeout"),
+        headers: { "x-request-id": requestId },
+      })
+    : new ProblemError(502, `The origin could not be reached (${tries}).`, {
+        type: problemType("origin-unreachable"),
+        headers: { "x-request-id": requestId },
+      });
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

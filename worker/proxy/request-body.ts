@@ -1,0 +1,75 @@
+/**
+ * The request body, kept in memory when it is small enough to be sent again on a retry, streamed
+ * otherwise. A body is never read twice: a large one is passed on as the stream it is, together
+ * with the part already read while finding out that it is large.
+ */
+
+export type PreparedBody =
+  /** Absent or kept in memory: every attempt can send it. */
+  | { readonly replayable: true; readonly body: Uint8Array | null }
+  /** Streamed: only one attempt can send it. */
+  | { readonly replayable: false; readonly body: ReadableStream<Uint8Array> };
+
+/**
+ * Reads the body of `request` into memory when it has at most `limit` bytes, either by its
+ * Content-Length or, for a body of unknown length, by reading until it ends or passes the limit.
+ * With `keep` false (no retry possible) the body is streamed as it is.
+ * @example const prepared = await prepareBody(request, lb.retries.bufferBodyBytes, true);
+ */
+export async function prepareBody(request: Request, limit: number, keep: boolean): Promise<PreparedBody> {
+  const stream = request.body;
+  if (!stream) return { replayable: true, body: null };
+  if (!keep) return { replayable: false, body: stream };
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim())) {
+    if (Number(declared) > limit) return { replayable: false, body: stream };
+    return { replayable: true, body: new Uint8Array(await request.arrayBuffer()) };
+  }
+  return readUpTo(stream, limit);
+}
+
+async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Promise<PreparedBody> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { replayable: true, body: concat(chunks, size) };
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > limit) return { replayable: false, body: resume(chunks, reader) };
+  }
+}
+
+/** A stream that yields the chunks already read, then the rest of `reader`. */
+function resume(
+  chunks: Uint8Array[],
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = chunks.shift();
+      if (next) {
+        controller.enqueue(next);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

@@ -1,0 +1,43 @@
+/**
+ * The response the client gets for an origin's response: the same status and streamed body, with
+ * hop-by-hop headers removed, `X-Request-Id` set and, when the load balancer asks for them, the
+ * debug headers. WebSocket handshakes pass on the origin's socket.
+ */
+import { ProblemError, problemType } from "../api/problem.ts";
+import { downstreamResponseHeaders } from "./headers.ts";
+
+export interface DebugInfo {
+  readonly pool: string;
+  readonly origin: string;
+  /** Time spent in the load balancer (routing, failed attempts), in ms. */
+  readonly lbMs: number;
+  /** Time from sending to the response headers of the origin that answered, in ms. */
+  readonly originMs: number;
+}
+
+/**
+ * Builds the client's response from the origin's.
+ * @example clientResponse(upstream, requestId, lb.debugHeaders ? { pool, origin, lbMs, originMs } : null)
+ */
+export function clientResponse(upstream: Response, requestId: string, debug: DebugInfo | null): Response {
+  const webSocket = upstream.status === 101 && upstream.webSocket !== null;
+  const headers = downstreamResponseHeaders(upstream.headers, requestId, webSocket);
+  if (debug) {
+    headers.set("x-lb-pool", debug.pool);
+    headers.set("x-lb-origin", debug.origin);
+    headers.append("server-timing", `lb;dur=${debug.lbMs}, origin;dur=${debug.originMs}`);
+  }
+  if (webSocket) return new Response(null, { status: 101, headers, webSocket: upstream.webSocket });
+  if (upstream.status < 200 || upstream.status > 599) {
+    void upstream.body?.cancel();
+    throw new ProblemError(
+      502,
+      `The origin answered with status ${upstream.status}, which cannot be passed on.`,
+      {
+        type: problemType("origin-invalid-response"),
+        headers: { "x-request-id": requestId },
+      },
+    );
+  }
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+}
