@@ -243,7 +243,6 @@ function audit(
   change: string,
 ): void {
   w.tables.appendAudit({ at: w.now, action, kind, id, versionFrom, versionTo, configVersion, via, change });
-  w.tables.trimAudit();
 }
 
 function describeCreated(kind: ResourceKind, spec: Spec): string {

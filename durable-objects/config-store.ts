@@ -36,6 +36,8 @@ import {
 
 /** A first retry for notifications that an interrupted write leaves behind. */
 const SAFETY_ALARM_MS = 10_000;
+/** A write that changes more pools than this leaves their notifications to the alarm, so it answers fast. */
+const INLINE_NOTIFICATIONS = 20;
 const MAX_LIST = 1000;
 
 export class ConfigStore extends DurableObject<Env> {
@@ -154,7 +156,11 @@ export class ConfigStore extends DurableObject<Env> {
   }
 
   #transaction<T extends object>(change: (w: WriteContext) => StoreResult<T>): StoreResult<T> {
-    const result = this.ctx.storage.transactionSync(() => change({ tables: this.#tables, now: Date.now() }));
+    const result = this.ctx.storage.transactionSync(() => {
+      const outcome = change({ tables: this.#tables, now: Date.now() });
+      if (outcome.ok) this.#tables.trimAudit();
+      return outcome;
+    });
     const version = this.#tables.version();
     if (version !== this.#version) {
       this.#version = version;
@@ -163,9 +169,16 @@ export class ConfigStore extends DurableObject<Env> {
     return result;
   }
 
-  /** Arms a safety alarm first, so an interrupted delivery is retried, then delivers at once. */
+  /**
+   * Arms a safety alarm first, so an interrupted delivery is retried, then delivers at once; a large
+   * change is delivered by an alarm right away instead of holding the response.
+   */
   async #afterCommit(poolIds: readonly string[]): Promise<void> {
     if (poolIds.length === 0) return;
+    if (poolIds.length > INLINE_NOTIFICATIONS) {
+      await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
     await this.ctx.storage.setAlarm(Date.now() + SAFETY_ALARM_MS);
     await this.#deliver(poolIds);
   }

@@ -160,14 +160,14 @@ export class PoolState extends DurableObject<Env> {
     const pool = this.#pool;
     if (!pool) return null;
     const now = this.now();
+    const events: HealthEvent[] = [];
+    this.#expireEjections(now, events);
     const report = normalizeReport(batch, (name) => this.#records.has(name));
-    if (!report) return this.#settle(now, []);
+    if (!report) return this.#settle(now, events);
     const inflight: Record<string, number> = {};
     for (const [name, figures] of report.origins) if (figures.inflight > 0) inflight[name] = figures.inflight;
     this.#inflight.record(report.isolateId, report.sentAt, inflight, now);
     this.#inflight.prune(now);
-    const events: HealthEvent[] = [];
-    this.#expireEjections(now, events);
     for (const [name, figures] of report.origins) {
       const record = this.#records.get(name);
       if (record) applyTraffic(record, figures, now);

@@ -141,7 +141,8 @@ function canonical(value: unknown): string {
 
 /** One changed field as a line: `path: before -> after`, or `path: added (...)` / `path: removed`. */
 export function formatChange(change: FieldChange): string {
-  if (change.before === undefined && isObject(change.after)) return `${change.path}: added${brief(change.after)}`;
+  if (change.before === undefined && isObject(change.after))
+    return `${change.path}: added${brief(change.after)}`;
   if (change.after === undefined && isObject(change.before)) return `${change.path}: removed`;
   return `${change.path}: ${formatValue(change.before)} -> ${formatValue(change.after)}`;
 }

@@ -51,8 +51,10 @@ async function file(name: string, content: unknown): Promise<string> {
 }
 
 async function currentConfig(): Promise<{ version: number; pools: Array<Record<string, unknown>> }> {
-  return expectStatus(await api.get<{ version: number; pools: Array<Record<string, unknown>> }>("/config"), 200)
-    .body;
+  return expectStatus(
+    await api.get<{ version: number; pools: Array<Record<string, unknown>> }>("/config"),
+    200,
+  ).body;
 }
 
 function desiredConfig(weightOfA = 1) {
@@ -119,9 +121,9 @@ describe("edge-lb apply and export", () => {
     const stripped = {
       ...withoutVersion,
       pools: server.pools.map(({ version: _v, ...rest }) => rest),
-      loadBalancers: (server as unknown as { loadBalancers: Array<Record<string, unknown>> }).loadBalancers.map(
-        ({ version: _v, ...rest }) => rest,
-      ),
+      loadBalancers: (
+        server as unknown as { loadBalancers: Array<Record<string, unknown>> }
+      ).loadBalancers.map(({ version: _v, ...rest }) => rest),
     };
     expect(document).toEqual(stripped);
     expect(document).toMatchObject({
@@ -184,7 +186,12 @@ describe("edge-lb apply and export", () => {
     expect(result.stdout).toContain("origins[a].weight: 1 -> 2");
     const after = await currentConfig();
     expect(after.version).toBeGreaterThan(before.version);
-    expect(after.pools[0]).toMatchObject({ origins: [{ name: "a", weight: 2 }, { name: "b", weight: 1 }] });
+    expect(after.pools[0]).toMatchObject({
+      origins: [
+        { name: "a", weight: 2 },
+        { name: "b", weight: 1 },
+      ],
+    });
   });
 });
 
@@ -198,7 +205,9 @@ describe("edge-lb status, drain and explain", () => {
     expect(lines[1]).toMatch(/^ {2}ID\s+HOST\s+SERVING\s+WHY$/);
     expect(lines.find((line) => line.startsWith("  www "))).toMatch(/www\.cli\.test\s+web\s+\S/);
     expect(result.stdout).toMatch(/\n {2}web: healthy/);
-    expect(result.stdout).toMatch(/\n {4}ORIGIN\s+STATE\s+WEIGHT\s+LATENCY\s+IN-FLIGHT\s+CHECKED\s+LAST ERROR\n/);
+    expect(result.stdout).toMatch(
+      /\n {4}ORIGIN\s+STATE\s+WEIGHT\s+LATENCY\s+IN-FLIGHT\s+CHECKED\s+LAST ERROR\n/,
+    );
     expect(result.stdout).toMatch(/\n {4}a\s+healthy\s+2\s/);
     expect(result.stdout).toMatch(/\n {4}b\s+healthy\s+1\s/);
   });
@@ -207,7 +216,10 @@ describe("edge-lb status, drain and explain", () => {
     const drained = await cli(["drain", "web", "a"]);
     expect(drained.code).toBe(0);
     expect(drained.stdout).toMatch(/^Drained/);
-    const pool = expectStatus(await api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"), 200);
+    const pool = expectStatus(
+      await api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"),
+      200,
+    );
     expect(pool.body.origins.find((o) => o.name === "a")?.weight).toBe(0);
 
     const undrained = await cli(["undrain", "web", "a"]);
@@ -224,7 +236,10 @@ describe("edge-lb status, drain and explain", () => {
   });
 
   it("explain names the load balancer, pool and origin a request would reach", async () => {
-    const result = await cli(["explain", "http://www.cli.test/some/path", "--ip", "203.0.113.7"], lb.readToken);
+    const result = await cli(
+      ["explain", "http://www.cli.test/some/path", "--ip", "203.0.113.7"],
+      lb.readToken,
+    );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Load balancer:\s+www\b/);
@@ -249,8 +264,11 @@ describe("edge-lb status, drain and explain", () => {
 
   it("npx edge-lb --help works from the project directory", async () => {
     const result = await new Promise<CliResult>((resolve) => {
-      execFile("npx", ["--no-install", "edge-lb", "--help"], { cwd: REPO_ROOT, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        "npx",
+        ["--no-install", "edge-lb", "--help"],
+        { cwd: REPO_ROOT, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
     expect(result.code).toBe(0);

@@ -30,7 +30,10 @@ const STATE_CHANGE_TIMEOUT_MS = 30_000;
 
 function run(command: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", command], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const child = spawn("sh", ["-c", command], {
+      stdio: "ignore",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
     child.on("error", () => resolve(false));
     child.on("exit", (code) => resolve(code === 0));
   });
@@ -43,7 +46,9 @@ async function ensureChromium(): Promise<string | undefined> {
     return `${CHROMIUM} is missing and cannot be installed here (needs root and apt-get): apt-get install chromium`;
   }
   const installed = await run("apt-get update -qq && apt-get install -y -qq chromium");
-  return installed && existsSync(CHROMIUM) ? undefined : `apt-get install chromium failed; ${CHROMIUM} is missing`;
+  return installed && existsSync(CHROMIUM)
+    ? undefined
+    : `apt-get install chromium failed; ${CHROMIUM} is missing`;
 }
 
 const skipReason = await ensureChromium();
@@ -123,9 +128,17 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     await page.locator('[data-load-balancer="www"]').waitFor();
     expect(await page.locator('[data-load-balancer="www"]').textContent()).toContain("www.dashboard.test");
     const web = page.locator('[data-pool="web"]');
-    expect(await web.locator("tr[data-origin]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-origin")))).toEqual(["a", "b"]);
-    await web.locator('tr[data-origin="a"][data-state="healthy"]').waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
-    await web.locator('tr[data-origin="b"][data-state="healthy"]').waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
+    expect(
+      await web
+        .locator("tr[data-origin]")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-origin"))),
+    ).toEqual(["a", "b"]);
+    await web
+      .locator('tr[data-origin="a"][data-state="healthy"]')
+      .waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
+    await web
+      .locator('tr[data-origin="b"][data-state="healthy"]')
+      .waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
     expect(await page.locator('[data-pool="spare"] tr[data-origin="spare"]').count()).toBe(1);
   });
 
@@ -134,7 +147,9 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     const b = page.locator('[data-pool="web"] tr[data-origin="b"][data-state="unhealthy"]');
     await b.waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
     expect(await b.locator(".badge").textContent()).toBe("unhealthy");
-    expect(await page.locator('[data-pool="web"] tr[data-origin="a"]').getAttribute("data-state")).toBe("healthy");
+    expect(await page.locator('[data-pool="web"] tr[data-origin="a"]').getAttribute("data-state")).toBe(
+      "healthy",
+    );
     await page.screenshot({ path: join(REPO_ROOT, "docs", "dashboard.png"), fullPage: true });
   });
 
@@ -143,7 +158,12 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
       route.fulfill({
         status: 404,
         contentType: "application/problem+json",
-        body: JSON.stringify({ type: "about:blank", title: "Not Found", status: 404, detail: "There is nothing here." }),
+        body: JSON.stringify({
+          type: "about:blank",
+          title: "Not Found",
+          status: 404,
+          detail: "There is nothing here.",
+        }),
       }),
     );
     await expect.poll(() => page.locator("#events").textContent(), { timeout: 10_000 }).toBe("not available");

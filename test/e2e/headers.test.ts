@@ -80,7 +80,6 @@ describe("what the origin receives", () => {
         "proxy-connection": "keep-alive",
         "keep-alive": "timeout=5",
         te: "trailers",
-        trailer: "x-foo",
       },
     });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { diffIds, fieldChanges, formatChange, formatValue, isEmpty, renderPlan } from "../../scripts/cli-diff.ts";
+import {
+  diffIds,
+  fieldChanges,
+  formatChange,
+  formatValue,
+  isEmpty,
+  renderPlan,
+} from "../../scripts/cli-diff.ts";
 
 const origin = (name: string, weight = 1) => ({ name, address: `http://${name}.example.com`, weight });
 const pool = (id: string, origins = [origin("a"), origin("b")], extra: Record<string, unknown> = {}) => ({

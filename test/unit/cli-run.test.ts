@@ -21,14 +21,22 @@ function fakeApi(options: { onRead?: (state: { version: number }) => void } = {}
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify(body), {
       status,
-      headers: { "content-type": status >= 400 ? "application/problem+json" : "application/json", ...headers },
+      headers: {
+        "content-type": status >= 400 ? "application/problem+json" : "application/json",
+        ...headers,
+      },
     });
   const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     const headers = new Headers(init?.headers);
     const method = init?.method ?? "GET";
     const path = url.pathname.replace("/__lb/api/v1", "");
-    sent.push({ method, path: path + url.search, ifMatch: headers.get("if-match"), authorization: headers.get("authorization") });
+    sent.push({
+      method,
+      path: path + url.search,
+      ifMatch: headers.get("if-match"),
+      authorization: headers.get("authorization"),
+    });
     if (path === "/config" && method === "GET") {
       const body = { version: state.version, pools: state.pools, loadBalancers: [] };
       options.onRead?.(state);
@@ -36,9 +44,15 @@ function fakeApi(options: { onRead?: (state: { version: number }) => void } = {}
     }
     if (path === "/config" && method === "PUT") {
       if (headers.get("if-match") !== `"${state.version}"`) {
-        return json(412, { title: "Precondition Failed", status: 412, detail: `The configuration is at version ${state.version}` });
+        return json(412, {
+          title: "Precondition Failed",
+          status: 412,
+          detail: `The configuration is at version ${state.version}`,
+        });
       }
-      const doc = JSON.parse(String(init?.body)) as { pools: Array<{ id: string; origins: Array<{ weight?: number }> }> };
+      const doc = JSON.parse(String(init?.body)) as {
+        pools: Array<{ id: string; origins: Array<{ weight?: number }> }>;
+      };
       const weight = doc.pools[0]?.origins[0]?.weight ?? 1;
       if (weight > 1000) {
         return json(400, {
@@ -48,7 +62,8 @@ function fakeApi(options: { onRead?: (state: { version: number }) => void } = {}
           errors: [{ path: "pools[0].origins[0].weight", message: "must be at most 1000" }],
         });
       }
-      const changed = weight !== (state.pools[0]?.origins as Array<{ weight: number }>)[0]?.weight;
+      const stored = state.pools[0]?.origins as Array<{ weight: number }> | undefined;
+      const changed = weight !== stored?.[0]?.weight;
       const changes = {
         pools: { created: [], updated: changed ? ["web"] : [], deleted: [] },
         loadBalancers: { created: [], updated: [], deleted: [] },
@@ -60,7 +75,8 @@ function fakeApi(options: { onRead?: (state: { version: number }) => void } = {}
       }
       return json(200, { version: state.version, dryRun, changes });
     }
-    if (path === "/pools/web/origins/a/drain" && method === "POST") return json(200, { name: "a", weight: 0 });
+    if (path === "/pools/web/origins/a/drain" && method === "POST")
+      return json(200, { name: "a", weight: 0 });
     return json(404, { title: "Not Found", status: 404, detail: `No such path: ${url.pathname}` });
   }) as typeof fetch;
   return { state, sent, fetchImpl };
@@ -71,7 +87,15 @@ function context(fetchImpl: typeof fetch, files: Record<string, string> = {}) {
   let err = "";
   const ctx: CliContext = {
     env: { EDGE_LB_ENDPOINT: "https://lb.example.com", EDGE_LB_TOKEN: "admin" },
-    output: { out: (text) => void (out += text), err: (text) => void (err += text), color: false },
+    output: {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      color: false,
+    },
     readText: async (name) => {
       const text = files[name];
       if (text === undefined) throw Object.assign(new Error("missing"), { code: "ENOENT" });
@@ -94,7 +118,7 @@ describe("edge-lb apply", () => {
     expect(run.out()).toContain("~ pool web\n    origins[a].weight: 1 -> 5");
     expect(run.out()).toContain("Applied (configuration version 5).");
     expect(api.sent.map((s) => `${s.method} ${s.path} ${s.ifMatch}`)).toEqual([
-      'GET /config null',
+      "GET /config null",
       'PUT /config?dryRun=true "4"',
       'PUT /config "4"',
     ]);
@@ -157,7 +181,9 @@ describe("edge-lb exit codes", () => {
 
   it("1 with the address when the API cannot be reached", async () => {
     const unreachable = (async () => {
-      throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      });
     }) as typeof fetch;
     const run = context(unreachable);
     expect(await runCli(["status"], run.ctx)).toBe(1);

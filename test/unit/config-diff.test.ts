@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, changedFields, diffConfig, isEmptyChange, sameResource } from "../../worker/config/diff.ts";
+import {
+  canonicalJson,
+  changedFields,
+  diffConfig,
+  isEmptyChange,
+  sameResource,
+} from "../../worker/config/diff.ts";
 
 describe("diffConfig", () => {
   it("lists created, updated and deleted ids per kind, sorted, and leaves unchanged ones out", () => {
@@ -27,25 +33,40 @@ describe("diffConfig", () => {
   });
 
   it("is empty when nothing differs but versions and member order", () => {
-    const changes = diffConfig(
-      { pools: [{ id: "a", x: { b: 1, c: 2 }, version: 9 }], loadBalancers: [] },
-      { pools: [{ id: "a", x: { c: 2, b: 1 } }], loadBalancers: [] },
-    );
+    const before = { pools: [{ id: "a", x: { b: 1, c: 2 }, version: 9 }], loadBalancers: [] };
+    const after = { pools: [{ id: "a", x: { c: 2, b: 1 } }], loadBalancers: [] };
+    const changes = diffConfig(before, after);
     expect(isEmptyChange(changes)).toBe(true);
   });
 });
 
 describe("sameResource", () => {
   it("ignores version and member order but not array order", () => {
-    expect(sameResource({ id: "a", m: { x: 1, y: 2 }, version: 1 }, { m: { y: 2, x: 1 }, id: "a" })).toBe(true);
+    expect(sameResource({ id: "a", m: { x: 1, y: 2 }, version: 1 }, { m: { y: 2, x: 1 }, id: "a" })).toBe(
+      true,
+    );
     expect(sameResource({ id: "a", list: [1, 2] }, { id: "a", list: [2, 1] })).toBe(false);
   });
 });
 
 describe("changedFields", () => {
   it("names the leaf fields that differ", () => {
-    const before = { id: "p", origins: [{ name: "a", weight: 1 }, { name: "b", weight: 1 }], enabled: true };
-    const after = { id: "p", origins: [{ name: "a", weight: 1 }, { name: "b", weight: 0 }], enabled: false };
+    const before = {
+      id: "p",
+      origins: [
+        { name: "a", weight: 1 },
+        { name: "b", weight: 1 },
+      ],
+      enabled: true,
+    };
+    const after = {
+      id: "p",
+      origins: [
+        { name: "a", weight: 1 },
+        { name: "b", weight: 0 },
+      ],
+      enabled: false,
+    };
     expect(changedFields(before, after)).toEqual(["origins[1].weight", "enabled"]);
   });
 
@@ -63,6 +84,8 @@ describe("changedFields", () => {
 
 describe("canonicalJson", () => {
   it("sorts members at every depth", () => {
-    expect(canonicalJson({ b: 1, a: { d: 1, c: [{ f: 1, e: 2 }] } })).toBe('{"a":{"c":[{"e":2,"f":1}],"d":1},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: 1, c: [{ f: 1, e: 2 }] } })).toBe(
+      '{"a":{"c":[{"e":2,"f":1}],"d":1},"b":1}',
+    );
   });
 });

@@ -17,7 +17,11 @@ function errors(input: unknown) {
 
 describe("parseConfigDocument", () => {
   it("accepts a valid document, fills defaults and ignores versions", () => {
-    const result = parseConfigDocument({ version: 12, pools: [{ ...pool("web"), version: 4 }], loadBalancers: [lb("www", ["web"])] });
+    const result = parseConfigDocument({
+      version: 12,
+      pools: [{ ...pool("web"), version: 4 }],
+      loadBalancers: [lb("www", ["web"])],
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.pools[0]).not.toHaveProperty("version");

@@ -80,6 +80,8 @@ describe("issuesToFieldErrors", () => {
   it("puts the errors under a prefix", () => {
     const result = PoolSchema.safeParse({ id: "Web", origins: [{ name: "a", address: "http://x" }] });
     if (result.success) throw new Error("expected failure");
-    expect(issuesToFieldErrors(result.error.issues, ["pools", 3]).map((e) => e.path)).toEqual(["pools[3].id"]);
+    expect(issuesToFieldErrors(result.error.issues, ["pools", 3]).map((e) => e.path)).toEqual([
+      "pools[3].id",
+    ]);
   });
 });

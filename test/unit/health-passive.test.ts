@@ -111,7 +111,10 @@ describe("outlier ejection", () => {
   });
 
   it("never ejects more than maxEjectionPercent of the enabled origins at once", () => {
-    const origins = ["a", "b", "c", "d"].map((name, i) => ({ name, address: `http://127.0.0.1:${9001 + i}` }));
+    const origins = ["a", "b", "c", "d"].map((name, i) => ({
+      name,
+      address: `http://127.0.0.1:${9001 + i}`,
+    }));
     const pool = makePool({ origins, passiveHealth: { maxEjectionPercent: 50, ejectionSeconds: 30 } });
     const records = recordsFor(pool, T0);
     for (const name of ["a", "b", "c", "d"]) fail(records, name, T0);
@@ -152,7 +155,9 @@ describe("outlier ejection", () => {
     });
     const records = recordsFor(pool, T0);
     for (const name of ["a", "b", "c"]) fail(records, name, T0);
-    expect(ejectOutliers("web", pool.origins, records, pool.passiveHealth, T0).map((e) => e.origin)).toEqual(["b"]);
+    expect(ejectOutliers("web", pool.origins, records, pool.passiveHealth, T0).map((e) => e.origin)).toEqual([
+      "b",
+    ]);
   });
 
   it("ignores traffic reported for an origin while it is ejected", () => {

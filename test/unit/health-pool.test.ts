@@ -37,9 +37,9 @@ describe("reported state", () => {
     expect(originState({ enabled: false, weight: 1 }, fresh, true, 0, T0)).toBe("disabled");
     expect(originState(on, { check: "unhealthy", ejectedUntil: null }, true, 0, T0)).toBe("unhealthy");
     expect(originState(on, ejected, true, 0, T0)).toBe("ejected");
-    expect(originState({ enabled: true, weight: 0 }, { check: "healthy", ejectedUntil: null }, true, 2, T0)).toBe(
-      "draining",
-    );
+    expect(
+      originState({ enabled: true, weight: 0 }, { check: "healthy", ejectedUntil: null }, true, 2, T0),
+    ).toBe("draining");
     expect(originState(on, fresh, true, 0, T0)).toBe("unknown");
     expect(originState(on, { check: "healthy", ejectedUntil: null }, true, 0, T0)).toBe("healthy");
   });
@@ -49,9 +49,9 @@ describe("reported state", () => {
   });
 
   it("stops reporting draining once nothing is in flight", () => {
-    expect(originState({ enabled: true, weight: 0 }, { check: "healthy", ejectedUntil: null }, true, 0, T0)).toBe(
-      "healthy",
-    );
+    expect(
+      originState({ enabled: true, weight: 0 }, { check: "healthy", ejectedUntil: null }, true, 0, T0),
+    ).toBe("healthy");
   });
 
   it("puts disabled before unhealthy before ejected before draining", () => {

@@ -18,12 +18,17 @@ describe("probe request", () => {
   });
 
   it("keeps a path that looks protocol-relative on the origin's host", () => {
-    const request = buildProbeRequest({ ...origin, address: "http://10.0.0.1" }, { ...check, path: "//evil.test/x" });
+    const request = buildProbeRequest(
+      { ...origin, address: "http://10.0.0.1" },
+      { ...check, path: "//evil.test/x" },
+    );
     expect(new URL(request.url).host).toBe("10.0.0.1");
   });
 
   it("does not send a fragment", () => {
-    expect(buildProbeRequest(origin, { ...check, path: "/h#top" }).url).toBe("https://eu1.example.com:8443/base/h");
+    expect(buildProbeRequest(origin, { ...check, path: "/h#top" }).url).toBe(
+      "https://eu1.example.com:8443/base/h",
+    );
   });
 
   it("sends the origin's headers and lets the check's override them, whatever their case", () => {
@@ -31,7 +36,11 @@ describe("probe request", () => {
       { ...origin, headers: { "X-Tenant": "a", Authorization: "Bearer origin" } },
       { ...check, headers: { authorization: "Bearer check", "User-Agent": "custom" } },
     );
-    expect(request.headers).toEqual({ "user-agent": "custom", "x-tenant": "a", authorization: "Bearer check" });
+    expect(request.headers).toEqual({
+      "user-agent": "custom",
+      "x-tenant": "a",
+      authorization: "Bearer check",
+    });
   });
 
   it("identifies itself by default", () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { evaluateProbe, type ProbeExpectations, parseExpectedCodes } from "../../worker/health/probe-result.ts";
+import {
+  evaluateProbe,
+  type ProbeExpectations,
+  parseExpectedCodes,
+} from "../../worker/health/probe-result.ts";
 
 const expect2xx: ProbeExpectations = {
   method: "GET",
@@ -26,7 +30,15 @@ describe("expected codes", () => {
 
   it("matches ranges and lists", () => {
     const matches = parseExpectedCodes("200-204,301, 4xx");
-    expect([200, 204, 205, 301, 302, 404, 500].map(matches)).toEqual([true, true, false, true, false, true, false]);
+    expect([200, 204, 205, 301, 302, 404, 500].map(matches)).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it("accepts an upper-case class", () => {
@@ -51,7 +63,10 @@ describe("probe verdict", () => {
   });
 
   it("fails a timeout with the timeout in the reason", () => {
-    expect(evaluateProbe({ kind: "timeout" }, expect2xx)).toEqual({ ok: false, error: "timeout after 5000 ms" });
+    expect(evaluateProbe({ kind: "timeout" }, expect2xx)).toEqual({
+      ok: false,
+      error: "timeout after 5000 ms",
+    });
   });
 
   it("fails a connection error with its message", () => {
@@ -66,7 +81,9 @@ describe("probe verdict", () => {
   });
 
   it("accepts a redirect when its code is expected", () => {
-    expect(evaluateProbe(response(301, null, "/x"), { ...expect2xx, expectedCodes: "200,301" }).ok).toBe(true);
+    expect(evaluateProbe(response(301, null, "/x"), { ...expect2xx, expectedCodes: "200,301" }).ok).toBe(
+      true,
+    );
   });
 
   it("does not blame followRedirects when redirects are followed", () => {
@@ -89,7 +106,9 @@ describe("probe verdict", () => {
 
   it("checks the code before the body", () => {
     const expectations = { ...expect2xx, expectedBody: "ok" };
-    expect(evaluateProbe(response(500, "ok"), expectations).error).toBe("unexpected status 500 (expected 2xx)");
+    expect(evaluateProbe(response(500, "ok"), expectations).error).toBe(
+      "unexpected status 500 (expected 2xx)",
+    );
   });
 
   it("fails a body check with HEAD and says why", () => {

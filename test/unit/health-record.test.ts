@@ -61,8 +61,16 @@ describe("origin record", () => {
 
   it("smooths latency reported by the edges", () => {
     const record = newRecord("a", "http://a", T0);
-    applyTraffic(record, { inflight: 0, requests: 1, failures: 0, consecutiveFailures: 0, latencyMsAvg: 100 }, T0);
-    applyTraffic(record, { inflight: 0, requests: 1, failures: 0, consecutiveFailures: 0, latencyMsAvg: 200 }, T0);
+    applyTraffic(
+      record,
+      { inflight: 0, requests: 1, failures: 0, consecutiveFailures: 0, latencyMsAvg: 100 },
+      T0,
+    );
+    applyTraffic(
+      record,
+      { inflight: 0, requests: 1, failures: 0, consecutiveFailures: 0, latencyMsAvg: 200 },
+      T0,
+    );
     expect(record.latencyMs).toBeCloseTo(120);
   });
 
@@ -71,7 +79,11 @@ describe("origin record", () => {
     expect(endEjection("web", record, T0 + 29_999)).toBeNull();
     const event = endEjection("web", record, T0 + 45_000);
     expect(event).toMatchObject({ kind: "origin_returned", at: T0 + 30_000 });
-    expect(record).toMatchObject({ ejectedUntil: null, lastEjectionEnd: T0 + 30_000, healthySince: T0 + 30_000 });
+    expect(record).toMatchObject({
+      ejectedUntil: null,
+      lastEjectionEnd: T0 + 30_000,
+      healthySince: T0 + 30_000,
+    });
     expect(endEjection("web", record, T0 + 50_000)).toBeNull();
   });
 
@@ -83,7 +95,12 @@ describe("origin record", () => {
   });
 
   it("returns a failed origin to service when checks are turned off", () => {
-    const record = { ...newRecord("a", "http://a", T0), check: "unhealthy" as const, failures: 3, healthySince: null };
+    const record = {
+      ...newRecord("a", "http://a", T0),
+      check: "unhealthy" as const,
+      failures: 3,
+      healthySince: null,
+    };
     expect(resetCheck("web", record, T0 + 5)?.kind).toBe("origin_healthy");
     expect(record).toMatchObject({ check: "unknown", failures: 0, healthySince: T0 + 5, lastCheckAt: null });
     expect(resetCheck("web", record, T0 + 6)).toBeNull();

@@ -10,7 +10,12 @@ describe("in-flight sums", () => {
     const table = new InflightTable();
     table.record("i1", 1, { a: 2, b: 1 }, T0);
     table.record("i2", 1, { a: 3 }, T0 + 1000);
-    expect(table.totals(T0 + 1000)).toEqual(new Map([["a", 5], ["b", 1]]));
+    expect(table.totals(T0 + 1000)).toEqual(
+      new Map([
+        ["a", 5],
+        ["b", 1],
+      ]),
+    );
   });
 
   it("drops an isolate that has been silent too long", () => {
@@ -59,7 +64,9 @@ describe("report reading", () => {
     const batch = {
       isolateId: "i1",
       sentAt: T0,
-      origins: { a: { inflight: -3, requests: 2.7, failures: "x", consecutiveFailures: Number.NaN, latencyMsAvg: -1 } },
+      origins: {
+        a: { inflight: -3, requests: 2.7, failures: "x", consecutiveFailures: Number.NaN, latencyMsAvg: -1 },
+      },
     } as unknown as HealthReport;
     expect(normalizeReport(batch, known)?.origins.get("a")).toEqual({
       inflight: 0,

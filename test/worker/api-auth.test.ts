@@ -38,7 +38,14 @@ describe("auth", () => {
 
   it("lets the read token read", async () => {
     await createPool("readable");
-    for (const path of [`${API}/pools`, `${API}/pools/readable`, `${API}/load_balancers`, `${API}/config`, `${API}/audit`, `${API}/events`]) {
+    for (const path of [
+      `${API}/pools`,
+      `${API}/pools/readable`,
+      `${API}/load_balancers`,
+      `${API}/config`,
+      `${API}/audit`,
+      `${API}/events`,
+    ]) {
       const response = await call("GET", path, { token: READ_TOKEN });
       expect(response.status, path).toBe(200);
     }

@@ -140,7 +140,10 @@ describe("GET and PUT /config", () => {
 
     const routes = await putConfig({
       pools: [poolInput("p")],
-      loadBalancers: [lbInput("one", ["p"], { hostname: "same.example.com" }), lbInput("two", ["p"], { hostname: "same.example.com" })],
+      loadBalancers: [
+        lbInput("one", ["p"], { hostname: "same.example.com" }),
+        lbInput("two", ["p"], { hostname: "same.example.com" }),
+      ],
     });
     expect(routes.status).toBe(400);
     expect((await json<{ errors: { path: string }[] }>(routes)).errors.map((error) => error.path)).toEqual([
@@ -154,7 +157,10 @@ describe("GET and PUT /config", () => {
     expect(stale.status).toBe(412);
     expect(await getConfig()).toMatchObject({ config });
     const fresh = await putConfig(
-      { pools: config.pools, loadBalancers: config.loadBalancers.concat([lbInput("if-match-lb", ["cfg-a"])]) },
+      {
+        pools: config.pools,
+        loadBalancers: [...config.loadBalancers, lbInput("if-match-lb", ["cfg-a"])],
+      },
       "",
       { "if-match": `W/"${config.version}"` },
     );
@@ -174,7 +180,9 @@ describe("GET and PUT /config", () => {
 describe("audit and events", () => {
   it("records every change in the audit log, newest first", async () => {
     const pool = await createPool("audited");
-    await call("PATCH", `${API}/pools/audited`, { body: { origins: [{ name: "a", address: "http://127.0.0.1:1", weight: 0 }] } });
+    await call("PATCH", `${API}/pools/audited`, {
+      body: { origins: [{ name: "a", address: "http://127.0.0.1:1", weight: 0 }] },
+    });
     await call("PUT", `${API}/pools/audited`, { body: poolInput("audited", { enabled: false }) });
     await call("DELETE", `${API}/pools/audited`);
     const { items } = await json<{ items: AuditEntry[] }>(await call("GET", `${API}/audit?limit=4`));
@@ -197,7 +205,7 @@ describe("audit and events", () => {
 
   it("marks changes made through PUT /config", async () => {
     const { config } = await getConfig();
-    await putConfig({ ...config, pools: config.pools.concat([poolInput("via-config")]) });
+    await putConfig({ ...config, pools: [...config.pools, poolInput("via-config")] });
     const { items } = await json<{ items: AuditEntry[] }>(await call("GET", `${API}/audit?limit=1`));
     expect(items[0]).toMatchObject({ action: "create", id: "via-config", via: "config" });
   });
@@ -206,12 +214,37 @@ describe("audit and events", () => {
     await createPool("evented");
     const response = await call("GET", `${API}/events?limit=2`);
     expect(response.status).toBe(200);
-    const { items } = await json<{ items: { at: string; kind: string; subject: string; message: string }[] }>(response);
+    const { items } = await json<{ items: { at: string; kind: string; subject: string; message: string }[] }>(
+      response,
+    );
     expect(items).toHaveLength(2);
     expect(items[0]).toMatchObject({ kind: "config_change", subject: "pool/evented" });
     expect(items[0]?.message).toContain("evented");
     expect(new Date(items[0]?.at ?? "").toISOString()).toBe(items[0]?.at);
     expect(Date.parse(items[0]?.at ?? "")).toBeGreaterThanOrEqual(Date.parse(items[1]?.at ?? ""));
+  });
+
+  it("merges the events of every pool's PoolState with the configuration changes", async () => {
+    await createPool("merged-events");
+    await call("PATCH", `${API}/pools/merged-events`, { body: { enabled: false } });
+    const own = await env.POOL_STATE.getByName("merged-events").events(10);
+    expect(own.length).toBeGreaterThan(0);
+    const { items } = await json<{ items: { at: string; kind: string; subject: string; message: string }[] }>(
+      await call("GET", `${API}/events?limit=1000`),
+    );
+    for (const event of own) {
+      expect(items).toContainEqual({
+        at: new Date(event.at).toISOString(),
+        kind: event.kind,
+        subject: event.subject,
+        message: event.message,
+      });
+    }
+    expect(items).toContainEqual(
+      expect.objectContaining({ kind: "config_change", subject: "pool/merged-events" }),
+    );
+    const times = items.map((item) => Date.parse(item.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
   it("checks the limit parameter", async () => {

@@ -65,6 +65,15 @@ describe("paths and methods", () => {
     }
   });
 
+  it("answers malformed query strings with 400, never 500", async () => {
+    for (const query of ["limit=%ZZ", "limit=%", "limit=2x&limit=1", "limit=%F0%9F%98%80"]) {
+      const response = await call("GET", `${API}/audit?${query}`);
+      expect(response.status, query).toBe(400);
+    }
+    const dryRun = await call("PUT", `${API}/config?dryRun=%E0%A4%A`, { body: {} });
+    expect(dryRun.status).toBe(400);
+  });
+
   it("sends no-store on API responses", async () => {
     expect((await call("GET", `${API}/pools`)).headers.get("cache-control")).toBe("no-store");
   });
@@ -73,7 +82,10 @@ describe("paths and methods", () => {
 describe("request bodies", () => {
   it("answers 415 to a write without a JSON content type", async () => {
     for (const contentType of ["text/plain", "application/x-www-form-urlencoded", null]) {
-      const response = await call("POST", `${API}/pools`, { raw: JSON.stringify(poolInput("typed")), contentType });
+      const response = await call("POST", `${API}/pools`, {
+        raw: JSON.stringify(poolInput("typed")),
+        contentType,
+      });
       await expectProblem(response, 415);
     }
     const put = await call("PUT", `${API}/config`, { raw: "{}", contentType: "text/yaml" });

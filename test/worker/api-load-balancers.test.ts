@@ -22,8 +22,19 @@ describe("load balancers: CRUD", () => {
       poolWeights: {},
       regionPools: {},
       countryPools: {},
-      sessionAffinity: { type: "none", cookieName: "__lb", headerName: null, ttlSeconds: 82800, onOriginFailure: "reselect" },
-      retries: { attempts: 2, onStatus: [502, 503, 504], methods: ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], bufferBodyBytes: 65536 },
+      sessionAffinity: {
+        type: "none",
+        cookieName: "__lb",
+        headerName: null,
+        ttlSeconds: 82800,
+        onOriginFailure: "reselect",
+      },
+      retries: {
+        attempts: 2,
+        onStatus: [502, 503, 504],
+        methods: ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"],
+        bufferBodyBytes: 65536,
+      },
       timeouts: { requestMs: 30000 },
       debugHeaders: false,
     });
@@ -40,7 +51,11 @@ describe("load balancers: CRUD", () => {
         body: { hostname: "other.example.com", pools: ["crud-pool"], debugHeaders: true },
       }),
     );
-    expect(replaced).toMatchObject({ hostname: "other.example.com", debugHeaders: true, steering: "failover" });
+    expect(replaced).toMatchObject({
+      hostname: "other.example.com",
+      debugHeaders: true,
+      steering: "failover",
+    });
 
     const patched = await json(
       await call("PATCH", `${API}/load_balancers/crud`, {
@@ -48,7 +63,10 @@ describe("load balancers: CRUD", () => {
         contentType: "application/merge-patch+json",
       }),
     );
-    expect(patched).toMatchObject({ retries: { attempts: 0, onStatus: [502, 503, 504] }, debugHeaders: false });
+    expect(patched).toMatchObject({
+      retries: { attempts: 0, onStatus: [502, 503, 504] },
+      debugHeaders: false,
+    });
 
     expect((await call("DELETE", `${API}/load_balancers/crud`)).status).toBe(204);
     expect((await call("GET", `${API}/load_balancers/crud`)).status).toBe(404);
@@ -67,7 +85,9 @@ describe("load balancers: CRUD", () => {
       steering: "geo",
       countryPools: { US: ["geo-us"], DE: ["geo-eu"] },
     });
-    const response = await call("PATCH", `${API}/load_balancers/geo`, { body: { countryPools: { US: null } } });
+    const response = await call("PATCH", `${API}/load_balancers/geo`, {
+      body: { countryPools: { US: null } },
+    });
     expect((await json(response)).countryPools).toEqual({ DE: ["geo-eu"] });
   });
 });

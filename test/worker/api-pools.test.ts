@@ -42,7 +42,9 @@ describe("pools: create and read", () => {
 
   it("refuses to create an existing id with 409", async () => {
     await createPool("twice");
-    const response = await call("POST", `${API}/pools`, { body: poolInput("twice", { description: "second" }) });
+    const response = await call("POST", `${API}/pools`, {
+      body: poolInput("twice", { description: "second" }),
+    });
     expect(response.status).toBe(409);
     expect((await getPool("twice")).description).toBe("");
   });
@@ -56,7 +58,9 @@ describe("pools: create and read", () => {
     const created = await createPool("etagged");
     const response = await call("GET", `${API}/pools/etagged`);
     expect(response.headers.get("etag")).toBe(`"${created.version}"`);
-    const again = await call("GET", `${API}/pools/etagged`, { headers: { "if-none-match": `"${created.version}"` } });
+    const again = await call("GET", `${API}/pools/etagged`, {
+      headers: { "if-none-match": `"${created.version}"` },
+    });
     expect(again.status).toBe(304);
   });
 
@@ -112,14 +116,20 @@ describe("pools: validation", () => {
       [{ ...poolInput("nul"), origins: null }, "origins"],
       [{ ...poolInput("huge"), minimumOrigins: 1e308 }, "minimumOrigins"],
       [{ ...poolInput("frac"), slowStartSeconds: 1.5 }, "slowStartSeconds"],
-      [{ ...poolInput("hdr"), origins: [{ name: "a", address: "http://h", headers: { Host: "x" } }] }, "origins[0].headers.Host"],
+      [
+        { ...poolInput("hdr"), origins: [{ name: "a", address: "http://h", headers: { Host: "x" } }] },
+        "origins[0].headers.Host",
+      ],
       [{ ...poolInput("str-num"), minimumOrigins: "1" }, "minimumOrigins"],
     ];
     for (const [body, path] of cases) {
       const response = await call("POST", `${API}/pools`, { body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       const { errors } = await json<{ errors: { path: string }[] }>(response);
-      expect(errors.map((error) => error.path), JSON.stringify(body)).toContain(path);
+      expect(
+        errors.map((error) => error.path),
+        JSON.stringify(body),
+      ).toContain(path);
     }
   });
 
@@ -132,7 +142,10 @@ describe("pools: validation", () => {
   });
 
   it("refuses a __proto__ member as an unknown field", async () => {
-    const raw = JSON.stringify(poolInput("proto")).replace('"id":"proto"', '"id":"proto","__proto__":{"enabled":false}');
+    const raw = JSON.stringify(poolInput("proto")).replace(
+      '"id":"proto"',
+      '"id":"proto","__proto__":{"enabled":false}',
+    );
     const response = await call("POST", `${API}/pools`, { raw });
     expect(response.status).toBe(400);
     const { errors } = await json<{ errors: { path: string }[] }>(response);

@@ -52,14 +52,22 @@ export function poolInput(id: string, extra: Record<string, unknown> = {}): Reco
 }
 
 /** A minimal valid load balancer input. */
-export function lbInput(id: string, pools: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function lbInput(
+  id: string,
+  pools: string[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { id, hostname: `${id}.example.com`, pools, ...extra };
 }
 
 /** Creates a pool through the API and returns it as stored. */
-export async function createPool(id: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function createPool(
+  id: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const response = await call("POST", `${API}/pools`, { body: poolInput(id, extra) });
-  if (response.status !== 201) throw new Error(`creating pool ${id}: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`creating pool ${id}: ${response.status} ${await response.text()}`);
   return json(response);
 }
 
@@ -70,6 +78,7 @@ export async function createLoadBalancer(
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const response = await call("POST", `${API}/load_balancers`, { body: lbInput(id, pools, extra) });
-  if (response.status !== 201) throw new Error(`creating lb ${id}: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`creating lb ${id}: ${response.status} ${await response.text()}`);
   return json(response);
 }

@@ -25,7 +25,9 @@ export class TestClock {
 let counter = 0;
 
 /** A PoolState stub for a pool id no other test uses, with `clock` installed as its time. */
-export async function poolStateWithClock(clock: TestClock): Promise<{ id: string; stub: DurableObjectStub<PoolState> }> {
+export async function poolStateWithClock(
+  clock: TestClock,
+): Promise<{ id: string; stub: DurableObjectStub<PoolState> }> {
   const id = `pool-${Date.now().toString(36)}-${counter++}`;
   const stub = env.POOL_STATE.getByName(id);
   await installClock(stub, clock);

@@ -108,7 +108,12 @@ describe("PoolState configuration", () => {
     expect(await originA(stub)).toMatchObject({ state: "unhealthy" });
     await stub.configure(makePool(id, { ...refusedPool, healthCheck: check({ enabled: false }) }));
     expect(await alarmOf(stub)).toBeNull();
-    expect(await originA(stub)).toMatchObject({ state: "healthy", healthy: true, lastCheckAt: null, lastError: null });
+    expect(await originA(stub)).toMatchObject({
+      state: "healthy",
+      healthy: true,
+      lastCheckAt: null,
+      lastError: null,
+    });
     const [latest] = await stub.events(1);
     expect(latest).toMatchObject({ kind: "pool_healthy" });
     expect((await stub.events(3)).map((e) => e.kind)).toContain("origin_healthy");
@@ -157,7 +162,10 @@ describe("PoolState configuration", () => {
     const { id, stub } = await setup({ healthCheck: null });
     await stub.configure(makePool(id, { enabled: false, healthCheck: null }));
     expect(await stub.health()).toMatchObject({ healthy: false, healthyOrigins: 1 });
-    expect((await stub.events(1))[0]).toMatchObject({ kind: "pool_unhealthy", message: `pool ${id} is disabled` });
+    expect((await stub.events(1))[0]).toMatchObject({
+      kind: "pool_unhealthy",
+      message: `pool ${id} is disabled`,
+    });
   });
 });
 

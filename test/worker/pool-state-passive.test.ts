@@ -23,7 +23,11 @@ async function setup(input: Parameters<typeof makePool>[1] = {}) {
   return { clock, id, stub };
 }
 
-function batch(clock: TestClock, origins: Record<string, Partial<OriginReport>>, isolateId = "iso-1"): HealthReport {
+function batch(
+  clock: TestClock,
+  origins: Record<string, Partial<OriginReport>>,
+  isolateId = "iso-1",
+): HealthReport {
   const full: Record<string, OriginReport> = {};
   for (const [name, figures] of Object.entries(origins)) {
     full[name] = { inflight: 0, requests: 0, failures: 0, consecutiveFailures: 0, ...figures };
@@ -35,11 +39,17 @@ const failures = (n: number): Partial<OriginReport> => ({ requests: n, failures:
 
 describe("PoolState passive ejection", () => {
   it("ejects an origin whose requests fail consecutiveFailures times in a row", async () => {
-    const { clock, id, stub } = await setup({ passiveHealth: { consecutiveFailures: 5, ejectionSeconds: 30 } });
+    const { clock, id, stub } = await setup({
+      passiveHealth: { consecutiveFailures: 5, ejectionSeconds: 30 },
+    });
     const first = await stub.report(batch(clock, { a: failures(3) }));
     expect(first!.origins.a).toMatchObject({ state: "healthy", healthy: true });
     const second = await stub.report(batch(clock, { a: failures(2) }, "iso-2"));
-    expect(second!.origins.a).toMatchObject({ state: "ejected", healthy: false, ejectedUntil: clock.t + 30_000 });
+    expect(second!.origins.a).toMatchObject({
+      state: "ejected",
+      healthy: false,
+      ejectedUntil: clock.t + 30_000,
+    });
     const health = await stub.health();
     expect(health!.origins[0]).toMatchObject({
       state: "ejected",
@@ -59,19 +69,27 @@ describe("PoolState passive ejection", () => {
   });
 
   it("brings an ejected origin back when the ejection ends and ejects it longer next time", async () => {
-    const { clock, id, stub } = await setup({ passiveHealth: { consecutiveFailures: 2, ejectionSeconds: 30 } });
+    const { clock, id, stub } = await setup({
+      passiveHealth: { consecutiveFailures: 2, ejectionSeconds: 30 },
+    });
     await stub.report(batch(clock, { a: failures(2) }));
     const ejectedAt = clock.t;
     clock.advance(30_000);
     const back = await stub.snapshot();
-    expect(back!.origins.a).toMatchObject({ state: "healthy", healthy: true, healthySince: ejectedAt + 30_000 });
+    expect(back!.origins.a).toMatchObject({
+      state: "healthy",
+      healthy: true,
+      healthySince: ejectedAt + 30_000,
+    });
     expect((await stub.events(1))[0]).toMatchObject({ kind: "origin_returned", subject: `${id}/a` });
     const again = await stub.report(batch(clock, { a: failures(2) }));
     expect(again!.origins.a!.ejectedUntil).toBe(clock.t + 60_000);
   });
 
   it("never ejects more than maxEjectionPercent of the pool, but at least one origin", async () => {
-    const { clock, stub } = await setup({ passiveHealth: { consecutiveFailures: 1, maxEjectionPercent: 10 } });
+    const { clock, stub } = await setup({
+      passiveHealth: { consecutiveFailures: 1, maxEjectionPercent: 10 },
+    });
     const snapshot = await stub.report(batch(clock, { a: failures(1), b: failures(1) }));
     expect([snapshot!.origins.a!.state, snapshot!.origins.b!.state]).toEqual(["ejected", "healthy"]);
   });
@@ -106,7 +124,10 @@ describe("PoolState passive ejection", () => {
     await stub.report(batch(clock, { a: failures(1) }));
     await evictDurableObject(stub);
     await installClock(stub, clock);
-    expect((await stub.snapshot())!.origins.a).toMatchObject({ state: "ejected", ejectedUntil: clock.t + 60_000 });
+    expect((await stub.snapshot())!.origins.a).toMatchObject({
+      state: "ejected",
+      ejectedUntil: clock.t + 60_000,
+    });
   });
 });
 
@@ -140,7 +161,9 @@ describe("PoolState in-flight sums", () => {
 
   it("reports a drained origin as draining until nothing is in flight", async () => {
     const { clock, id, stub } = await setup();
-    await stub.configure(makePool(id, { origins: [{ name: "a", address: ORIGIN, weight: 0 }, twoOrigins[1]!] }));
+    await stub.configure(
+      makePool(id, { origins: [{ name: "a", address: ORIGIN, weight: 0 }, twoOrigins[1]!] }),
+    );
     expect((await stub.report(batch(clock, { a: { inflight: 2 } })))!.origins.a!.state).toBe("draining");
     expect((await stub.report(batch(clock, { a: { inflight: 0 } })))!.origins.a!.state).toBe("healthy");
   });

@@ -1,7 +1,15 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolState } from "../../durable-objects/pool-state.ts";
-import { alarmOf, check, makePool, ORIGIN, poolStateWithClock, REFUSED, TestClock } from "./pool-state-fixtures.ts";
+import {
+  alarmOf,
+  check,
+  makePool,
+  ORIGIN,
+  poolStateWithClock,
+  REFUSED,
+  TestClock,
+} from "./pool-state-fixtures.ts";
 
 const used: DurableObjectStub<PoolState>[] = [];
 
@@ -26,11 +34,18 @@ async function originAfterOneRound(input: Parameters<typeof makePool>[1]) {
 
 describe("PoolState probes", () => {
   it("starts probing a new pool at once and makes a good origin healthy after one probe", async () => {
-    const { clock, id, stub } = await setup({ healthCheck: check({ path: "/status/200", healthyThreshold: 3 }) });
+    const { clock, id, stub } = await setup({
+      healthCheck: check({ path: "/status/200", healthyThreshold: 3 }),
+    });
     expect(await alarmOf(stub)).toBe(clock.t);
     const before = await stub.health();
     expect(before).toMatchObject({ pool: id, healthy: true, healthyOrigins: 1 });
-    expect(before!.origins[0]).toMatchObject({ name: "a", state: "unknown", healthy: true, lastCheckAt: null });
+    expect(before!.origins[0]).toMatchObject({
+      name: "a",
+      state: "unknown",
+      healthy: true,
+      lastCheckAt: null,
+    });
     await runDurableObjectAlarm(stub);
     const after = await stub.health();
     expect(after!.origins[0]).toMatchObject({
@@ -49,7 +64,12 @@ describe("PoolState probes", () => {
       origins: [{ name: "a", address: REFUSED }],
       healthCheck: check({ unhealthyThreshold: 2 }),
     });
-    expect(origin).toMatchObject({ state: "unknown", healthy: true, consecutiveFailures: 1, latencyMs: null });
+    expect(origin).toMatchObject({
+      state: "unknown",
+      healthy: true,
+      consecutiveFailures: 1,
+      latencyMs: null,
+    });
     expect(origin.lastError).toMatch(/^connection failed: /);
   });
 
@@ -83,8 +103,13 @@ describe("PoolState probes", () => {
   });
 
   it("fails when the expected body text is missing", async () => {
-    const origin = await originAfterOneRound({ healthCheck: check({ path: "/echo", expectedBody: "all systems go" }) });
-    expect(origin).toMatchObject({ state: "unhealthy", lastError: "response body does not contain the expected text" });
+    const origin = await originAfterOneRound({
+      healthCheck: check({ path: "/echo", expectedBody: "all systems go" }),
+    });
+    expect(origin).toMatchObject({
+      state: "unhealthy",
+      lastError: "response body does not contain the expected text",
+    });
   });
 
   it("does not follow redirects unless asked to", async () => {

@@ -142,6 +142,31 @@ describe("choosing where a request goes", () => {
   });
 });
 
+describe("consistent hashing", () => {
+  it("sends every request with the same hashOn key to the same origin", async () => {
+    installConfig(
+      [
+        {
+          id: "hash",
+          algorithm: "hash",
+          hashOn: "header:x-user",
+          origins: ["a", "b", "c", "d"].map((name) => ({ name, address: ORIGIN })),
+        },
+      ],
+      [{ id: "hash", hostname: "hash.test", pools: ["hash"], debugHeaders: true }],
+    );
+    const originFor = async (user: string) =>
+      (await send("http://hash.test/", { headers: { "x-user": user } })).headers.get("x-lb-origin");
+    const chosen = new Set<string | null>();
+    for (let user = 0; user < 10; user++) {
+      const first = await originFor(`user-${user}`);
+      chosen.add(first);
+      for (let again = 0; again < 3; again++) expect(await originFor(`user-${user}`)).toBe(first);
+    }
+    expect(chosen.size).toBeGreaterThan(1);
+  });
+});
+
 describe("the management API and ADMIN_HOSTNAME", () => {
   it("answers /__lb/api on every hostname when ADMIN_HOSTNAME is not set", async () => {
     const response = await send("http://anything.test/__lb/api/v1/pools");

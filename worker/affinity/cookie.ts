@@ -44,7 +44,8 @@ let cachedKey: { material: string; key: CryptoKey } | null = null;
  * The HMAC-SHA256 key for affinity cookies: `AFFINITY_SECRET` if set, else derived with HKDF from
  * `ADMIN_TOKEN`, so rotating the admin token also invalidates the cookies derived from it. Null when
  * neither is set (cookie affinity then cannot pin). The imported key is cached per isolate.
- * @example const key = await affinityKey({ affinitySecret: env.AFFINITY_SECRET, adminToken: env.ADMIN_TOKEN });
+ * @example
+ * const key = await affinityKey({ affinitySecret: env.AFFINITY_SECRET, adminToken: env.ADMIN_TOKEN });
  */
 export async function affinityKey(secrets: AffinitySecrets): Promise<CryptoKey | null> {
   const material = secrets.affinitySecret
@@ -146,7 +147,8 @@ export function affinitySetCookie(
   options: { readonly ttlSeconds: number; readonly secure: boolean },
 ): string {
   const maxAge = Math.max(0, Math.floor(options.ttlSeconds));
-  return `${name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly;${options.secure ? " Secure;" : ""} SameSite=Lax`;
+  const secure = options.secure ? " Secure;" : "";
+  return `${name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly;${secure} SameSite=Lax`;
 }
 
 function toBase64Url(bytes: Uint8Array): string {

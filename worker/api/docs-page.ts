@@ -52,7 +52,7 @@ export function docsPage(doc: OpenApiDocument): string {
 <p>The machine-readable document: <a href="/__lb/openapi.json"><code>/__lb/openapi.json</code></a>.</p>
 <nav><h2>Endpoints</h2><ul>${toc}</ul>
 <h2>Schemas</h2><p>${schemaNames.map((name) => `<a href="#schema-${esc(name)}">${esc(name)}</a>`).join(" · ")}</p></nav>
-${operations.map(renderOperation).join("\n")}
+${operations.map((op) => renderOperation(op, doc)).join("\n")}
 <h2>Schemas</h2>
 ${schemaNames.map((name) => `<section id="schema-${esc(name)}"><h3>${esc(name)}</h3>${renderSchema(doc.components.schemas[name] ?? {})}</section>`).join("\n")}
 </main></body></html>`;
@@ -80,7 +80,7 @@ function listOperations(doc: OpenApiDocument): ListedOperation[] {
   return list;
 }
 
-function renderOperation(op: ListedOperation): string {
+function renderOperation(op: ListedOperation, doc: OpenApiDocument): string {
   const { operation } = op;
   const parameters = [...op.shared, ...(operation.parameters ?? [])];
   const auth =
@@ -106,7 +106,8 @@ function renderOperation(op: ListedOperation): string {
   )
     .map(([status, response]) => {
       const name = response.$ref?.split("/").pop();
-      const description = response.description ?? (name ? splitWords(name) : "");
+      const shared = name ? (doc.components.responses[name] as { description?: string } | undefined) : undefined;
+      const description = response.description ?? shared?.description ?? "";
       const media = response.content ? Object.entries(response.content)[0] : undefined;
       const schema = media
         ? `<code>${esc(media[0])}</code> ${typeLabel(media[1].schema)}`
@@ -160,8 +161,8 @@ function nestedObject(schema: JsonSchema): JsonSchema | undefined {
   return members?.map(nestedObject).find(Boolean);
 }
 
-/** A short type description, with links to named schemas. */
-export function typeLabel(schema: JsonSchema): string {
+/** A short type description, with links to named schemas; `spell` writes out the members of inline objects. */
+export function typeLabel(schema: JsonSchema, spell = false): string {
   if (typeof schema.$ref === "string") {
     const name = schema.$ref.split("/").pop() ?? "";
     return `<a href="#schema-${esc(name)}">${esc(name)}</a>`;
@@ -169,11 +170,16 @@ export function typeLabel(schema: JsonSchema): string {
   if (Array.isArray(schema.enum))
     return schema.enum.map((v) => `<code>${esc(JSON.stringify(v))}</code>`).join(" | ");
   if ("const" in schema) return `<code>${esc(JSON.stringify(schema.const))}</code>`;
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as JsonSchema[]).map(typeLabel).join(" | ");
-  if (Array.isArray(schema.allOf)) return (schema.allOf as JsonSchema[]).map(typeLabel).join(" &amp; ");
+  const label = (child: JsonSchema) => typeLabel(child, spell);
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as JsonSchema[]).map(label).join(" | ");
+  if (Array.isArray(schema.allOf)) return (schema.allOf as JsonSchema[]).map(label).join(" &amp; ");
   const type = schema.type;
-  if (type === "array") return `array of ${typeLabel((schema.items as JsonSchema | undefined) ?? {})}`;
-  if (type === "object" && !schema.properties && schema.additionalProperties) {
+  if (type === "array") return `array of ${label((schema.items as JsonSchema | undefined) ?? {})}`;
+  if (type === "object" && schema.properties && spell) {
+    const members = Object.entries(schema.properties as Record<string, JsonSchema>);
+    return `{ ${members.map(([name, child]) => `${esc(name)}: ${label(child)}`).join(", ")} }`;
+  }
+  if (type === "object" && schema.additionalProperties) {
     const value = schema.additionalProperties;
     return `map of string → ${typeof value === "object" ? typeLabel(value as JsonSchema) : "any"}`;
   }
@@ -200,10 +206,6 @@ function badge(method: string): string {
   return `<span class="m m-${method}">${method.toUpperCase()}</span>`;
 }
 
-function splitWords(name: string): string {
-  return name.replace(/([a-z])([A-Z])/g, "$1 $2");
-}
-
 /** Escaped text where `code` spans become <code>. */
 function inline(text: string): string {
   return esc(text).replace(/`([^`]+)`/g, "<code>$1</code>");
@@ -219,7 +221,7 @@ main{max-width:1100px;margin:0 auto;padding:1rem 1.5rem 4rem}
 h1 small{font-size:.55em;color:#667;font-weight:normal}
 code{font:13px ui-monospace,monospace;background:#eef1f5;padding:0 .25em;border-radius:3px}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}
-th,td{border:1px solid #dde2ea;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #dde2ea;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eef1f5;font-weight:600}
 section{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:.3rem 1rem;margin:1rem 0}
 nav ul{margin:.2rem 0}

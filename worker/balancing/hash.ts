@@ -7,7 +7,9 @@
  * where a ring's share error only shrinks as 1/sqrt(virtual nodes per origin) (about 8 % at the
  * classic 160 points), so a ring that respects weights well needs hundreds of thousands of points for
  * a 1000-origin pool. Maglev's cost is a slightly-more-than-minimal disruption when the origin list
- * itself changes (measured in the tests); an origin going down disrupts nobody else, see below.
+ * itself changes, growing as the pool fills the fixed table: removing one of 20 equal origins moved
+ * 5.3 % of keys (5.0 % were on it), one of 100 moved 1.6 % (1.0 %), one of 1000 moved 0.6 % (0.1 %).
+ * An origin going down, the frequent case, disrupts nobody else (see below).
  *
  * The table is built over ALL of the pool's origins once per pool version. When the key's slot belongs
  * to an origin that is not a candidate right now (down, ejected, disabled), the lookup walks on along

@@ -34,42 +34,43 @@ export function createLeastTimeBalancer(options: LeastTimeOptions = {}): Balance
     pick({ candidates, random }: PickInput): Candidate | undefined {
       const count = candidates.length;
       if (count <= 1) return candidates[0];
-      // First pass: the queue factor in `scores`, the latency (or -1, unmeasured) in `latencies`.
       const scores = scoreBuffer(count);
-      const latencies = latencyBuffer(count);
+      let best = Number.POSITIVE_INFINITY;
       let fastest = Number.POSITIVE_INFINITY;
+      let unmeasured = 0;
       for (let i = 0; i < count; i++) {
         const candidate = candidates[i]!;
         const weight = candidate.weight;
-        const inflight = candidate.inflight;
-        scores[i] = weight > 0 ? (Math.max(inflight, 0) + 1) / weight : Number.POSITIVE_INFINITY;
+        if (!(weight > 0)) {
+          scores[i] = Number.POSITIVE_INFINITY;
+          continue;
+        }
+        const queue = (Math.max(candidate.inflight, 0) + 1) / weight;
         const latency = candidate.latencyMs;
         // A usable latency is finite and not negative; anything else (null, NaN) counts as unmeasured.
         if (latency !== null && latency >= 0 && latency < Number.POSITIVE_INFINITY) {
           const floored = Math.max(latency, MIN_LATENCY_MS);
-          latencies[i] = floored;
           if (floored < fastest) fastest = floored;
+          const score = floored * queue;
+          scores[i] = score;
+          if (score < best) best = score;
         } else {
-          latencies[i] = -1;
+          // Negative marks "queue factor of an unmeasured origin", completed below.
+          scores[i] = -queue;
+          unmeasured++;
         }
       }
-      const assumed = fastest < Number.POSITIVE_INFINITY ? fastest : MIN_LATENCY_MS;
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < count; i++) {
-        const latency = latencies[i]!;
-        const score = (latency < 0 ? assumed : latency) * scores[i]!;
-        scores[i] = score;
-        if (score < best) best = score;
+      if (unmeasured > 0) {
+        const assumed = fastest < Number.POSITIVE_INFINITY ? fastest : MIN_LATENCY_MS;
+        for (let i = 0; i < count; i++) {
+          const queue = scores[i]!;
+          if (!(queue < 0)) continue;
+          const score = -queue * assumed;
+          scores[i] = score;
+          if (score < best) best = score;
+        }
       }
       return pickNearLowest(candidates, scores, best, tolerance, random);
     },
   };
-}
-
-let latencyScratch = new Float64Array(64);
-
-function latencyBuffer(count: number): Float64Array {
-  if (latencyScratch.length < count)
-    latencyScratch = new Float64Array(Math.max(count, latencyScratch.length * 2));
-  return latencyScratch;
 }

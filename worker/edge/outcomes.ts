@@ -2,6 +2,8 @@
  * What this isolate has seen of each origin: requests in flight right now and the outcome of each
  * attempt (status, error kind, latency). Plain data in module scope, keyed by pool id and origin
  * name; updated at once on every attempt so the next pick in this isolate already sees it.
+ * An attempt ends when the origin's response headers arrive (or it fails): the body that streams
+ * after that, and a WebSocket after its handshake, no longer count as in flight.
  */
 
 /** Why an attempt produced no usable response. */

@@ -23,6 +23,8 @@ export interface ForwardInput {
   /** The pool's usable origins for the first attempt (non-empty). */
   readonly candidates: readonly Candidate[];
   readonly info: ForwardingInfo;
+  /** The request's key for consistent hashing (algorithm "hash"). */
+  readonly key?: string | undefined;
 }
 
 export type ForwardResult =
@@ -58,7 +60,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const tried = new Set<string>();
   let candidates = input.candidates;
   for (let attempts = 1; ; attempts++) {
-    const picked = balancer.pick({ candidates, random: Math.random });
+    const picked = balancer.pick({ candidates, key: input.key, random: Math.random });
     const origin = picked ? pool.origins[picked.index] : undefined;
     if (!origin)
       throw new Error(`balancer of pool "${pool.id}" returned no origin from ${candidates.length}`);

@@ -2,6 +2,7 @@
  * The proxy side of the Worker: match a load balancer, choose a pool, forward to an origin and
  * hand back its response. With a warm isolate nothing here waits for a Durable Object.
  */
+import { parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import { ProblemError, problemType } from "../api/problem.ts";
 import { getConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
@@ -78,6 +79,7 @@ export async function proxyRequest(
     pool,
     candidates,
     info,
+    key: pool.algorithm === "hash" ? hashKey(pool.hashOn, url, request.headers, info.clientIp) : undefined,
   });
   if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, pool.id, requestId);
   const debug = loadBalancer.debugHeaders
@@ -118,6 +120,10 @@ function failureProblem(
         type: problemType("origin-unreachable"),
         headers: { "x-request-id": requestId },
       });
+}
+
+function hashKey(hashOn: string, url: URL, headers: Headers, clientIp: string | null): string {
+  return requestKey(parseKeySpec(hashOn), { url, headers, clientIp }).key;
 }
 
 function clip(text: string): string {
