@@ -132,9 +132,10 @@ export function replaceConfig(
   const next = version + 1;
   const apply = (kind: ResourceKind, before: StoredResource[], after: Spec[], list: typeof changes.pools) => {
     const old = new Map(before.map((item) => [item.id, item]));
+    const changed = new Set([...list.created, ...list.updated]);
     for (const spec of after) {
       const previous = old.get(spec.id) ?? null;
-      if (list.created.includes(spec.id) || list.updated.includes(spec.id)) {
+      if (changed.has(spec.id)) {
         write(w, kind, spec, previous, next, previous ? "replace" : "create", "config");
       }
     }

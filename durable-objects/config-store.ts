@@ -9,7 +9,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { IfMatch } from "../worker/api/preconditions.ts";
-import type { ResourceKind } from "../worker/config/resources.ts";
+import { KIND_LABEL, type ResourceKind } from "../worker/config/resources.ts";
 import type { ConfigSnapshot } from "../worker/config/schema.ts";
 import type { Env } from "../worker/env.ts";
 import { deliverNotifications } from "./config-store-notify.ts";
@@ -60,9 +60,10 @@ export class ConfigStore extends DurableObject<Env> {
     return this.#currentSnapshot();
   }
 
+  /** One resource, or a 404 problem. */
   async getResource(kind: ResourceKind, id: string): Promise<StoreResult<{ resource: StoredResource }>> {
     const resource = this.#tables.get(kind, id);
-    if (!resource) return fail(404, `No ${kind === "pool" ? "pool" : "load balancer"} with id "${id}".`);
+    if (!resource) return fail(404, `No ${KIND_LABEL[kind]} with id "${id}".`);
     return { ok: true, resource };
   }
 
@@ -72,10 +73,12 @@ export class ConfigStore extends DurableObject<Env> {
     return kind === "pool" ? snapshot.pools : snapshot.loadBalancers;
   }
 
+  /** Creates a resource (409 when the id exists). */
   async createResource(kind: ResourceKind, input: unknown): Promise<StoreResult<ResourceWrite>> {
     return this.#writeResource(kind, (w) => createResource(w, kind, input));
   }
 
+  /** Replaces a resource; missing optional fields take their defaults. */
   async replaceResource(
     kind: ResourceKind,
     id: string,
@@ -85,6 +88,7 @@ export class ConfigStore extends DurableObject<Env> {
     return this.#writeResource(kind, (w) => replaceResource(w, kind, id, input, ifMatch));
   }
 
+  /** Applies a JSON merge patch to a resource and validates the result in full. */
   async patchResource(
     kind: ResourceKind,
     id: string,
@@ -94,6 +98,7 @@ export class ConfigStore extends DurableObject<Env> {
     return this.#writeResource(kind, (w) => patchResource(w, kind, id, patch, ifMatch));
   }
 
+  /** Deletes a resource (409 for a pool that load balancers name). */
   async deleteResource(
     kind: ResourceKind,
     id: string,

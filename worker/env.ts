@@ -9,6 +9,11 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Secret, optional: may only read. */
   READ_TOKEN?: string;
+  /**
+   * Secret, optional: the key that signs session-affinity cookies. Unset: a key derived from
+   * ADMIN_TOKEN signs them (rotating the admin token then resets every session's pin).
+   */
+  AFFINITY_SECRET?: string;
   /** When set, the management API answers only on this hostname. */
   ADMIN_HOSTNAME?: string;
 }

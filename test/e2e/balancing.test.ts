@@ -42,8 +42,9 @@ describe("traffic spread", () => {
     // Smooth weighted round robin repeats with a period of the weight sum, so any six
     // consecutive requests hold exactly one period.
     for (const counts of windows(sequence, 6)) expect(counts).toEqual({ a: 3, b: 2, c: 1 });
-    // Smooth: the lightest origin is never bunched and the heaviest never runs more than 3 in a row.
-    expect(sequence.join("")).not.toMatch(/cc|aaaa/);
+    // Smooth, not in bursts: plain weighted rotation (a a a b b c) also fits every window, but smooth
+    // round robin interleaves (a b a c b a), so the heaviest origin never answers three in a row.
+    expect(sequence.join("")).not.toMatch(/aaa|bb|cc/);
   });
 
   it("round_robin with equal weights rotates through every origin in turn", async () => {

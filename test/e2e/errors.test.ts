@@ -57,6 +57,35 @@ describe("proxy errors are problem responses", () => {
     expect(echo.origin).toBe("down");
   });
 
+  it("a GET that an origin refuses is retried on another origin", async () => {
+    const gone = await startOrigin("gone");
+    const alive = await startOrigin("alive");
+    origins.push(gone, alive);
+    await gone.stop();
+    await createPool(api, poolOf("half-down", [gone, alive]));
+    await createLoadBalancer(api, { id: "half-down", hostname: "half-down.test", pools: ["half-down"] });
+
+    for (let i = 0; i < 6; i++) {
+      const { echo } = await throughLb(lb.url, "half-down.test", { path: `/retry/${i}` });
+      expect(echo.origin).toBe("alive");
+    }
+    expect(alive.count()).toBe(6);
+  });
+
+  it("503 with Retry-After when no origin of the pool may take traffic", async () => {
+    await createPool(api, {
+      id: "disabled",
+      origins: [{ name: "off", address: down.url, enabled: false }],
+      healthCheck: null,
+    });
+    await createLoadBalancer(api, { id: "disabled", hostname: "disabled.test", pools: ["disabled"] });
+
+    const res = await send(lb.url, { host: "disabled.test", path: "/" });
+
+    expectProblem(res, 503);
+    expect(res.header("retry-after")).toMatch(/^\d+$/);
+  });
+
   it("504 when the origin does not answer within the load balancer's timeout", async () => {
     slow.set({ hang: true });
     try {

@@ -57,9 +57,18 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-process.once("exit", () => {
+function killAll(): void {
   for (const child of running) killGroup(child, "SIGKILL");
-});
+}
+
+// wrangler runs in its own process group, so it would outlive an interrupted test run.
+process.once("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    killAll();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -96,6 +96,25 @@ describe("cookie affinity", () => {
     });
   });
 
+  it("treats a pin to another pool of the load balancer whose origin is down by onOriginFailure", () => {
+    const elsewhere = pinTo("a", { poolId: "other" });
+    const decide = (mode: "reselect" | "temporary") =>
+      resolveCookieAffinity({
+        pin: elsewhere,
+        poolId: "web",
+        poolOrigins: POOL,
+        pinElsewhereExists: true,
+        candidates: ALL,
+        onOriginFailure: mode,
+        choose: chooseLast,
+        now: NOW,
+        ttlSeconds: TTL,
+      });
+    expect(decide("temporary")).toMatchObject({ issueCookie: false, outcome: "temporary" });
+    expect(decide("reselect")).toMatchObject({ issueCookie: true, outcome: "reselected" });
+    expect(decide("reselect").origin?.name).toBe("c");
+  });
+
   it("issues nothing when no origin is usable", () => {
     for (const pin of [null, pinTo("a")]) {
       expect(cookie(pin, [], "reselect")).toEqual({

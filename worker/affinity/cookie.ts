@@ -137,18 +137,20 @@ export function shouldRefreshPin(pin: AffinityPin, now: number, ttlSeconds: numb
 }
 
 /**
- * The `Set-Cookie` header value for an affinity cookie: HttpOnly, SameSite=Lax, Path=/, Max-Age=ttl,
- * and Secure when the client connection is https.
+ * The `Set-Cookie` header value for an affinity cookie: HttpOnly, SameSite=Lax, Max-Age=ttl, Path
+ * (default `/`; a load balancer's path prefix keeps the cookies of load balancers that share a
+ * hostname apart), and Secure when the client connection is https.
  * @example affinitySetCookie("__lb", value, { ttlSeconds: 82800, secure: url.protocol === "https:" })
  */
 export function affinitySetCookie(
   name: string,
   value: string,
-  options: { readonly ttlSeconds: number; readonly secure: boolean },
+  options: { readonly ttlSeconds: number; readonly secure: boolean; readonly path?: string | undefined },
 ): string {
   const maxAge = Math.max(0, Math.floor(options.ttlSeconds));
   const secure = options.secure ? " Secure;" : "";
-  return `${name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly;${secure} SameSite=Lax`;
+  const path = options.path && /^\/[\x21-\x3a\x3c-\x7e]*$/.test(options.path) ? options.path : "/";
+  return `${name}=${value}; Max-Age=${maxAge}; Path=${path}; HttpOnly;${secure} SameSite=Lax`;
 }
 
 function toBase64Url(bytes: Uint8Array): string {

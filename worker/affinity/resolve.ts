@@ -80,6 +80,12 @@ export interface CookieAffinityInput {
   readonly pin: AffinityPin | null;
   /** The pool serving this request: a pin to another pool does not apply here. */
   readonly poolId: string;
+  /**
+   * Whether a pin to another pool still names an origin of that pool, itself still a pool of this
+   * load balancer: the request is served here only because the pinned origin is not usable, so
+   * `temporary` keeps the pin. False (the default) treats such a pin as gone.
+   */
+  readonly pinElsewhereExists?: boolean | undefined;
   /** All origins of that pool as configured (to tell a down origin from a removed one). */
   readonly poolOrigins: readonly { readonly name: string }[];
   readonly candidates: readonly Candidate[];
@@ -92,12 +98,20 @@ export interface CookieAffinityInput {
 
 /**
  * Cookie affinity: honours a pin to this pool, re-issues it past half its lifetime, and replaces it
- * according to `onOriginFailure`.
+ * according to `onOriginFailure`, also when the pin names another pool of the load balancer whose
+ * pinned origin cannot serve (the request then reaches this pool).
  * @example resolveCookieAffinity({ pin, poolId: pool.id, poolOrigins: pool.origins, candidates,
  *   onOriginFailure, choose, now: Date.now(), ttlSeconds })
  */
 export function resolveCookieAffinity(input: CookieAffinityInput): AffinityDecision {
   const { pin } = input;
+  if (pin !== null && pin.poolId !== input.poolId && input.pinElsewhereExists) {
+    if (input.candidates.length === 0)
+      return { origin: undefined, issueCookie: false, outcome: "unavailable" };
+    const origin = input.choose(input.candidates);
+    if (input.onOriginFailure === "temporary") return { origin, issueCookie: false, outcome: "temporary" };
+    return { origin, issueCookie: origin !== undefined, outcome: "reselected" };
+  }
   const pinned = pin !== null && pin.poolId === input.poolId ? pin.origin : null;
   return resolveAffinity({
     pinned,

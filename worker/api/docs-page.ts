@@ -106,7 +106,9 @@ function renderOperation(op: ListedOperation, doc: OpenApiDocument): string {
   )
     .map(([status, response]) => {
       const name = response.$ref?.split("/").pop();
-      const shared = name ? (doc.components.responses[name] as { description?: string } | undefined) : undefined;
+      const shared = name
+        ? (doc.components.responses[name] as { description?: string } | undefined)
+        : undefined;
       const description = response.description ?? shared?.description ?? "";
       const media = response.content ? Object.entries(response.content)[0] : undefined;
       const schema = media

@@ -2,15 +2,18 @@
  * The proxy side of the Worker: match a load balancer, choose a pool, forward to an origin and
  * hand back its response. With a warm isolate nothing here waits for a Durable Object.
  */
-import { parseKeySpec, requestKey } from "../affinity/request-key.ts";
+import { type KeySource, parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import { ProblemError, problemType } from "../api/problem.ts";
 import { getConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
+import { indexConfig } from "../routing/config-index.ts";
+import type { GeoLocation } from "../routing/geo.ts";
+import { affinityCookie, pickWithAffinity, pinTarget, readSession } from "./affinity.ts";
 import { type ForwardResult, forward } from "./forward.ts";
 import { type ForwardingInfo, isWebSocketUpgrade, MAX_HOPS, readHops, requestIdOf } from "./headers.ts";
 import { clientResponse } from "./response.ts";
-import { planRoute } from "./route-plan.ts";
+import { matchRoute, planPool } from "./route-plan.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */
 const RETRY_AFTER_SECONDS = "5";
@@ -38,8 +41,9 @@ export async function proxyRequest(
     );
   }
 
-  const plan = planRoute(await getConfig(env, ctx), url.hostname, url.pathname, Date.now());
-  if (!plan.match) {
+  const config = await getConfig(env, ctx);
+  const match = matchRoute(config, url.hostname, url.pathname);
+  if (!match) {
     throw new ProblemError(
       404,
       `No load balancer serves host "${url.hostname}" and path "${clip(url.pathname)}".`,
@@ -50,9 +54,14 @@ export async function proxyRequest(
     );
   }
   countProxiedRequest();
-  const loadBalancer = plan.match.loadBalancer;
-  const pool = plan.choice?.pool;
-  const candidates = plan.candidates;
+  const loadBalancer = match.loadBalancer;
+  const now = Date.now();
+  const session = await readSession(request, loadBalancer, env, now);
+  const { choice, candidates } = planPool(config, match, now, {
+    location: locationOf(request),
+    pin: pinTarget(session),
+  });
+  const pool = choice?.pool;
   if (!pool || candidates.length === 0) {
     throw new ProblemError(
       503,
@@ -72,14 +81,26 @@ export async function proxyRequest(
     hops,
     webSocket: isWebSocketUpgrade(request.headers),
   };
+  const source: KeySource = { url, headers: request.headers, clientIp: info.clientIp };
+  const key = pool.algorithm === "hash" ? requestKey(parseKeySpec(pool.hashOn), source).key : undefined;
+  const pick = pickWithAffinity({
+    session,
+    pool,
+    candidates,
+    pools: indexConfig(config).pools,
+    source,
+    hashKey: key,
+    now,
+    random: Math.random,
+  });
   const result = await forward({
     request,
     pathAndQuery: url.pathname + url.search,
     loadBalancer,
     pool,
-    candidates,
+    candidates: pick.candidates,
     info,
-    key: pool.algorithm === "hash" ? hashKey(pool.hashOn, url, request.headers, info.clientIp) : undefined,
+    key,
   });
   if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, pool.id, requestId);
   const debug = loadBalancer.debugHeaders
@@ -90,7 +111,22 @@ export async function proxyRequest(
         originMs: result.originMs,
       }
     : null;
-  return clientResponse(result.response, requestId, debug);
+  const cookie = await affinityCookie(session, pick, pool, result.origin.name, result.response.status, {
+    now: Date.now(),
+    secure: url.protocol === "https:",
+  });
+  const response = clientResponse(result.response, requestId, debug);
+  if (cookie) response.headers.append("set-cookie", cookie);
+  return response;
+}
+
+/** Where the request comes from, as Cloudflare's edge tells it (`request.cf`); unknown locally. */
+function locationOf(request: Request): GeoLocation {
+  const cf = request.cf;
+  return {
+    country: typeof cf?.country === "string" ? cf.country : null,
+    continent: typeof cf?.continent === "string" ? cf.continent : null,
+  };
 }
 
 function failureProblem(
@@ -120,10 +156,6 @@ function failureProblem(
         type: problemType("origin-unreachable"),
         headers: { "x-request-id": requestId },
       });
-}
-
-function hashKey(hashOn: string, url: URL, headers: Headers, clientIp: string | null): string {
-  return requestKey(parseKeySpec(hashOn), { url, headers, clientIp }).key;
 }
 
 function clip(text: string): string {

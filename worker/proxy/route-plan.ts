@@ -4,10 +4,11 @@
  * its decisions, so both always agree. Reads only plain per-isolate data; never waits.
  */
 import type { Candidate } from "../balancing/types.ts";
-import type { ConfigSnapshot } from "../config/schema.ts";
+import type { ConfigSnapshot, Pool } from "../config/schema.ts";
 import { usableCandidates } from "../edge/pool-view.ts";
 import { choosePool, type PoolAssessment, type PoolChoice } from "../routing/choose-pool.ts";
 import { indexConfig } from "../routing/config-index.ts";
+import type { GeoLocation } from "../routing/geo.ts";
 import { matchLoadBalancer, type RouteMatch } from "../routing/match.ts";
 
 export interface RoutePlan {
@@ -19,11 +20,74 @@ export interface RoutePlan {
   readonly candidates: readonly Candidate[];
 }
 
+/** What the pool decision may look at besides the configuration and the edge's view of health. */
+export interface PoolOptions {
+  /** Uniform random number in [0, 1); default `Math.random`. */
+  readonly random?: (() => number) | undefined;
+  /** Where the request comes from (`request.cf`), for geo steering. */
+  readonly location?: GeoLocation | undefined;
+  /** The pool and origin a session-affinity pin names; the pool is kept while the origin is usable. */
+  readonly pin?: { readonly pool: string; readonly origin: string } | null | undefined;
+}
+
 const USABLE: PoolAssessment = { usable: true };
 const NO_USABLE_ORIGIN: PoolAssessment = {
   usable: false,
-  reason: "no usable origin (every origin is disabled or has weight 0)",
+  reason: "no usable origin (every origin is disabled, drained, down, ejected or at its cap)",
 };
+
+/**
+ * The load balancer serving `hostname` + `path` under `snapshot`, or null.
+ * @example const match = matchRoute(config, url.hostname, url.pathname);
+ */
+export function matchRoute(snapshot: ConfigSnapshot, hostname: string, path: string): RouteMatch | null {
+  return matchLoadBalancer(indexConfig(snapshot).routes, hostname, path);
+}
+
+/**
+ * Chooses the pool of a matched request and lists its usable origins.
+ * @example const { choice, candidates } = planPool(config, match, Date.now(), { location, pin });
+ */
+export function planPool(
+  snapshot: ConfigSnapshot,
+  match: RouteMatch,
+  now: number,
+  options: PoolOptions = {},
+): Omit<RoutePlan, "match"> {
+  const { pools } = indexConfig(snapshot);
+  const candidatesOf = new Map<string, Candidate[]>();
+  const candidates = (pool: Pool): Candidate[] => {
+    let list = candidatesOf.get(pool.id);
+    if (!list) {
+      list = usableCandidates(pool, now);
+      candidatesOf.set(pool.id, list);
+    }
+    return list;
+  };
+  const pin = options.pin;
+  const choice = choosePool({
+    loadBalancer: match.loadBalancer,
+    pools,
+    steering: {
+      random: options.random ?? Math.random,
+      location: options.location,
+      poolInflight: (id) => {
+        const pool = pools.get(id);
+        if (!pool?.enabled) return null;
+        const list = candidates(pool);
+        if (list.length === 0) return null;
+        let sum = 0;
+        for (const candidate of list) sum += candidate.inflight;
+        return sum;
+      },
+    },
+    pinned: pin
+      ? { pool: pin.pool, accepts: (pool) => candidates(pool).some((c) => c.name === pin.origin) }
+      : null,
+    assess: (pool) => (candidates(pool).length > 0 ? USABLE : NO_USABLE_ORIGIN),
+  });
+  return { choice, candidates: choice.pool ? candidates(choice.pool) : [] };
+}
 
 /**
  * Plans the route of a request to `hostname` + `path` under `snapshot`.
@@ -34,23 +98,9 @@ export function planRoute(
   hostname: string,
   path: string,
   now: number,
-  random: () => number = Math.random,
+  options: PoolOptions = {},
 ): RoutePlan {
-  const { routes, pools } = indexConfig(snapshot);
-  const match = matchLoadBalancer(routes, hostname, path);
+  const match = matchRoute(snapshot, hostname, path);
   if (!match) return { match: null, choice: null, candidates: [] };
-  const candidatesOf = new Map<string, Candidate[]>();
-  const choice = choosePool({
-    loadBalancer: match.loadBalancer,
-    pools,
-    steering: { random },
-    assess: (pool) => {
-      const candidates = usableCandidates(pool, now);
-      candidatesOf.set(pool.id, candidates);
-      return candidates.length > 0 ? USABLE : NO_USABLE_ORIGIN;
-    },
-  });
-  const pool = choice.pool;
-  const candidates = pool ? (candidatesOf.get(pool.id) ?? usableCandidates(pool, now)) : [];
-  return { match, choice, candidates };
+  return { match, ...planPool(snapshot, match, now, options) };
 }

@@ -1,7 +1,12 @@
 /**
- * Choosing the pool that serves a request: the steering policy's order, the first pool in it that
- * can serve, else the fallback pool (its health ignored), else none. Pure: whether a pool can serve
- * (beyond being enabled) is an input, so the same code runs at the edge, in the explain endpoint and in tests.
+ * Choosing the pool that serves a request: the pool a session-affinity pin names while it can serve
+ * the pinned origin, else the steering policy's order, the first pool in it that can serve, else the
+ * fallback pool (its health ignored), else none. Pure: whether a pool can serve (beyond being
+ * enabled) is an input, so the same code runs at the edge, in the explain endpoint and in tests.
+ *
+ * A pin outranks steering: a client pinned to an origin stays on it while that origin is usable,
+ * even after steering would prefer another pool (e.g. the primary pool of `failover` recovered).
+ * That is what affinity promises; a pin names only a pool of this load balancer's `pools`.
  */
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { type SteeringContext, steeringOrder } from "./steering.ts";
@@ -15,6 +20,8 @@ export interface PoolChoiceInput {
   /** Whether an enabled pool can serve now (e.g. has a usable origin) and, if not, why. */
   readonly assess: (pool: Pool) => PoolAssessment;
   readonly steering: SteeringContext;
+  /** The pool a session-affinity pin names, and whether that pool can serve the pinned origin now. */
+  readonly pinned?: { readonly pool: string; readonly accepts: (pool: Pool) => boolean } | null | undefined;
 }
 
 /** One step of the decision, for the explain endpoint. */
@@ -27,7 +34,7 @@ export interface PoolConsidered {
 export interface PoolChoice {
   /** The pool that serves, or null when none can (the proxy answers 503). */
   readonly pool: Pool | null;
-  readonly via: "steering" | "fallback" | "none";
+  readonly via: "affinity" | "steering" | "fallback" | "none";
   /** Why the steering policy ordered the pools as it did. */
   readonly steering: string;
   /** Every pool looked at, in order, with the verdict and its reason. */
@@ -41,9 +48,25 @@ export interface PoolChoice {
  * choice.pool?.id; // "web-eu"
  */
 export function choosePool(input: PoolChoiceInput): PoolChoice {
-  const { loadBalancer, pools, assess } = input;
-  const order = steeringOrder(loadBalancer, input.steering);
+  const { loadBalancer, pools, assess, pinned } = input;
   const considered: PoolConsidered[] = [];
+  if (pinned && loadBalancer.pools.includes(pinned.pool)) {
+    const pool = pools.get(pinned.pool);
+    if (pool?.enabled && pinned.accepts(pool)) {
+      considered.push({
+        pool: pool.id,
+        verdict: "chosen",
+        reason: "session affinity: the pinned origin is usable",
+      });
+      return { pool, via: "affinity", steering: "session affinity pins this pool", considered };
+    }
+    considered.push({
+      pool: pinned.pool,
+      verdict: "skipped",
+      reason: "session affinity: the pinned origin is not usable; steering decides",
+    });
+  }
+  const order = steeringOrder(loadBalancer, input.steering);
   const seen = new Set<string>();
   for (const id of order.pools) {
     if (seen.has(id)) continue;

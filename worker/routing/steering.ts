@@ -2,15 +2,34 @@
  * Steering policies: each one orders a load balancer's pools by preference for one request. Pure.
  *
  * `choosePool` walks that order and takes the first pool that can serve, so a policy only decides
- * preference, never health. A policy that is not registered here is served in the configured order
- * (as `failover`), and says so in its reason.
+ * preference, never health: a pool a policy prefers but that cannot serve is skipped like in
+ * `failover`, and the next one in the policy's order gets the request.
+ *
+ * - `failover`: the configured order.
+ * - `random`: pools drawn in proportion to `poolWeights` (a pool absent from it weighs 1), the next
+ *   one drawn among the rest in the same proportions, and so on; pools of weight 0 come last, in
+ *   configured order, so they serve only when no weighted pool can.
+ * - `geo`: `countryPools`, then `regionPools` by continent, then `pools` (see geo.ts).
+ * - `least_connections`: the pool whose usable origins have the fewest requests in flight, from the
+ *   same estimate the balancers use (global sum plus this isolate's change since). That estimate is
+ *   shared by every edge and refreshed about once a second, so the least loaded pool and every pool
+ *   within 10 % of it count as tied and one of them is drawn at random: always taking the exact
+ *   minimum would send every edge's traffic to the same pool until the next refresh.
  */
 import type { LoadBalancer, Steering } from "../config/schema.ts";
+import { type GeoLocation, geoPreference } from "./geo.ts";
 
-/** What a policy may look at besides the load balancer; policies that need more extend it. */
+/** What a policy may look at besides the load balancer. */
 export interface SteeringContext {
   /** Uniform random number in [0, 1); injected so tests are deterministic. */
   readonly random: () => number;
+  /** Where the request comes from, for `geo`; absent counts as unknown. */
+  readonly location?: GeoLocation | undefined;
+  /**
+   * Requests in flight to a pool's usable origins, for `least_connections`; null when the pool
+   * cannot serve now or does not exist. Absent: no pool's load is known (configured order).
+   */
+  readonly poolInflight?: ((poolId: string) => number | null) | undefined;
 }
 
 export interface SteeringOrder {
@@ -22,26 +41,122 @@ export interface SteeringOrder {
 
 export type SteeringPolicy = (loadBalancer: LoadBalancer, context: SteeringContext) => SteeringOrder;
 
+/** Loads within this fraction above the lowest count as a tie in `least_connections`. */
+export const POOL_NEAR_TIE_TOLERANCE = 0.1;
+const EPSILON = 1e-9;
+
 /** `failover`: the configured order; the first pool that can serve takes all traffic. */
 export const failoverSteering: SteeringPolicy = (loadBalancer) => ({
   pools: loadBalancer.pools,
   reason: "failover: pools in configured order",
 });
 
-const POLICIES: Partial<Record<Steering, SteeringPolicy>> = {
+/** `random`: a weighted draw without replacement over `poolWeights`. */
+export const randomSteering: SteeringPolicy = (loadBalancer, { random }) => {
+  const ids = loadBalancer.pools;
+  const weights = ids.map((id) => poolWeight(loadBalancer.poolWeights, id));
+  return {
+    pools: weightedOrder(ids, weights, random),
+    reason: "random: pools drawn in proportion to poolWeights (absent: 1; weight 0: last resort)",
+  };
+};
+
+/** `geo`: the request's country, then its continent, then the configured order. */
+export const geoSteering: SteeringPolicy = (loadBalancer, { location }) =>
+  geoPreference(loadBalancer, location ?? { country: null, continent: null });
+
+/** `least_connections`: fewest in flight first, near-ties drawn at random. */
+export const leastConnectionsSteering: SteeringPolicy = (loadBalancer, { random, poolInflight }) => {
+  const ids = loadBalancer.pools;
+  const loads = ids.map((id) => {
+    const load = poolInflight?.(id) ?? null;
+    return load !== null && Number.isFinite(load) ? Math.max(0, load) : null;
+  });
+  let best = Number.POSITIVE_INFINITY;
+  for (const load of loads) if (load !== null && load < best) best = load;
+  if (!Number.isFinite(best)) {
+    return {
+      pools: ids,
+      reason: "least_connections: no pool can serve now; pools in configured order",
+    };
+  }
+  const limit = best + best * POOL_NEAR_TIE_TOLERANCE + EPSILON;
+  const tied: number[] = [];
+  loads.forEach((load, i) => {
+    if (load !== null && load <= limit) tied.push(i);
+  });
+  const first = tied[Math.min(tied.length - 1, Math.floor(random() * tied.length))]!;
+  const known = ids
+    .map((id, i) => ({ id, i, load: loads[i] }))
+    .filter(
+      (entry): entry is { id: string; i: number; load: number } => entry.load !== null && entry.i !== first,
+    )
+    .sort((a, b) => a.load - b.load || a.i - b.i);
+  const pools = [ids[first]!, ...known.map((entry) => entry.id), ...ids.filter((_, i) => loads[i] === null)];
+  const figures = ids.map((id, i) => `${id} ${loads[i] ?? "cannot serve"}`).join(", ");
+  const tie = tied.length > 1 ? ` (drawn at random among ${tied.length} within 10 % of the fewest)` : "";
+  return {
+    pools,
+    reason: `least_connections: in flight ${figures}; ${ids[first]} first${tie}`,
+  };
+};
+
+const POLICIES: Record<Steering, SteeringPolicy> = {
   failover: failoverSteering,
+  random: randomSteering,
+  geo: geoSteering,
+  least_connections: leastConnectionsSteering,
 };
 
 /**
  * The preference order of `loadBalancer`'s pools for one request.
- * @example steeringOrder(lb, { random: Math.random }).pools[0]
+ * @example steeringOrder(lb, { random: Math.random, location: { country: "DE", continent: "EU" } }).pools[0]
  */
 export function steeringOrder(loadBalancer: LoadBalancer, context: SteeringContext): SteeringOrder {
-  const policy = POLICIES[loadBalancer.steering];
-  if (policy) return policy(loadBalancer, context);
-  const order = failoverSteering(loadBalancer, context);
-  return {
-    pools: order.pools,
-    reason: `steering "${loadBalancer.steering}" is not available in this build; pools in configured order`,
-  };
+  const policy = POLICIES[loadBalancer.steering] ?? failoverSteering;
+  return policy(loadBalancer, context);
+}
+
+function poolWeight(weights: Readonly<Record<string, number>>, id: string): number {
+  const weight = Object.hasOwn(weights, id) ? weights[id]! : 1;
+  return Number.isFinite(weight) && weight > 0 ? weight : 0;
+}
+
+/**
+ * `ids` in the order of successive weighted draws without replacement; ids of weight 0 follow in
+ * their given order. Pools are at most 20, so the quadratic walk costs less than a sort would.
+ */
+export function weightedOrder(
+  ids: readonly string[],
+  weights: readonly number[],
+  random: () => number,
+): string[] {
+  const left = weights.slice();
+  let total = 0;
+  let remaining = 0;
+  for (const weight of left) {
+    if (weight > 0) {
+      total += weight;
+      remaining++;
+    }
+  }
+  const order: string[] = [];
+  while (remaining > 0) {
+    let target = random() * total;
+    let pick = -1;
+    for (let i = 0; i < left.length; i++) {
+      const weight = left[i]!;
+      if (!(weight > 0)) continue;
+      pick = i;
+      target -= weight;
+      if (target < 0) break;
+    }
+    // Rounding may leave a sliver of the total unspent: it belongs to the last weighted id.
+    order.push(ids[pick]!);
+    total -= left[pick]!;
+    left[pick] = 0;
+    remaining--;
+  }
+  for (let i = 0; i < ids.length; i++) if (!(weights[i]! > 0)) order.push(ids[i]!);
+  return order;
 }
