@@ -5,6 +5,8 @@
  *   completed probe round, ms), `pool_healthy` ("1"/"0", the last pool verdict events were based on).
  * - `origins(...)`: one row per configured origin, the fields of `OriginRecord`.
  * - `events(id, at, kind, pool, origin, message)`: the last `MAX_EVENTS` health events.
+ * - `drained(name, weight)`: the weight an origin had when it was drained through the API, so
+ *   undrain restores it.
  *
  * All calls are synchronous (SQLite in the DO); cursors are read fully before returning.
  */
@@ -41,7 +43,8 @@ CREATE TABLE IF NOT EXISTS events (
   pool TEXT NOT NULL,
   origin TEXT,
   message TEXT NOT NULL
-);`;
+);
+CREATE TABLE IF NOT EXISTS drained (name TEXT PRIMARY KEY, weight REAL NOT NULL);`;
 
 interface OriginRow extends Record<string, SqlStorageValue> {
   name: string;
@@ -160,6 +163,42 @@ export class PoolStateStore {
     this.#sql.exec("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", MAX_EVENTS);
   }
 
+  /** The newest `limit` events of the given kinds, newest first. */
+  listEventsOfKinds(kinds: readonly HealthEventKind[], limit: number): HealthEvent[] {
+    const marks = kinds.map(() => "?").join(", ");
+    const rows = this.#sql
+      .exec<EventRow>(
+        `SELECT at, kind, pool, origin, message FROM events WHERE kind IN (${marks})
+         ORDER BY at DESC, id DESC LIMIT ?`,
+        ...kinds,
+        limit,
+      )
+      .toArray();
+    return rows.map(fromEventRow);
+  }
+
+  /** The weight an origin had before it was drained through the API, or null. */
+  drainedWeight(name: string): number | null {
+    const rows = this.#sql
+      .exec<{ weight: number }>("SELECT weight FROM drained WHERE name = ?", name)
+      .toArray();
+    return rows[0]?.weight ?? null;
+  }
+
+  setDrainedWeight(name: string, weight: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO drained (name, weight) VALUES (?, ?)", name, weight);
+  }
+
+  deleteDrainedWeight(name: string): void {
+    this.#sql.exec("DELETE FROM drained WHERE name = ?", name);
+  }
+
+  /** Forgets the drained weights of origins the pool no longer has. */
+  keepDrainedWeights(names: ReadonlySet<string>): void {
+    const rows = this.#sql.exec<{ name: string }>("SELECT name FROM drained").toArray();
+    for (const row of rows) if (!names.has(row.name)) this.deleteDrainedWeight(row.name);
+  }
+
   /** The newest `limit` events, newest first. */
   listEvents(limit: number): HealthEvent[] {
     const rows = this.#sql
@@ -168,14 +207,7 @@ export class PoolStateStore {
         limit,
       )
       .toArray();
-    return rows.map((row) => ({
-      at: row.at,
-      kind: row.kind as HealthEventKind,
-      subject: row.origin === null ? row.pool : `${row.pool}/${row.origin}`,
-      message: row.message,
-      pool: row.pool,
-      origin: row.origin,
-    }));
+    return rows.map(fromEventRow);
   }
 
   #getMeta(key: MetaKey): string | null {
@@ -186,6 +218,17 @@ export class PoolStateStore {
   #setMeta(key: MetaKey, value: string): void {
     this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
+}
+
+function fromEventRow(row: EventRow): HealthEvent {
+  return {
+    at: row.at,
+    kind: row.kind as HealthEventKind,
+    subject: row.origin === null ? row.pool : `${row.pool}/${row.origin}`,
+    message: row.message,
+    pool: row.pool,
+    origin: row.origin,
+  };
 }
 
 function fromRow(row: OriginRow): OriginRecord {

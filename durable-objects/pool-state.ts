@@ -21,6 +21,7 @@ import type {
   OriginRecord,
   PoolHealth,
   PoolSnapshot,
+  PoolTimeline,
 } from "../worker/health/types.ts";
 import { probeOrigins } from "./pool-state-probe.ts";
 import { MAX_EVENTS, PoolStateStore } from "./pool-state-store.ts";
@@ -72,6 +73,7 @@ export class PoolState extends DurableObject<Env> {
     const events: HealthEvent[] = [];
     this.#store.migrate();
     const names = new Set(pool.origins.map((origin) => origin.name));
+    this.#store.keepDrainedWeights(names);
     for (const name of [...this.#records.keys()]) {
       if (names.has(name)) continue;
       this.#records.delete(name);
@@ -209,6 +211,44 @@ export class PoolState extends DurableObject<Env> {
       ? Math.min(Math.max(Math.floor(limit), 0), MAX_EVENTS)
       : MAX_EVENTS;
     return bounded === 0 ? [] : this.#store.listEvents(bounded);
+  }
+
+  /**
+   * The pool's current verdict and its newest `limit` pool health transitions, newest first: what
+   * the failover history of the load balancers using the pool is derived from. Null for a pool this
+   * object does not know.
+   */
+  async timeline(limit: number): Promise<PoolTimeline | null> {
+    const pool = this.#pool;
+    if (!pool || !(await this.snapshot())) return null;
+    const bounded = Number.isFinite(limit) ? Math.min(Math.max(Math.floor(limit), 1), MAX_EVENTS) : MAX_EVENTS;
+    return {
+      pool: pool.id,
+      healthy: this.#store.poolHealthy(),
+      events: this.#store.listEventsOfKinds(["pool_healthy", "pool_unhealthy"], bounded),
+    };
+  }
+
+  /** Remembers the weight an origin had before it was drained through the API. */
+  async rememberDrainedWeight(name: string, weight: number): Promise<void> {
+    if (!Number.isFinite(weight) || weight <= 0) return;
+    this.#store.migrate();
+    this.#store.setDrainedWeight(name, weight);
+  }
+
+  /** The weight to restore on undrain, or null when the API did not drain the origin. */
+  async drainedWeight(name: string): Promise<number | null> {
+    if (!this.#store.exists()) return null;
+    // Storage written before drains were remembered lacks the table until a migration.
+    this.#store.migrate();
+    return this.#store.drainedWeight(name);
+  }
+
+  /** Forgets a drained weight once it has been restored. */
+  async forgetDrainedWeight(name: string): Promise<void> {
+    if (!this.#store.exists()) return;
+    this.#store.migrate();
+    this.#store.deleteDrainedWeight(name);
   }
 
   /** Ends the ejections that have run out by `now`. */

@@ -23,6 +23,8 @@ interface CommandSpec {
   /** Whether it talks to the API (and so needs an endpoint and a token). */
   remote: boolean;
   summary: string;
+  /** More about the arguments, shown in the command's own help. */
+  note?: string;
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -30,7 +32,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: ["file"],
     flags: ["dry-run"],
     remote: true,
-    summary: "Show the changes a JSON or YAML configuration file makes, then apply them atomically",
+    summary: "Show what a JSON or YAML configuration file changes, then apply it atomically",
+    note: "<file> is JSON when it ends in .json, YAML otherwise; - reads standard input.",
   },
   export: {
     args: [],
@@ -42,13 +45,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: [],
     flags: ["json"],
     remote: true,
-    summary: "Show each load balancer's serving pool, and every pool's origin health",
+    summary: "Each load balancer's serving pool and why; each pool's origin health",
   },
   drain: {
     args: ["pool", "origin"],
     flags: [],
     remote: true,
-    summary: "Stop sending new traffic to an origin (weight 0) until undrained",
+    summary: "Send an origin no new requests (weight 0); running ones finish",
   },
   undrain: {
     args: ["pool", "origin"],
@@ -58,9 +61,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   explain: {
     args: ["url"],
-    flags: ["ip", "header", "json"],
+    flags: ["ip", "header", "country", "continent", "json"],
     remote: true,
-    summary: "Show which load balancer, pool and origin a request would reach now, and why",
+    summary: "Which load balancer, pool and origin a request would reach now, and why",
   },
   help: { args: [], flags: [], remote: false, summary: "Show this help, or a command's help" },
 };
@@ -73,6 +76,8 @@ const OPTIONS = {
   format: { type: "string" },
   json: { type: "boolean" },
   ip: { type: "string" },
+  country: { type: "string" },
+  continent: { type: "string" },
   header: { type: "string", multiple: true },
 } as const;
 
@@ -91,6 +96,9 @@ export interface Invocation {
   format: "yaml" | "json";
   json: boolean;
   ip: string | undefined;
+  /** For `explain`: where the request comes from (geo steering). */
+  country: string | undefined;
+  continent: string | undefined;
   headers: Array<[string, string]>;
   /** Set for remote commands; `help` has none. */
   connection: Connection | undefined;
@@ -143,6 +151,8 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
     format,
     json: values.json ?? false,
     ip: values.ip,
+    country: values.country,
+    continent: values.continent,
     headers: (values.header ?? []).map((pair) => parseHeader(pair, command)),
     connection: spec.remote ? resolveConnection(values.endpoint, values.token, env, command) : undefined,
     helpFor: undefined,
@@ -157,6 +167,8 @@ function emptyInvocation(command: string, helpFor: string | undefined): Invocati
     format: "yaml",
     json: false,
     ip: undefined,
+    country: undefined,
+    continent: undefined,
     headers: [],
     connection: undefined,
     helpFor,
@@ -207,16 +219,17 @@ export function resolveConnection(
 export function usage(command?: string): string {
   const connection = [
     "Connection (every command that talks to the API):",
-    "  --endpoint <url>   the Worker's URL, e.g. https://lb.example.com   (env EDGE_LB_ENDPOINT)",
-    "  --token <token>    ADMIN_TOKEN to change things, READ_TOKEN to look (env EDGE_LB_TOKEN)",
+    "  --endpoint <url>     the Worker's URL, e.g. https://lb.example.com (env EDGE_LB_ENDPOINT)",
+    "  --token <token>      ADMIN_TOKEN to change things, READ_TOKEN to look (env EDGE_LB_TOKEN)",
   ];
   const spec = command ? COMMANDS[command] : undefined;
   if (command && spec) {
-    const flags = spec.flags.map((flag) => FLAG_HELP[flag] ?? `  --${flag}`);
+    const flags = spec.flags.map(flagLine);
     return [
       `Usage: edge-lb ${command} ${spec.args.map((a) => `<${a}>`).join(" ")}`.trimEnd(),
       "",
       `${spec.summary}.`,
+      ...(spec.note ? [spec.note] : []),
       ...(flags.length ? ["", "Options:", ...flags] : []),
       "",
       ...(spec.remote ? connection : []),
@@ -242,10 +255,17 @@ function signature(command: string): string {
   return (COMMANDS[command]?.args ?? []).map((a) => `<${a}>`).join(" ");
 }
 
-const FLAG_HELP: Record<string, string> = {
-  "dry-run": "  --dry-run          show the changes only; change nothing",
-  format: "  --format yaml|json output format (default yaml)",
-  json: "  --json             print the API's JSON instead of a table",
-  ip: "  --ip <address>     the client address to pretend the request comes from",
-  header: "  --header name=value  a request header to pretend (repeatable)",
+const FLAG_HELP: Record<string, [string, string]> = {
+  "dry-run": ["--dry-run", "show the changes only; change nothing"],
+  format: ["--format yaml|json", "output format (default yaml)"],
+  json: ["--json", "print the API's JSON instead of text"],
+  ip: ["--ip <address>", "the client address the request comes from"],
+  header: ["--header name=value", "a request header it carries (repeatable)"],
+  country: ["--country <code>", "the client's country, e.g. DE (for geo steering)"],
+  continent: ["--continent <code>", "the client's continent, e.g. EU (for geo steering)"],
 };
+
+function flagLine(flag: string): string {
+  const [name, description] = FLAG_HELP[flag] ?? [`--${flag}`, ""];
+  return `  ${name.padEnd(21)}${description}`.trimEnd();
+}

@@ -6,6 +6,35 @@ import type { ApiClient } from "./cli-client.ts";
 import type { Output } from "./cli-config.ts";
 import { paint } from "./cli-format.ts";
 
+/** What the API answers to drain and undrain (the parts shown here). */
+export interface DrainResult {
+  state?: string;
+  inflight?: number;
+  weight?: number;
+  restoreWeight?: number | null;
+  /** False when the origin already was in the requested state. */
+  changed?: boolean;
+}
+
+/** One line saying what happened, e.g. "Drained web/eu-1: no new requests; 3 in flight to finish ...". */
+export function describeDrain(action: "drain" | "undrain", target: string, result: DrainResult): string {
+  if (action === "drain") {
+    if (result.changed === false) return `${target} was already drained (weight 0); nothing changed.`;
+    const inflight = result.inflight ?? 0;
+    const finishing =
+      inflight > 0
+        ? `${inflight} request${inflight === 1 ? "" : "s"} in flight will finish; it shows as draining until then`
+        : "no requests in flight";
+    const restore =
+      typeof result.restoreWeight === "number" ? ` Undrain restores weight ${result.restoreWeight}.` : "";
+    return `Drained ${target}: it gets no new requests; ${finishing}.${restore}`;
+  }
+  if (result.changed === false) {
+    return `${target} is not drained (weight ${result.weight ?? "above 0"}); nothing changed.`;
+  }
+  return `Undrained ${target}: weight ${result.weight ?? "restored"}, it takes new requests again.`;
+}
+
 /** `edge-lb drain|undrain <pool> <origin>`. */
 export async function setDrain(
   client: ApiClient,
@@ -15,11 +44,8 @@ export async function setDrain(
   output: Output,
 ): Promise<number> {
   const path = `/pools/${encodeURIComponent(pool)}/origins/${encodeURIComponent(origin)}/${action}`;
-  await client.request<unknown>("POST", path);
-  const message =
-    action === "drain"
-      ? `Draining ${pool}/${origin}: it gets no new requests; "edge-lb status" shows it as draining until its in-flight requests finish.`
-      : `Undrained ${pool}/${origin}: its weight is restored and it takes new requests again.`;
-  output.out(`${paint(action === "drain" ? "Drained" : "Undrained", "green", output.color)}. ${message}\n`);
+  const { body } = await client.request<DrainResult | undefined>("POST", path);
+  const line = describeDrain(action, `${pool}/${origin}`, body ?? {});
+  output.out(`${body?.changed === false ? line : paint(line, "green", output.color)}\n`);
   return 0;
 }

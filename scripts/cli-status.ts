@@ -13,6 +13,8 @@ export interface LoadBalancerStatus {
   pathPrefix?: string;
   enabled?: boolean;
   pool?: string | null;
+  /** How the serving pool was reached: steering, fallback, none or disabled. */
+  via?: string;
   reason?: string;
   [field: string]: unknown;
 }
@@ -127,6 +129,7 @@ export function renderStatus(report: StatusReport, now: number, color: boolean):
 
 function servingPool(lb: LoadBalancerStatus, color: boolean): string {
   if (lb.pool === null || lb.pool === undefined) return paint("none", "red", color);
+  if (lb.via === "fallback") return paint(`${lb.pool} (fallback)`, "yellow", color);
   return paint(lb.pool, "green", color);
 }
 

@@ -44,7 +44,18 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
       case "undrain":
         return await setDrain(client, invocation.command, first, second, output);
       case "explain":
-        return await explain(client, first, invocation.ip, invocation.headers, invocation.json, output);
+        return await explain(
+          client,
+          {
+            url: first,
+            ip: invocation.ip,
+            country: invocation.country,
+            continent: invocation.continent,
+            headers: invocation.headers,
+          },
+          invocation.json,
+          output,
+        );
       default:
         throw new UsageError(`Unknown command "${invocation.command}"`);
     }

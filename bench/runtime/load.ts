@@ -16,6 +16,8 @@ export interface LoadSample {
   /** Response times in ms, one per completed response. */
   latenciesMs: number[];
   non2xx: number;
+  /** Count of each non-2xx status. */
+  statuses: Record<number, number>;
   errors: number;
 }
 
@@ -32,6 +34,7 @@ export interface ClosedLoadOptions {
 export function closedLoad(url: string, options: ClosedLoadOptions): Promise<LoadSample> {
   const latenciesMs: number[] = [];
   let non2xx = 0;
+  const statuses: Record<number, number> = {};
   let errors = 0;
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -47,13 +50,16 @@ export function closedLoad(url: string, options: ClosedLoadOptions): Promise<Loa
         if (error) reject(error);
         else {
           const seconds = (performance.now() - started) / 1000;
-          resolve({ responses: latenciesMs.length, seconds, latenciesMs, non2xx, errors });
+          resolve({ responses: latenciesMs.length, seconds, latenciesMs, non2xx, statuses, errors });
         }
       },
     );
     instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
       latenciesMs.push(responseTimeMs);
-      if (statusCode < 200 || statusCode > 299) non2xx++;
+      if (statusCode < 200 || statusCode > 299) {
+        non2xx++;
+        statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+      }
     });
     instance.on("reqError", () => {
       errors++;
@@ -68,6 +74,12 @@ export function mergeSamples(samples: readonly LoadSample[]): LoadSample {
     seconds: samples.reduce((n, s) => n + s.seconds, 0),
     latenciesMs: samples.flatMap((s) => s.latenciesMs),
     non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
+    statuses: samples.reduce<Record<number, number>>((all, s) => {
+      for (const [status, count] of Object.entries(s.statuses)) {
+        all[Number(status)] = (all[Number(status)] ?? 0) + count;
+      }
+      return all;
+    }, {}),
     errors: samples.reduce((n, s) => n + s.errors, 0),
   };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminClient, putConfig } from "../helpers/admin-client.ts";
 import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
 import { REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { originSequence, tally } from "../helpers/through-lb.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const FLAGS = [
@@ -25,7 +26,7 @@ const FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-/** Health checks every second flip an origin's state within a few seconds; this only bounds the wait. */
+/** Checks every 2 s flip an origin's state within a few seconds; this only bounds the wait. */
 const STATE_CHANGE_TIMEOUT_MS = 30_000;
 
 function run(command: string): Promise<boolean> {
@@ -64,7 +65,7 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   beforeAll(async () => {
     origins = await startOrigins(["a", "b", "spare"]);
     lb = await startRuntime();
-    const check = { intervalSeconds: 1, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1 };
+    const check = { intervalSeconds: 2, timeoutMs: 1500, healthyThreshold: 1, unhealthyThreshold: 2 };
     const [a, b, spare] = origins;
     await putConfig(adminClient(lb.url, lb.adminToken), {
       pools: [
@@ -140,6 +141,22 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
       .locator('tr[data-origin="b"][data-state="healthy"]')
       .waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
     expect(await page.locator('[data-pool="spare"] tr[data-origin="spare"]').count()).toBe(1);
+  });
+
+  it("shows each origin's share of the pool's recent traffic", async () => {
+    const answered = tally(await originSequence(lb.url, "www.dashboard.test", 40));
+    expect(answered).toEqual({ a: 30, b: 10 });
+    const percent = async (origin: string) => {
+      const text = await page
+        .locator(`[data-pool="web"] tr[data-origin="${origin}"] .pct`)
+        .textContent({ timeout: 1000 });
+      return Number(text?.replace("%", ""));
+    };
+    await expect
+      .poll(async () => [await percent("a").catch(() => 0), await percent("b").catch(() => 0)], {
+        timeout: STATE_CHANGE_TIMEOUT_MS,
+      })
+      .toEqual([75, 25]);
   });
 
   it("shows an origin going down when its server stops", async () => {

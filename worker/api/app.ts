@@ -12,8 +12,11 @@ import { authenticate } from "./auth.ts";
 import { configRoutes } from "./config-routes.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
 import { docsPage } from "./docs-page.ts";
+import { explainRoutes } from "./explain-routes.ts";
 import { healthz } from "./healthz.ts";
+import { metricsRoutes } from "./metrics-route.ts";
 import { openApiDocument } from "./openapi.ts";
+import { poolOpsRoutes } from "./pool-ops-routes.ts";
 import { ProblemError, problem, problemResponse } from "./problem.ts";
 import { resourceRoutes } from "./resource-routes.ts";
 
@@ -51,4 +54,7 @@ api.use(`${API_BASE}/*`, async (c, next) => {
 api.route("/", resourceRoutes("pool"));
 api.route("/", resourceRoutes("load_balancer"));
 api.route("/", configRoutes);
+api.route("/", explainRoutes);
+api.route("/", poolOpsRoutes);
 adminApp.route("/", api as unknown as Hono<{ Bindings: Env }>);
+adminApp.route("/", metricsRoutes as unknown as Hono<{ Bindings: Env }>);

@@ -8,6 +8,7 @@ import type { Env } from "../env.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
+import { failoverEvents } from "./failover-events.ts";
 import { etag, parseIfMatch } from "./preconditions.ts";
 import { ProblemError, problemType } from "./problem.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
@@ -50,7 +51,9 @@ configRoutes.get(`${API_BASE}/events`, async (c) => {
   const [own, snapshot] = await Promise.all([store.events(limit), store.snapshot()]);
   const poolIds = snapshot?.pools.map((pool) => pool.id) ?? [];
   const { events, unavailable } = await poolEvents(c.env, poolIds, limit);
-  const items = [...own, ...events]
+  const failover = await failoverEvents(c.env, snapshot, limit);
+  for (const id of failover.unavailable) if (!unavailable.includes(id)) unavailable.push(id);
+  const items = [...own, ...events, ...failover.events]
     .filter((event) => Number.isFinite(event.at) && Math.abs(event.at) <= 8.64e15)
     .sort((a, b) => b.at - a.at)
     .slice(0, limit)

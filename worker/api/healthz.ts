@@ -3,13 +3,20 @@
  */
 import type { Context } from "hono";
 import { getConfig } from "../edge/config-cache.ts";
+import { doCallStats } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
 import { ProblemError } from "./problem.ts";
 
 export async function healthz(c: Context<{ Bindings: Env }>): Promise<Response> {
   try {
     const config = await getConfig(c.env, waitUntilOf(c));
-    return c.json({ status: "ok", configVersion: config.version }, 200, { "cache-control": "no-store" });
+    // This isolate's Durable Object calls and proxied requests, read by the benchmarks (state cost).
+    const { total: doCalls, proxiedRequests } = doCallStats();
+    return c.json(
+      { status: "ok", configVersion: config.version, isolate: { doCalls, proxiedRequests } },
+      200,
+      { "cache-control": "no-store" },
+    );
   } catch (error) {
     if (error instanceof ProblemError) throw error;
     throw new ProblemError(503, "The configuration cannot be read right now.", {

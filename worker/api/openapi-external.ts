@@ -35,10 +35,7 @@ export const StatusSchema = z
   .catchall(z.unknown())
   .meta({ description: "Every load balancer with the pool it currently serves from and why." });
 
-export const ExplainSchema = z.record(z.string(), z.unknown()).meta({
-  description:
-    "Which load balancer, pool and origin a request like the one described would reach now, with the reason at each step.",
-});
+export { ExplainSchema } from "./explain-schema.ts";
 
 export const DrainResultSchema = z.record(z.string(), z.unknown()).meta({
   description: "The origin's new state (draining until its in-flight count reaches 0, or restored).",

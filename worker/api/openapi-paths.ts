@@ -280,21 +280,39 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
       get: {
         tags: ["operations"],
         summary: "Explain where a request would go",
-        description: "Add `header.<name>=<value>` query parameters to describe request headers.",
+        description:
+          "Runs the proxy's own decisions on this edge's current configuration and health, changing nothing " +
+          "(round robin names its next origin without moving on). Describe request headers (cookies, hash " +
+          "keys) with repeatable `header.<name>=<value>` parameters. A request the proxy would answer itself " +
+          "(404, 503, 508) is still a 200 here, with `wouldRespond`. Unknown parameters are a 400.",
         parameters: [
           {
             name: "url",
             in: "query",
             required: true,
-            description: "The request URL.",
+            description: "The absolute http or https URL of the request: its hostname and path are matched.",
             schema: { type: "string" },
           },
           {
             name: "ip",
             in: "query",
             required: false,
-            description: "The client address.",
+            description: "The client address (IPv4 or IPv6), for ip hashing and ip affinity.",
             schema: { type: "string" },
+          },
+          {
+            name: "country",
+            in: "query",
+            required: false,
+            description: "ISO 3166-1 alpha-2 country of the client, for geo steering (request.cf.country).",
+            schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
+          },
+          {
+            name: "continent",
+            in: "query",
+            required: false,
+            description: "Continent code of the client, e.g. EU, for geo steering (request.cf.continent).",
+            schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
           },
         ],
         responses: {

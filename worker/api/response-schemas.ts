@@ -66,7 +66,16 @@ export const EventListSchema = z.object({
     .meta({ description: "Pools whose events could not be read this time (left out of items)." }),
 });
 
-export const HealthzSchema = z.object({ status: z.literal("ok"), configVersion: z.number().int() });
+export const HealthzSchema = z.object({
+  status: z.literal("ok"),
+  configVersion: z.number().int(),
+  isolate: z
+    .object({ doCalls: z.number().int(), proxiedRequests: z.number().int() })
+    .meta({
+      description:
+        "Durable Object calls and proxied requests of the isolate that answered, since it started.",
+    }),
+});
 
 /** A stored resource: the input form with defaults filled in, plus the server-owned version. */
 export const PoolResourceSchema = PoolSchema.and(z.object({ version: z.number().int().positive() }));

@@ -17,23 +17,26 @@ import type { Balancer, Candidate, PickInput } from "./types.ts";
 export function createRoundRobinBalancer(): Balancer {
   // Indexed by Candidate.index, which is stable for a pool version.
   const scores: number[] = [];
-  return {
-    pick({ candidates }: PickInput): Candidate | undefined {
-      if (candidates.length <= 1) return candidates[0];
-      let best: Candidate | undefined;
-      let bestScore = Number.NEGATIVE_INFINITY;
-      let total = 0;
-      for (const candidate of candidates) {
-        const score = (scores[candidate.index] ?? 0) + candidate.weight;
-        scores[candidate.index] = score;
-        total += candidate.weight;
-        if (score > bestScore) {
-          best = candidate;
-          bestScore = score;
-        }
+  /** The winner of a pick; with `commit` the scores move on as the pick requires. */
+  const choose = (candidates: readonly Candidate[], commit: boolean): Candidate | undefined => {
+    if (candidates.length <= 1) return candidates[0];
+    let best: Candidate | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    let total = 0;
+    for (const candidate of candidates) {
+      const score = (scores[candidate.index] ?? 0) + candidate.weight;
+      if (commit) scores[candidate.index] = score;
+      total += candidate.weight;
+      if (score > bestScore) {
+        best = candidate;
+        bestScore = score;
       }
-      if (best) scores[best.index] = bestScore - total;
-      return best;
-    },
+    }
+    if (commit && best) scores[best.index] = bestScore - total;
+    return best;
+  };
+  return {
+    pick: ({ candidates }: PickInput) => choose(candidates, true),
+    peek: ({ candidates }: PickInput) => choose(candidates, false),
   };
 }

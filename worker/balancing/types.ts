@@ -33,6 +33,12 @@ export interface PickInput {
 export interface Balancer {
   /** Returns one of `input.candidates`, or undefined when there are none. */
   pick(input: PickInput): Candidate | undefined;
+  /**
+   * What `pick` would return for `input` now, without moving the balancer's state, so a decision
+   * can be explained without changing the next one. Only balancers that keep state between picks
+   * define it; for the others `pick` itself changes nothing.
+   */
+  peek?(input: PickInput): Candidate | undefined;
 }
 
 /** The origins of a pool as configured, for algorithms that precompute (hash tables). */

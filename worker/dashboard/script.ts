@@ -10,11 +10,12 @@ export const DASHBOARD_SCRIPT = String.raw`
   const API = "/__lb/api/v1";
   const TOKEN_KEY = "edge-lb.token";
   const REFRESH_MS = 2000;
+  const SHARE_WINDOW_MS = 30000;
   const UNAVAILABLE = new Set([404, 405, 501]);
   const $ = (id) => document.getElementById(id);
 
   let timer = 0;
-  let previousCounts = null;
+  let samples = [];
   let shares = new Map();
 
   class AuthError extends Error {}
@@ -56,7 +57,9 @@ export const DASHBOARD_SCRIPT = String.raw`
     let parsed = body;
     try {
       parsed = JSON.parse(body);
-    } catch (error) {}
+    } catch (error) {
+      // Not JSON (the metrics text): keep the text as it is.
+    }
     if (response.ok) return { ok: true, body: parsed };
     const detail = parsed && typeof parsed === "object" && parsed.detail ? parsed.detail : response.statusText;
     if (UNAVAILABLE.has(response.status)) return { ok: false, unavailable: true, error: "not available" };
@@ -76,14 +79,15 @@ export const DASHBOARD_SCRIPT = String.raw`
     return el("div", { class: result.unavailable ? "unavailable" : "unavailable error" }, result.unavailable ? "not available" : text(result.error));
   }
 
-  // Requests per origin come from the Prometheus counters at /__lb/metrics; the share shown is
-  // each origin's part of its pool's requests since the previous refresh.
+  // Requests per origin come from edge_lb_requests_total at /__lb/metrics (summed over load
+  // balancers and status classes); the share shown is each origin's part of its pool's requests
+  // over the last 30 seconds.
   function requestCounts(metrics) {
     const counts = new Map();
     if (typeof metrics !== "string") return counts;
     for (const line of metrics.split("\n")) {
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+([0-9.eE+-]+)/.exec(line);
-      if (!match || !/requests_total$/.test(match[1])) continue;
+      if (!match || match[1] !== "edge_lb_requests_total") continue;
       const labels = {};
       for (const pair of match[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
       if (labels.pool === undefined || labels.origin === undefined) continue;
@@ -93,24 +97,26 @@ export const DASHBOARD_SCRIPT = String.raw`
     return counts;
   }
 
+  // Shares cover a sliding window: the counters now against the oldest sample still inside it.
   function updateShares(counts) {
-    if (previousCounts && counts.size > 0) {
-      const deltas = new Map();
-      const totals = new Map();
-      for (const [key, value] of counts) {
-        const delta = Math.max(0, value - (previousCounts.get(key) || 0));
-        const pool = key.split("\n")[0];
-        deltas.set(key, delta);
-        totals.set(pool, (totals.get(pool) || 0) + delta);
-      }
-      const next = new Map();
-      for (const [key, delta] of deltas) {
-        const total = totals.get(key.split("\n")[0]);
-        if (total > 0) next.set(key, delta / total);
-      }
-      shares = next;
+    const now = Date.now();
+    samples.push({ at: now, counts });
+    while (samples.length > 2 && samples[1].at <= now - SHARE_WINDOW_MS) samples.shift();
+    const oldest = samples[0].counts;
+    const deltas = new Map();
+    const totals = new Map();
+    for (const [key, value] of counts) {
+      const delta = Math.max(0, value - (oldest.get(key) || 0));
+      const pool = key.split("\n")[0];
+      deltas.set(key, delta);
+      totals.set(pool, (totals.get(pool) || 0) + delta);
     }
-    previousCounts = counts;
+    const next = new Map();
+    for (const [key, delta] of deltas) {
+      const total = totals.get(key.split("\n")[0]);
+      if (total > 0) next.set(key, delta / total);
+    }
+    shares = next;
   }
 
   function shareCell(pool, origin) {
@@ -127,12 +133,21 @@ export const DASHBOARD_SCRIPT = String.raw`
     const items = itemsOf(status.body, "loadBalancers");
     if (items.length === 0) return target.replaceChildren(el("div", { class: "empty" }, "No load balancers yet."));
     const rows = items.map((lb) => {
-      const serving = lb.pool === undefined ? lb.servingPool : lb.pool;
-      const state = lb.enabled === false ? badge("disabled") : serving ? badge("healthy") : badge("none");
-      state.textContent = lb.enabled === false ? "disabled" : serving ? text(serving) : "no pool";
+      const serving = lb.enabled === false ? null : lb.pool;
+      const kind = lb.enabled === false ? "disabled" : !serving ? "none" : lb.via === "fallback" ? "draining" : "healthy";
+      const label = lb.enabled === false ? "disabled" : !serving ? "no pool" : lb.via === "fallback" ? serving + " (fallback)" : serving;
+      const state = el("span", { class: "badge " + kind, "data-serving": serving || "" }, label);
       const host = text(lb.hostname) + (lb.pathPrefix && lb.pathPrefix !== "/" ? lb.pathPrefix : "");
-      const order = Array.isArray(lb.pools) ? lb.pools.join(" → ") : "";
-      return el("tr", { "data-load-balancer": lb.id }, el("td", {}, el("strong", {}, text(lb.id))), el("td", { class: "mono" }, host), el("td", {}, state), el("td", {}, text(lb.reason)), el("td", { class: "muted" }, order || "-"));
+      const order = (Array.isArray(lb.pools) ? lb.pools.join(" → ") : "") + (lb.fallbackPool ? " · fallback " + lb.fallbackPool : "");
+      return el(
+        "tr",
+        { "data-load-balancer": lb.id },
+        el("td", {}, el("strong", {}, text(lb.id))),
+        el("td", { class: "mono" }, host),
+        el("td", {}, state),
+        el("td", {}, text(lb.reason)),
+        el("td", { class: "muted" }, order || "-"),
+      );
     });
     const head = el("tr", {}, ["Load balancer", "Host", "Serving pool", "Why", "Pools in order"].map((h) => el("th", {}, h)));
     target.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
@@ -170,7 +185,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         el("td", { class: "error", title: h.lastError || "" }, h.lastError || ""),
       );
     });
-    const header = el("tr", {}, [["Origin"], ["Address"], ["State"], ["Latency", "num"], ["In-flight", "num"], ["Weight", "num"], ["Share"], ["Last error"]].map(([h, c]) => el("th", { class: c }, h)));
+    const header = el("tr", {}, [["Origin"], ["Address"], ["State"], ["Latency", "num"], ["In-flight", "num"], ["Weight", "num"], ["Share", "", "Share of the pool's requests over the last 30 s"], ["Last error"]].map(([h, c, title]) => el("th", { class: c, title }, h)));
     return el("div", { class: "panel", "data-pool": pool.id }, head, el("table", {}, el("thead", {}, header), el("tbody", {}, rows)));
   }
 
@@ -189,7 +204,9 @@ export const DASHBOARD_SCRIPT = String.raw`
         el("span", {}, text(event.message)),
       ),
     );
-    target.replaceChildren(el("ul", {}, rows));
+    const missing = Array.isArray(events.body.unavailablePools) ? events.body.unavailablePools : [];
+    const note = missing.length ? el("div", { class: "unavailable" }, "Events of " + missing.join(", ") + " could not be read just now.") : null;
+    target.replaceChildren(...[note, el("ul", {}, rows)].filter(Boolean));
   }
 
   async function refresh() {
@@ -245,7 +262,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     $("login-form").hidden = true;
     $("app").hidden = false;
     $("logout").hidden = false;
-    previousCounts = null;
+    samples = [];
     shares = new Map();
     clearTimeout(timer);
     refresh();

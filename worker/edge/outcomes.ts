@@ -3,7 +3,8 @@
  * attempt (status, error kind, latency). Plain data in module scope, keyed by pool id and origin
  * name; updated at once on every attempt so the next pick in this isolate already sees it.
  * An attempt ends when the origin's response headers arrive (or it fails): the body that streams
- * after that, and a WebSocket after its handshake, no longer count as in flight.
+ * after that, and a WebSocket after its handshake, no longer count as in flight. An origin whose
+ * requests keep failing here is ejected here at once (`ejectLocally`; the rule is in pool-view.ts).
  */
 
 /** Why an attempt produced no usable response. */
@@ -32,10 +33,14 @@ export interface OriginCounters {
   lastError: AttemptErrorKind | null;
   /** Exponentially weighted moving average of successful response times; null before the first. */
   latencyMs: number | null;
+  /** End of an ejection this isolate decided on its own; null when there is none. */
+  ejectedUntil: number | null;
 }
 
 /** A started attempt; hand it back to `endAttempt` exactly once. */
 export interface AttemptTicket {
+  readonly poolId: string;
+  readonly origin: string;
   readonly counters: OriginCounters;
   ended: boolean;
 }
@@ -44,6 +49,7 @@ export interface AttemptTicket {
 const LATENCY_ALPHA = 0.3;
 
 const byPool = new Map<string, Map<string, OriginCounters>>();
+const EMPTY: ReadonlyMap<string, OriginCounters> = new Map();
 
 /**
  * Marks an attempt to `origin` of `poolId` as in flight.
@@ -53,12 +59,15 @@ export function beginAttempt(poolId: string, origin: string): AttemptTicket {
   const counters = countersFor(poolId, origin);
   counters.inflight++;
   counters.attempts++;
-  return { counters, ended: false };
+  return { poolId, origin, counters, ended: false };
 }
 
-/** Ends an attempt and records how it went; a second call for the same ticket does nothing. */
-export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome): void {
-  if (ticket.ended) return;
+/**
+ * Ends an attempt and records how it went; a second call for the same ticket does nothing and
+ * returns false.
+ */
+export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome): boolean {
+  if (ticket.ended) return false;
   ticket.ended = true;
   const counters = ticket.counters;
   counters.inflight = Math.max(0, counters.inflight - 1);
@@ -67,18 +76,34 @@ export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome): void
   if (isFailure(outcome)) {
     counters.failures++;
     counters.consecutiveFailures++;
-    return;
+    return true;
   }
   counters.consecutiveFailures = 0;
   counters.latencyMs =
     counters.latencyMs === null
       ? outcome.latencyMs
       : counters.latencyMs + LATENCY_ALPHA * (outcome.latencyMs - counters.latencyMs);
+  return true;
 }
 
 /** This isolate's counters for one origin, or undefined before its first attempt. */
 export function originCounters(poolId: string, origin: string): Readonly<OriginCounters> | undefined {
   return byPool.get(poolId)?.get(origin);
+}
+
+/** The counters of every origin of `poolId` this isolate has attempted. */
+export function poolCounters(poolId: string): ReadonlyMap<string, Readonly<OriginCounters>> {
+  return byPool.get(poolId) ?? EMPTY;
+}
+
+/**
+ * Takes an origin out of this isolate's rotation until `until` and restarts its failure streak, so
+ * it needs a fresh run of failures to be ejected again after it returns.
+ */
+export function ejectLocally(poolId: string, origin: string, until: number): void {
+  const counters = countersFor(poolId, origin);
+  counters.ejectedUntil = until;
+  counters.consecutiveFailures = 0;
 }
 
 /** A failure for passive health: a connection error, a timeout or a 5xx status. */
@@ -102,6 +127,7 @@ function countersFor(poolId: string, origin: string): OriginCounters {
       lastStatus: null,
       lastError: null,
       latencyMs: null,
+      ejectedUntil: null,
     };
     origins.set(origin, counters);
   }

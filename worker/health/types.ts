@@ -129,3 +129,12 @@ export interface HealthEvent {
   pool: string;
   origin: string | null;
 }
+
+/** A pool's health history as `PoolState.timeline()` returns it, for the failover history. */
+export interface PoolTimeline {
+  pool: string;
+  /** The current pool verdict; null before the first one. */
+  healthy: boolean | null;
+  /** The newest `pool_healthy` / `pool_unhealthy` events, newest first. */
+  events: HealthEvent[];
+}

@@ -23,7 +23,7 @@ import {
 import { homeTable } from "../affinity/home-table.ts";
 import { affinityKeySpec, type KeySource, readCookie, requestKey } from "../affinity/request-key.ts";
 import { type AffinityOutcome, resolveCookieAffinity, resolveKeyAffinity } from "../affinity/resolve.ts";
-import type { Candidate } from "../balancing/types.ts";
+import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { balancerFor } from "../edge/balancers.ts";
 import type { Env } from "../env.ts";
@@ -95,6 +95,8 @@ export interface PickInput {
   readonly hashKey: string | undefined;
   readonly now: number;
   readonly random: () => number;
+  /** Chooses when the pin does not decide; default the pool's balancer in this isolate. */
+  readonly balancer?: Balancer | undefined;
 }
 
 /**
@@ -108,7 +110,7 @@ export function pickWithAffinity(input: PickInput): AffinityPick {
   if (affinity.type === "cookie") {
     if (!session.key) return NO_AFFINITY(candidates);
     const pin = session.pin;
-    const balancer = balancerFor(pool);
+    const balancer = input.balancer ?? balancerFor(pool);
     const decision = resolveCookieAffinity({
       pin,
       poolId: pool.id,

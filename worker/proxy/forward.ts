@@ -1,18 +1,41 @@
 /**
- * Forwarding one request to the origins of one pool: pick an origin, send, and on a retryable
- * failure try another origin of the pool, never the same one twice, within the load balancer's
- * retry policy.
+ * Forwarding one request: pick an origin, send, and on a retryable failure try another origin (of
+ * the pool, then of the load balancer's other pools: retry-route.ts), never the same one twice,
+ * within the load balancer's retry policy and the isolate's retry budget. Every attempt's outcome
+ * goes to the isolate's counters and the pool's next report at once.
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { balancerFor } from "../edge/balancers.ts";
-import { type AttemptOutcome, beginAttempt, endAttempt } from "../edge/outcomes.ts";
-import { usableCandidates } from "../edge/pool-view.ts";
+import { type AttemptOutcome, beginAttempt } from "../edge/outcomes.ts";
+import { settleAttempt } from "../edge/pool-view.ts";
+import { flushReports, notePoolActivity } from "../edge/reports.ts";
+import type { Env } from "../env.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders } from "./headers.ts";
+import { learnReachability, needsReachability, refusesConnections } from "./refusal.ts";
 import { prepareBody } from "./request-body.ts";
-import { type AttemptFailure, failureOfStatus, mayRetry } from "./retry-policy.ts";
+import { retryBudgetOf } from "./retry-budget.ts";
+import {
+  type AttemptFailure,
+  failureOfStatus,
+  isRetryableMethod,
+  mayRetry,
+  spendsBudget,
+} from "./retry-policy.ts";
+import { RetryRoute } from "./retry-route.ts";
 import { upstreamTarget } from "./upstream-url.ts";
+
+/** While an attempt waits for headers, reports go out at least this often (in-flight figures). */
+const REPORT_HEARTBEAT_MS = 1000;
+
+/** What forwarding needs from the rest of the edge: reports, background work, the other pools. */
+export interface EdgeContext {
+  readonly env: Env;
+  readonly ctx: Pick<ExecutionContext, "waitUntil">;
+  /** Every pool of the configuration by id, so retries can continue on the load balancer's other pools. */
+  readonly pools: ReadonlyMap<string, Pool>;
+}
 
 export interface ForwardInput {
   readonly request: Request;
@@ -25,6 +48,8 @@ export interface ForwardInput {
   readonly info: ForwardingInfo;
   /** The request's key for consistent hashing (algorithm "hash"). */
   readonly key?: string | undefined;
+  /** Without it, retries stay in `pool` and nothing is reported to the PoolState. */
+  readonly edge?: EdgeContext | undefined;
 }
 
 export type ForwardResult =
@@ -32,15 +57,17 @@ export type ForwardResult =
   | {
       readonly kind: "response";
       readonly response: Response;
+      readonly pool: Pool;
       readonly origin: Origin;
       readonly attempts: number;
       readonly originMs: number;
     }
   /** Every attempt failed and the last one timed out. */
-  | { readonly kind: "timeout"; readonly origin: Origin; readonly attempts: number }
+  | { readonly kind: "timeout"; readonly pool: Pool; readonly origin: Origin; readonly attempts: number }
   /** Every attempt failed and the last one could not connect. */
   | {
       readonly kind: "unreachable";
+      readonly pool: Pool;
       readonly origin: Origin;
       readonly attempts: number;
       readonly message: string;
@@ -48,65 +75,112 @@ export type ForwardResult =
 
 /**
  * Sends the request to one origin of `pool`, retrying on other origins as the policy allows.
- * @example const result = await forward({ request, pathAndQuery, loadBalancer, pool, candidates, info });
+ * @example const result = await forward({ request, pathAndQuery, loadBalancer, pool, candidates, info, edge });
  */
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
-  const { request, loadBalancer, pool } = input;
+  const { request, loadBalancer, edge } = input;
   const { retries } = loadBalancer;
+  const budget = retryBudgetOf(loadBalancer.id, Date.now());
+  budget.deposit(Date.now());
   const maxAttempts = 1 + retries.attempts;
-  const canRetryAtAll = maxAttempts > 1 && pool.origins.length > 1;
+  const route = new RetryRoute(loadBalancer, input.pool, edge?.pools);
+  const canRetryAtAll = maxAttempts > 1 && route.originCount() > 1;
   const body = await prepareBody(request, retries.bufferBodyBytes, canRetryAtAll);
-  const balancer = balancerFor(pool);
-  const tried = new Set<string>();
+  let pool = input.pool;
   let candidates = input.candidates;
   for (let attempts = 1; ; attempts++) {
-    const picked = balancer.pick({ candidates, key: input.key, random: Math.random });
+    const picked = balancerFor(pool).pick({ candidates, key: input.key, random: Math.random });
     const origin = picked ? pool.origins[picked.index] : undefined;
     if (!origin)
       throw new Error(`balancer of pool "${pool.id}" returned no origin from ${candidates.length}`);
-    tried.add(origin.name);
+    route.markTried(pool, origin.name);
+    const target = upstreamTarget(origin, input.pathAndQuery);
     const headers = upstreamRequestHeaders(request.headers, input.info, origin.headers);
     const ticket = beginAttempt(pool.id, origin.name);
-    const result = await sendAttempt(
-      upstreamTarget(origin, input.pathAndQuery),
-      { method: request.method, headers, body: body.body },
-      loadBalancer.timeouts.requestMs,
-    );
-    endAttempt(ticket, outcomeOf(result));
-    const failure =
+    notePoolActivity(pool.id);
+    const heartbeat = edge
+      ? setInterval(() => flushReports(edge.env, edge.ctx, Date.now()), REPORT_HEARTBEAT_MS)
+      : undefined;
+    let result: AttemptResult;
+    try {
+      result = await sendAttempt(
+        target,
+        { method: request.method, headers, body: body.body },
+        loadBalancer.timeouts.requestMs,
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+    settleAttempt(pool, ticket, outcomeOf(result), Date.now());
+    if (edge) flushReports(edge.env, edge.ctx, Date.now());
+    let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
     if (failure === null && result.kind === "response") {
-      return { kind: "response", response: result.response, origin, attempts, originMs: result.latencyMs };
+      if (edge && needsReachability(target)) edge.ctx.waitUntil(learnReachability(target));
+      return { kind: "response", response: result.response, pool, origin, attempts, originMs: result.latencyMs };
     }
-    const next =
+    const next = failure !== null && attempts < maxAttempts ? route.next(Date.now()) : null;
+    if (next && failure === "connect" && body.replayable && !isRetryableMethod(request.method, retries)) {
+      if (await refusesConnections(target)) failure = "refused";
+    }
+    const allowed =
+      next !== null &&
       failure !== null &&
-      attempts < maxAttempts &&
-      mayRetry({ failure, method: request.method, retries, bodyReplayable: body.replayable })
-        ? usableCandidates(pool, Date.now(), tried)
-        : [];
-    if (next.length === 0) return await finalResult(result, failure, origin, attempts);
+      mayRetry({ failure, method: request.method, retries, bodyReplayable: body.replayable }) &&
+      withinBudget(budget, failure, loadBalancer.id, pool.id);
+    if (!allowed || !next) return await finalResult(result, failure, pool, origin, attempts);
     if (result.kind === "response") await result.response.body?.cancel();
-    candidates = next;
+    pool = next.pool;
+    candidates = next.candidates;
   }
+}
+
+function withinBudget(
+  budget: ReturnType<typeof retryBudgetOf>,
+  failure: AttemptFailure,
+  loadBalancer: string,
+  pool: string,
+): boolean {
+  if (!spendsBudget(failure)) return true;
+  const now = Date.now();
+  if (budget.withdraw(now)) return true;
+  if (budget.shouldLogDenial(now)) {
+    console.log(JSON.stringify({ event: "retry_budget_exhausted", loadBalancer, pool, failure }));
+  }
+  return false;
 }
 
 async function finalResult(
   result: AttemptResult,
   failure: AttemptFailure | null,
+  pool: Pool,
   origin: Origin,
   attempts: number,
 ): Promise<ForwardResult> {
   switch (result.kind) {
     case "timeout":
-      return { kind: "timeout", origin, attempts };
+      return { kind: "timeout", pool, origin, attempts };
     case "connect":
-      return { kind: "unreachable", origin, attempts, message: result.message };
+      return { kind: "unreachable", pool, origin, attempts, message: result.message };
     case "response":
       if (failure === "not_sent") {
         await result.response.body?.cancel();
-        return { kind: "unreachable", origin, attempts, message: `edge answered ${result.response.status}` };
+        return {
+          kind: "unreachable",
+          pool,
+          origin,
+          attempts,
+          message: `edge answered ${result.response.status}`,
+        };
       }
-      return { kind: "response", response: result.response, origin, attempts, originMs: result.latencyMs };
+      return {
+        kind: "response",
+        response: result.response,
+        pool,
+        origin,
+        attempts,
+        originMs: result.latencyMs,
+      };
   }
 }
 

@@ -6,6 +6,7 @@ import { type KeySource, parseKeySpec, requestKey } from "../affinity/request-ke
 import { ProblemError, problemType } from "../api/problem.ts";
 import { getConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
+import { prepareLoadBalancerPools } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
 import { indexConfig } from "../routing/config-index.ts";
 import type { GeoLocation } from "../routing/geo.ts";
@@ -55,6 +56,7 @@ export async function proxyRequest(
   }
   countProxiedRequest();
   const loadBalancer = match.loadBalancer;
+  await prepareLoadBalancerPools(env, ctx, loadBalancer, indexConfig(config).pools, Date.now());
   const now = Date.now();
   const session = await readSession(request, loadBalancer, env, now);
   const { choice, candidates } = planPool(config, match, now, {
@@ -101,11 +103,12 @@ export async function proxyRequest(
     candidates: pick.candidates,
     info,
     key,
+    edge: { env, ctx, pools: indexConfig(config).pools },
   });
-  if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, pool.id, requestId);
+  if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, result.pool.id, requestId);
   const debug = loadBalancer.debugHeaders
     ? {
-        pool: pool.id,
+        pool: result.pool.id,
         origin: result.origin.name,
         lbMs: Math.max(0, Date.now() - started - result.originMs),
         originMs: result.originMs,

@@ -3,11 +3,12 @@
  *
  * Only failures whose request may safely be repeated are retried: methods listed in the load
  * balancer's `retries.methods`, with a body that is still in memory. One exception: when nothing
- * reached the origin, any method may be retried. The Workers runtime reports refused, reset and
- * DNS failures alike (an Error with `retryable: true`), so a thrown connection error cannot prove
- * that nothing was sent and follows the method list; Cloudflare's 521, 522, 523, 525 and 526
- * answers (origin down, connect timeout, unreachable, TLS handshake or certificate failure) are
- * produced before the request is sent and prove it.
+ * reached the origin, any method may be retried. Cloudflare's 521, 522, 523, 525 and 526 answers
+ * (origin down, connect timeout, unreachable, TLS handshake or certificate failure) are produced
+ * before the request is sent and prove it. The Workers runtime reports a refused connection, a reset
+ * after sending and a DNS failure alike (`Error("Network connection lost.")`, `retryable: true`), so a
+ * thrown connection error proves nothing by itself; the proxy asks the network once more and calls
+ * the failure `refused` when the origin refuses connections right now (refusal.ts: rule and limits).
  */
 import type { Retries } from "../config/schema.ts";
 
@@ -20,8 +21,10 @@ export type AttemptFailure =
   | "timeout"
   /** The connection failed; the request may or may not have reached the origin. */
   | "connect"
-  /** The connection could not be opened, so the request never left. */
+  /** Cloudflare could not open the connection (52x), so the request never left. */
   | "not_sent"
+  /** The connection failed and the origin refuses connections right now: nothing reached it. */
+  | "refused"
   /** The origin answered with a status listed in `retries.onStatus`. */
   | "status";
 
@@ -50,6 +53,25 @@ export interface RetryQuestion {
  */
 export function mayRetry(question: RetryQuestion): boolean {
   if (!question.bodyReplayable) return false;
-  if (question.failure === "not_sent") return true;
-  return question.retries.methods.includes(question.method.toUpperCase());
+  if (neverReachedOrigin(question.failure)) return true;
+  return isRetryableMethod(question.method, question.retries);
+}
+
+/** Whether the policy lists `method` as safe to repeat. */
+export function isRetryableMethod(method: string, retries: Pick<Retries, "methods">): boolean {
+  return retries.methods.includes(method.toUpperCase());
+}
+
+/** Failures that prove the request never reached the origin. */
+export function neverReachedOrigin(failure: AttemptFailure): boolean {
+  return failure === "not_sent" || failure === "refused";
+}
+
+/**
+ * Whether a retry after this failure spends the retry budget: after a timeout or a retryable status
+ * the failed origin did the work and a retry adds load; after a failed connection it did not.
+ * @example spendsBudget("timeout") === true
+ */
+export function spendsBudget(failure: AttemptFailure): boolean {
+  return failure === "timeout" || failure === "status";
 }

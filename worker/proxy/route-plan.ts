@@ -5,8 +5,8 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { ConfigSnapshot, Pool } from "../config/schema.ts";
-import { usableCandidates } from "../edge/pool-view.ts";
-import { choosePool, type PoolAssessment, type PoolChoice } from "../routing/choose-pool.ts";
+import { assessPool, fallbackPoolCandidates, usableCandidates } from "../edge/pool-view.ts";
+import { choosePool, type PoolChoice } from "../routing/choose-pool.ts";
 import { indexConfig } from "../routing/config-index.ts";
 import type { GeoLocation } from "../routing/geo.ts";
 import { matchLoadBalancer, type RouteMatch } from "../routing/match.ts";
@@ -29,12 +29,6 @@ export interface PoolOptions {
   /** The pool and origin a session-affinity pin names; the pool is kept while the origin is usable. */
   readonly pin?: { readonly pool: string; readonly origin: string } | null | undefined;
 }
-
-const USABLE: PoolAssessment = { usable: true };
-const NO_USABLE_ORIGIN: PoolAssessment = {
-  usable: false,
-  reason: "no usable origin (every origin is disabled, drained, down, ejected or at its cap)",
-};
 
 /**
  * The load balancer serving `hostname` + `path` under `snapshot`, or null.
@@ -84,9 +78,12 @@ export function planPool(
     pinned: pin
       ? { pool: pin.pool, accepts: (pool) => candidates(pool).some((c) => c.name === pin.origin) }
       : null,
-    assess: (pool) => (candidates(pool).length > 0 ? USABLE : NO_USABLE_ORIGIN),
+    assess: (pool) => assessPool(pool, now, candidates(pool)),
   });
-  return { choice, candidates: choice.pool ? candidates(choice.pool) : [] };
+  const chosen = choice.pool;
+  if (!chosen) return { choice, candidates: [] };
+  // The fallback pool serves with its health ignored (usable origins first).
+  return { choice, candidates: choice.via === "fallback" ? fallbackPoolCandidates(chosen, now) : candidates(chosen) };
 }
 
 /**

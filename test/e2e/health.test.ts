@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AdminClient, adminClient, createLoadBalancer, createPool } from "../helpers/admin-client.ts";
+import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { throughLb } from "../helpers/through-lb.ts";
+import { waitFor } from "../helpers/wait.ts";
+import {
+  checkedPool,
+  errors,
+  eventsOf,
+  FAST_CHECK,
+  healthOf,
+  proxied,
+  since,
+  steadyLoad,
+} from "./health-support.ts";
+
+let lb: Runtime;
+let api: AdminClient;
+let origins: TestOrigin[] = [];
+
+beforeAll(async () => {
+  origins = await startOrigins(["a", "b", "c"]);
+  lb = await startRuntime();
+  api = adminClient(lb.url, lb.adminToken);
+});
+
+afterAll(async () => {
+  await lb?.stop();
+  await stopOrigins(origins);
+});
+
+/** Bound on waiting for a verdict: U checks, a round's timeout each, the snapshot, and slack. */
+const DETECTION_BOUND_MS =
+  FAST_CHECK.unhealthyThreshold * (FAST_CHECK.intervalSeconds * 1000 + FAST_CHECK.timeoutMs) + 6000;
+const RECOVERY_BOUND_MS =
+  FAST_CHECK.healthyThreshold * (FAST_CHECK.intervalSeconds * 1000 + FAST_CHECK.timeoutMs) + 6000;
+
+describe("an origin dies under steady load", () => {
+  it("costs no client an error, leaves the rotation, and comes back after it recovers", async () => {
+    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
+    await createPool(api, checkedPool("kill", [a, b, c]));
+    await createLoadBalancer(api, { id: "kill", hostname: "kill.test", pools: ["kill"] });
+    await waitFor(async () => Object.values(await healthOf(api, "kill")).every((o) => o.state === "healthy"), {
+      what: "first verdicts",
+    });
+
+    let killedAt = 0;
+    const answers = await steadyLoad(lb.url, "kill.test", {
+      total: 300,
+      concurrency: 4,
+      before: async (index) => {
+        if (index === 100) {
+          killedAt = Date.now();
+          await c.stop();
+        }
+      },
+    });
+    expect(errors(answers)).toEqual([]);
+    expect(new Set(answers.map((answer) => answer.origin))).toEqual(new Set(["a", "b", "c"]));
+
+    await waitFor(async () => (await healthOf(api, "kill")).c?.state === "unhealthy", {
+      timeoutMs: DETECTION_BOUND_MS,
+      what: "c reported unhealthy",
+    });
+    const detectedMs = since(killedAt);
+
+    // Back on its port but failing its checks: still out, so it receives no proxied request.
+    c.reset();
+    c.set({ status: 503 });
+    await c.restart();
+    const whileOut = await steadyLoad(lb.url, "kill.test", { total: 60, concurrency: 2 });
+    expect(errors(whileOut)).toEqual([]);
+    expect(proxied(c)).toEqual([]);
+
+    const recoveredAt = Date.now();
+    c.set({ status: 200 });
+    await waitFor(async () => (await healthOf(api, "kill")).c?.state === "healthy", {
+      timeoutMs: RECOVERY_BOUND_MS,
+      what: "c healthy again",
+    });
+    const healthyMs = since(recoveredAt);
+    await waitFor(
+      async () => {
+        await throughLb(lb.url, "kill.test");
+        return proxied(c).length > 0;
+      },
+      { what: "traffic back on c" },
+    );
+    const trafficMs = since(recoveredAt);
+
+    const events = await eventsOf(api, "kill/c", killedAt);
+    expect(events.filter((e) => e.kind === "origin_unhealthy")).toHaveLength(1);
+    expect(events.filter((e) => e.kind === "origin_healthy")).toHaveLength(1);
+    console.log(JSON.stringify({ measured: "kill one of three", detectedMs, healthyMs, trafficMs }));
+  });
+});
+
+describe("an origin that hangs", () => {
+  it("times out, is retried elsewhere, and is ejected", async () => {
+    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
+    for (const origin of origins) origin.reset();
+    await c.restart();
+    b.set({ hang: true });
+    await createPool(api, {
+      id: "hang",
+      origins: [a, b, c].map((origin) => ({ name: origin.name, address: origin.url })),
+      passiveHealth: { consecutiveFailures: 2, ejectionSeconds: 30 },
+    });
+    await createLoadBalancer(api, {
+      id: "hang",
+      hostname: "hang.test",
+      pools: ["hang"],
+      timeouts: { requestMs: 400 },
+    });
+
+    const answers = await steadyLoad(lb.url, "hang.test", { total: 30, concurrency: 1 });
+    expect(errors(answers)).toEqual([]);
+    expect(answers.some((answer) => answer.origin === "b")).toBe(false);
+    await waitFor(async () => (await healthOf(api, "hang")).b?.state === "ejected", { what: "b ejected" });
+
+    const seen = b.count();
+    const after = await steadyLoad(lb.url, "hang.test", { total: 20, concurrency: 1 });
+    expect(errors(after)).toEqual([]);
+    expect(b.count()).toBe(seen);
+    const ejections = (await eventsOf(api, "hang/b", 0)).filter((e) => e.kind === "origin_ejected");
+    expect(ejections).toHaveLength(1);
+    b.set({ hang: false });
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Metrics end to end: traffic through the real runtime to real origins, then `GET /__lb/metrics`
+ * parsed strictly, its counters compared with what the origins actually received. Counts reach the
+ * exposition through the edge's batched reports to PoolState, so the test polls (bounded) until
+ * they have arrived. Every request is also logged (REQUEST_LOG_SAMPLE_RATE=1).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PoolInput } from "../../worker/config/schema.ts";
+import {
+  type AdminClient,
+  adminClient,
+  createLoadBalancer,
+  createPool,
+  poolOf,
+} from "../helpers/admin-client.ts";
+import { send } from "../helpers/http.ts";
+import { type OriginEcho, startOrigin, startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { type Exposition, parseExposition, sampleValue, sumOf } from "../helpers/prometheus.ts";
+import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let lb: Runtime;
+let api: AdminClient;
+let good: TestOrigin[] = [];
+let bad: TestOrigin;
+
+/** Requests sent to the spread load balancer; every fourth asks its origin for a 404. */
+const SPREAD_REQUESTS = 24;
+const RETRY_REQUESTS = 6;
+const UNSERVED_REQUESTS = 3;
+
+beforeAll(async () => {
+  good = await startOrigins(["ok-1", "ok-2"]);
+  bad = await startOrigin("bad", { status: 503 });
+  lb = await startRuntime({ vars: { REQUEST_LOG_SAMPLE_RATE: "1" } });
+  api = adminClient(lb.url, lb.adminToken);
+});
+
+afterAll(async () => {
+  await lb?.stop();
+  await stopOrigins([...good, bad]);
+});
+
+/** A pool without passive ejection, so a failing origin keeps its share and the counts stay exact. */
+function steadyPool(id: string, origins: TestOrigin[], algorithm: PoolInput["algorithm"] = "round_robin"): PoolInput {
+  return { ...poolOf(id, origins, { algorithm }), passiveHealth: { enabled: false } };
+}
+
+async function scrape(token: string): Promise<Exposition> {
+  const res = await send(lb.url, { path: "/__lb/metrics", headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`metrics answered ${res.status}: ${res.text().slice(0, 300)}`);
+  expect(res.header("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parseExposition(res.text());
+}
+
+/** Polls the metrics until `ready` holds for them, within a bounded wait. */
+function metricsWhen(ready: (families: Exposition) => boolean, what: string): Promise<Exposition> {
+  return waitFor(
+    async () => {
+      const families = await scrape(lb.readToken);
+      return ready(families) && families;
+    },
+    { timeoutMs: 20_000, intervalMs: 250, what },
+  );
+}
+
+/** The status class the client got for a request the origin received. */
+function classOf(origin: TestOrigin, echo: OriginEcho): string {
+  if (new URLSearchParams(echo.query).get("status") === "404") return "4xx";
+  return origin === bad ? "5xx" : "2xx";
+}
+
+describe("GET /__lb/metrics", () => {
+  it("needs a token: 401 without one", async () => {
+    const res = await send(lb.url, { path: "/__lb/metrics" });
+    expect(res.status).toBe(401);
+    expect(res.header("www-authenticate")).toMatch(/^Bearer\b/);
+  });
+
+  it("counts every request by origin and status class, as the origins received them", async () => {
+    const origins = [...good, bad];
+    await createPool(api, steadyPool("spread", origins));
+    await createLoadBalancer(api, {
+      id: "spread",
+      hostname: "spread.test",
+      pools: ["spread"],
+      retries: { attempts: 0 },
+    });
+    for (const origin of origins) origin.reset();
+
+    const statuses: number[] = [];
+    for (let i = 0; i < SPREAD_REQUESTS; i++) {
+      const path = i % 4 === 3 ? `/r/${i}?status=404` : `/r/${i}`;
+      statuses.push((await send(lb.url, { host: "spread.test", path })).status);
+    }
+    expect(statuses.filter((s) => s === 404)).toHaveLength(SPREAD_REQUESTS / 4);
+
+    const lbLabels = { load_balancer: "spread", pool: "spread" };
+    const families = await metricsWhen(
+      (f) => sumOf(f, "edge_lb_requests_total", lbLabels) >= SPREAD_REQUESTS,
+      "every spread request in the metrics",
+    );
+
+    expect(sumOf(families, "edge_lb_requests_total", lbLabels)).toBe(SPREAD_REQUESTS);
+    for (const origin of origins) {
+      const expected: Record<string, number> = {};
+      for (const echo of origin.requests) expected[classOf(origin, echo)] = (expected[classOf(origin, echo)] ?? 0) + 1;
+      for (const status_class of ["2xx", "4xx", "5xx"]) {
+        const labels = { ...lbLabels, origin: origin.name, status_class };
+        expect(sumOf(families, "edge_lb_requests_total", labels), `${origin.name} ${status_class}`).toBe(
+          expected[status_class] ?? 0,
+        );
+        expect(sumOf(families, "edge_lb_attempts_total", { ...lbLabels, origin: origin.name, outcome: status_class })).toBe(
+          expected[status_class] ?? 0,
+        );
+      }
+      const originLabels = { ...lbLabels, origin: origin.name };
+      expect(sampleValue(families, "edge_lb_origin_response_seconds_count", originLabels)).toBe(origin.count());
+      expect(sumOf(families, "edge_lb_errors_total", originLabels)).toBe(origin === bad ? (expected["5xx"] ?? 0) : 0);
+    }
+    expect(bad.count()).toBeGreaterThan(0);
+    expect(sumOf(families, "edge_lb_retries_total", lbLabels)).toBe(0);
+    expect(sampleValue(families, "edge_lb_request_duration_seconds_count", lbLabels)).toBe(SPREAD_REQUESTS);
+    expect(sampleValue(families, "edge_lb_request_duration_seconds_bucket", { ...lbLabels, le: "+Inf" })).toBe(
+      SPREAD_REQUESTS,
+    );
+    expect(sampleValue(families, "edge_lb_origin_healthy", { pool: "spread", origin: "ok-1" })).toBe(1);
+    expect(sampleValue(families, "edge_lb_pools")).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(families, "edge_lb_scrape_errors")).toBe(0);
+  });
+
+  it("counts retries, the errors that caused them and the requests they saved", async () => {
+    const [ok] = good as [TestOrigin];
+    await createPool(api, steadyPool("retry", [bad, ok], "first"));
+    await createLoadBalancer(api, { id: "retry", hostname: "retry.test", pools: ["retry"] });
+    bad.reset();
+    ok.reset();
+
+    for (let i = 0; i < RETRY_REQUESTS; i++) {
+      expect((await send(lb.url, { host: "retry.test", path: `/again/${i}` })).status).toBe(200);
+    }
+
+    const labels = { load_balancer: "retry", pool: "retry" };
+    const families = await metricsWhen(
+      (f) => sumOf(f, "edge_lb_requests_total", labels) >= RETRY_REQUESTS,
+      "every retried request in the metrics",
+    );
+    expect(bad.count()).toBe(RETRY_REQUESTS);
+    expect(ok.count()).toBe(RETRY_REQUESTS);
+    const bad5xx = { ...labels, origin: "bad" };
+    const ok2xx = { ...labels, origin: "ok-1" };
+    expect(sampleValue(families, "edge_lb_requests_total", { ...ok2xx, status_class: "2xx" })).toBe(RETRY_REQUESTS);
+    expect(sumOf(families, "edge_lb_requests_total", bad5xx)).toBe(0);
+    expect(sampleValue(families, "edge_lb_attempts_total", { ...bad5xx, outcome: "5xx" })).toBe(RETRY_REQUESTS);
+    expect(sampleValue(families, "edge_lb_errors_total", { ...bad5xx, kind: "5xx" })).toBe(RETRY_REQUESTS);
+    expect(sampleValue(families, "edge_lb_retries_total", ok2xx)).toBe(RETRY_REQUESTS);
+    expect(sumOf(families, "edge_lb_retries_total", bad5xx)).toBe(0);
+  });
+
+  it("counts requests no origin could take", async () => {
+    const [ok] = good as [TestOrigin];
+    const pool = steadyPool("closed", [ok]);
+    await createPool(api, { ...pool, origins: pool.origins.map((o) => ({ ...o, enabled: false })) });
+    await createLoadBalancer(api, { id: "closed", hostname: "closed.test", pools: ["closed"] });
+
+    for (let i = 0; i < UNSERVED_REQUESTS; i++) {
+      expect((await send(lb.url, { host: "closed.test", path: "/" })).status).toBe(503);
+    }
+
+    const families = await metricsWhen(
+      (f) => (sampleValue(f, "edge_lb_unserved_requests_total", { load_balancer: "closed" }) ?? 0) >= UNSERVED_REQUESTS,
+      "the unserved requests in the metrics",
+    );
+    expect(sampleValue(families, "edge_lb_unserved_requests_total", { load_balancer: "closed" })).toBe(
+      UNSERVED_REQUESTS,
+    );
+    expect(sampleValue(families, "edge_lb_origin_state", { pool: "closed", origin: "ok-1", state: "disabled" })).toBe(1);
+  });
+
+  it("logs one JSON line per request at sample rate 1", async () => {
+    const lines = await waitFor(
+      async () => {
+        const found = requestLogLines(lb.output()).filter((line) => line.loadBalancer === "retry");
+        return found.length >= RETRY_REQUESTS && found;
+      },
+      { what: "the access log lines of the retried requests" },
+    );
+    expect(lines).toHaveLength(RETRY_REQUESTS);
+    for (const line of lines) {
+      expect(line).toMatchObject({ pool: "retry", origin: "ok-1", status: 200, attempts: 2, method: "GET" });
+      expect(typeof line.requestId).toBe("string");
+      expect(Number.isNaN(Date.parse(String(line.at)))).toBe(false);
+    }
+  });
+});
+
+/** The access-log objects in what the runtime printed. */
+function requestLogLines(output: string): Record<string, unknown>[] {
+  const found: Record<string, unknown>[] = [];
+  for (const match of output.matchAll(/\{"event":"request".*\}/g)) {
+    found.push(JSON.parse(match[0]) as Record<string, unknown>);
+  }
+  return found;
+}

@@ -1,0 +1,80 @@
+/**
+ * `GET /__lb/metrics` (read or admin token): the Prometheus exposition of every configured pool,
+ * gathered from the pools' PoolState objects a few at a time. A PoolState that fails or is slow is
+ * left out and counted in `edge_lb_scrape_errors`; the scrape itself still answers 200.
+ */
+import { Hono } from "hono";
+import { getConfig } from "../edge/config-cache.ts";
+import { countDoCall, doCallStats } from "../edge/do-calls.ts";
+import type { Env } from "../env.ts";
+import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
+import { scrapeExposition } from "../metrics/scrape.ts";
+import type { PoolMetrics } from "../metrics/series.ts";
+import { authenticate } from "./auth.ts";
+import type { ApiEnv } from "./context.ts";
+import { waitUntilOf } from "./healthz.ts";
+
+export const METRICS_PATH = "/__lb/metrics";
+/** PoolState objects asked at once. */
+const FANOUT = 8;
+/** A PoolState that has not answered by then is counted as a scrape error. */
+const POOL_TIMEOUT_MS = 5000;
+
+/** The metrics endpoint, mounted at the root of the admin app. */
+export const metricsRoutes = new Hono<ApiEnv>();
+
+metricsRoutes.use(METRICS_PATH, authenticate);
+
+metricsRoutes.get(METRICS_PATH, async (c) => {
+  const config = await getConfig(c.env, waitUntilOf(c));
+  const poolIds = config.pools.map((pool) => pool.id);
+  const { metrics, failed } = await gatherPoolMetrics(c.env, poolIds);
+  const stats = doCallStats();
+  const body = scrapeExposition({
+    configVersion: config.version,
+    loadBalancers: config.loadBalancers.map((loadBalancer) => loadBalancer.id),
+    pools: poolIds.length,
+    poolMetrics: metrics,
+    scrapeErrors: failed,
+    doCalls: stats.calls,
+    proxiedRequests: stats.proxiedRequests,
+  });
+  return c.body(body, 200, { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" });
+});
+
+/** Each pool's metrics, `FANOUT` PoolStates at a time; a pool its PoolState does not know yet has none. */
+async function gatherPoolMetrics(
+  env: Env,
+  poolIds: readonly string[],
+): Promise<{ metrics: PoolMetrics[]; failed: number }> {
+  const metrics: PoolMetrics[] = [];
+  let failed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < poolIds.length) {
+      const id = poolIds[next++] as string;
+      try {
+        countDoCall("admin");
+        const result = await withTimeout(env.POOL_STATE.getByName(id).metrics(), POOL_TIMEOUT_MS);
+        if (result) metrics.push(result);
+      } catch (error) {
+        failed++;
+        console.log(JSON.stringify({ event: "pool_metrics_failed", pool: id, error: String(error) }));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FANOUT, poolIds.length) }, worker));
+  return { metrics, failed };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

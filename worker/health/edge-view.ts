@@ -1,0 +1,234 @@
+/**
+ * How an edge sees a pool: the PoolState snapshot (global health, ejections, in-flight sums) combined
+ * with what this isolate observed itself (its own ejections, its requests in flight since the
+ * snapshot, its response times). Pure, so the proxy, the status endpoint and Node tests share it.
+ *
+ * - An origin is **healthy** when it is enabled, not failed by active checks and not ejected by the
+ *   PoolState (the same verdict at every edge). Without a snapshot, or for an origin the snapshot
+ *   does not know yet, it counts as healthy (unknown counts as healthy, as in the DO).
+ * - An origin is **usable** when it is healthy, has weight > 0 (not drained), is not ejected by this
+ *   isolate, is under `maxConnections` and was not tried by this request already.
+ * - Backups are usable only when no primary is.
+ * - A pool **can serve** when it is healthy (enabled, at least `minimumOrigins` healthy origins) and
+ *   has a usable origin. Pool health comes from the snapshot only, so every edge fails over on the
+ *   same verdict; the usable origins add what this isolate knows on its own.
+ * - The fallback pool ignores health: it serves with its usable origins when it has some, else with
+ *   every enabled origin of weight > 0.
+ */
+import type { Candidate } from "../balancing/types.ts";
+import type { Origin, Pool } from "../config/schema.ts";
+import { maxEjectable } from "./passive.ts";
+import { inServiceSince, slowStartFactor } from "./slow-start.ts";
+import type { OriginSnapshot, PoolSnapshot } from "./types.ts";
+
+/** What this isolate knows about one origin on its own. */
+export interface LocalOrigin {
+  /** Its requests in flight to the origin now, minus those the snapshot already counts. */
+  readonly inflightDelta: number;
+  /** Its moving average of response times; null before the first response. */
+  readonly latencyMs: number | null;
+  /** End of an ejection this isolate decided on its own; null when there is none. */
+  readonly ejectedUntil: number | null;
+}
+
+export interface EdgeViewInput {
+  readonly pool: Pool;
+  /** The last snapshot from the pool's PoolState; null when this isolate has none. */
+  readonly snapshot: PoolSnapshot | null;
+  readonly local: (origin: string) => LocalOrigin | undefined;
+  readonly now: number;
+}
+
+/** Why an origin is not a candidate, or `usable`. */
+export type OriginVerdict =
+  | "usable"
+  | "disabled"
+  | "unhealthy"
+  | "ejected"
+  | "ejected_here"
+  | "drained"
+  | "at_capacity"
+  | "tried";
+
+export interface PoolView {
+  /** Enabled and at least `minimumOrigins` healthy origins (snapshot verdicts). */
+  readonly healthy: boolean;
+  readonly healthyOrigins: number;
+  /** The usable origins, in pool order: primaries, or backups when no primary is usable. */
+  readonly candidates: Candidate[];
+  /** Why the pool cannot serve; null when it can. */
+  readonly reason: string | null;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Healthy as far as the PoolState knows: enabled, not failed by active checks, not ejected at `now`.
+ * @example isHealthyAtEdge(origin, snapshot?.origins[origin.name], Date.now())
+ */
+export function isHealthyAtEdge(
+  origin: Pick<Origin, "enabled">,
+  seen: Pick<OriginSnapshot, "check" | "ejectedUntil"> | undefined,
+  now: number,
+): boolean {
+  if (!origin.enabled) return false;
+  if (!seen) return true;
+  if (seen.check === "unhealthy") return false;
+  return seen.ejectedUntil === null || seen.ejectedUntil <= now;
+}
+
+/**
+ * Pool health as every edge sees it: enabled and at least `minimumOrigins` healthy origins.
+ * @example poolHealthAtEdge({ pool, snapshot, local, now }).healthy
+ */
+export function poolHealthAtEdge(input: EdgeViewInput): { healthy: boolean; healthyOrigins: number } {
+  const { pool, snapshot, now } = input;
+  let healthyOrigins = 0;
+  for (const origin of pool.origins) {
+    if (isHealthyAtEdge(origin, snapshot?.origins[origin.name], now)) healthyOrigins++;
+  }
+  return { healthy: pool.enabled && healthyOrigins >= pool.minimumOrigins, healthyOrigins };
+}
+
+/**
+ * The verdict on one origin for a new attempt.
+ * @example originVerdict(input, origin, tried) === "usable"
+ */
+export function originVerdict(
+  input: EdgeViewInput,
+  origin: Origin,
+  exclude: ReadonlySet<string> = NONE,
+): OriginVerdict {
+  const { snapshot, now } = input;
+  const seen = snapshot?.origins[origin.name];
+  if (!origin.enabled) return "disabled";
+  if (seen?.check === "unhealthy") return "unhealthy";
+  if (seen && seen.ejectedUntil !== null && seen.ejectedUntil > now) return "ejected";
+  if (origin.weight <= 0) return "drained";
+  const local = input.local(origin.name);
+  if (local?.ejectedUntil != null && local.ejectedUntil > now) return "ejected_here";
+  if (exclude.has(origin.name)) return "tried";
+  if (origin.maxConnections !== null && inflightOf(seen, local) >= origin.maxConnections) {
+    return "at_capacity";
+  }
+  return "usable";
+}
+
+/**
+ * The pool as this edge sees it now: health, usable origins and, when it cannot serve, why.
+ * @param exclude origins this request already tried
+ * @example const view = viewPool({ pool, snapshot, local, now: Date.now() });
+ */
+export function viewPool(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): PoolView {
+  const { pool, snapshot, now } = input;
+  const primaries: Candidate[] = [];
+  const backups: Candidate[] = [];
+  const left = new Map<OriginVerdict, number>();
+  let healthyOrigins = 0;
+  pool.origins.forEach((origin, index) => {
+    const seen = snapshot?.origins[origin.name];
+    if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
+    const verdict = originVerdict(input, origin, exclude);
+    if (verdict !== "usable") {
+      left.set(verdict, (left.get(verdict) ?? 0) + 1);
+      return;
+    }
+    (origin.backup ? backups : primaries).push(candidateOf(input, origin, index));
+  });
+  const healthy = pool.enabled && healthyOrigins >= pool.minimumOrigins;
+  const candidates = primaries.length > 0 ? primaries : backups;
+  let reason: string | null = null;
+  if (!pool.enabled) reason = "pool is disabled";
+  else if (!healthy) {
+    reason = `pool is unhealthy: ${healthyOrigins} of ${pool.origins.length} origins healthy (minimum ${pool.minimumOrigins})`;
+  } else if (candidates.length === 0) reason = `no usable origin (${describeLeft(left)})`;
+  return { healthy, healthyOrigins, candidates, reason };
+}
+
+/**
+ * The origins of a pool serving as a load balancer's fallback: its health is ignored, but its usable
+ * origins are preferred when it has some; otherwise every enabled origin of weight > 0 not yet tried
+ * (primaries, or backups when there are no primaries left).
+ * @example fallbackCandidates({ pool, snapshot, local, now }, tried)
+ */
+export function fallbackCandidates(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): Candidate[] {
+  const usable = viewPool(input, exclude).candidates;
+  if (usable.length > 0) return usable;
+  const primaries: Candidate[] = [];
+  const backups: Candidate[] = [];
+  input.pool.origins.forEach((origin, index) => {
+    if (!origin.enabled || origin.weight <= 0 || exclude.has(origin.name)) return;
+    const candidate = { ...candidateOf(input, origin, index), weight: origin.weight };
+    (origin.backup ? backups : primaries).push(candidate);
+  });
+  return primaries.length > 0 ? primaries : backups;
+}
+
+/**
+ * Whether this isolate may eject one more origin of the pool on its own: passive checks are on and
+ * the origins ejected now (by the PoolState or by this isolate) stay within `maxEjectionPercent`.
+ * @example mayEjectLocally(input, "eu-1")
+ */
+export function mayEjectLocally(input: EdgeViewInput, name: string): boolean {
+  const { pool, snapshot, now } = input;
+  if (!pool.passiveHealth.enabled) return false;
+  const enabled = pool.origins.filter((origin) => origin.enabled);
+  if (!enabled.some((origin) => origin.name === name)) return false;
+  const ejected = enabled.filter((origin) => {
+    if (origin.name === name) return false;
+    const seen = snapshot?.origins[origin.name];
+    const local = input.local(origin.name);
+    const global = seen !== undefined && seen.ejectedUntil !== null && seen.ejectedUntil > now;
+    const here = local?.ejectedUntil != null && local.ejectedUntil > now;
+    return global || here;
+  }).length;
+  return ejected < maxEjectable(enabled.length, pool.passiveHealth.maxEjectionPercent);
+}
+
+function candidateOf(input: EdgeViewInput, origin: Origin, index: number): Candidate {
+  const { pool, now } = input;
+  const seen = input.snapshot?.origins[origin.name];
+  const local = input.local(origin.name);
+  const factor = slowStartFactor(serviceStart(seen, local, now), pool.slowStartSeconds, now);
+  return {
+    name: origin.name,
+    index,
+    weight: origin.weight * factor,
+    inflight: inflightOf(seen, local),
+    latencyMs: local?.latencyMs ?? seen?.latencyMs ?? null,
+  };
+}
+
+/** Start of the origin's current in-service period: the later of the PoolState's and a local ejection's end. */
+function serviceStart(
+  seen: OriginSnapshot | undefined,
+  local: LocalOrigin | undefined,
+  now: number,
+): number | null {
+  const global = seen ? inServiceSince(seen, now) : null;
+  const localEnd = local?.ejectedUntil != null && local.ejectedUntil <= now ? local.ejectedUntil : null;
+  if (global === null) return localEnd;
+  return localEnd === null ? global : Math.max(global, localEnd);
+}
+
+function inflightOf(seen: OriginSnapshot | undefined, local: LocalOrigin | undefined): number {
+  return Math.max(0, (seen?.inflight ?? 0) + (local?.inflightDelta ?? 0));
+}
+
+const VERDICT_WORDS: Record<Exclude<OriginVerdict, "usable">, string> = {
+  disabled: "disabled",
+  unhealthy: "unhealthy",
+  ejected: "ejected",
+  ejected_here: "ejected by this edge",
+  drained: "drained",
+  at_capacity: "at maxConnections",
+  tried: "already tried",
+};
+
+function describeLeft(left: ReadonlyMap<OriginVerdict, number>): string {
+  const parts: string[] = [];
+  for (const [verdict, count] of left) {
+    if (verdict !== "usable") parts.push(`${count} ${VERDICT_WORDS[verdict]}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "the pool has no origins";
+}

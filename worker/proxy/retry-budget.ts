@@ -1,0 +1,87 @@
+/**
+ * The retry budget: retries may add at most a fifth to the load a load balancer's clients send, so
+ * an outage (every origin slow or answering 5xx) cannot triple the load on origins that are already
+ * struggling. Pure: the clock is an argument.
+ *
+ * A token bucket per load balancer per isolate. Every client request deposits `RETRY_RATIO` tokens,
+ * time deposits `RETRY_FLOOR_PER_SECOND` tokens per second (so a quiet load balancer can still retry
+ * now and then), and the bucket holds at most `RETRY_BURST` tokens (it starts full). A retry that the
+ * budget covers takes one token. Only retries after a timeout or a retryable status count: those are
+ * the failures of an origin that is overloaded or broken while still taking requests, where a retry
+ * adds load. A retry after a failed connection moves the request rather than repeating it (the
+ * origin refused it, or vanished with it) and is not counted.
+ *
+ * A token bucket rather than a bound on concurrent retries (Envoy's `retry_budget`): a Worker
+ * isolate holds few requests at once, so a concurrency bound would sit at its floor nearly always,
+ * while a rate bounds the extra load directly and needs no bookkeeping when attempts end.
+ */
+
+/** Tokens one client request adds: retries stay within this share of requests, over time. */
+export const RETRY_RATIO = 0.2;
+/** Tokens added per second whatever the traffic, so a little traffic can still be retried. */
+export const RETRY_FLOOR_PER_SECOND = 1;
+/** Most tokens the bucket holds: the retries an isolate may spend at once after a calm period. */
+export const RETRY_BURST = 10;
+/** Bound on remembered load balancers, so an isolate's memory stays bounded. */
+const MAX_BUCKETS = 10_000;
+/** A spent budget is logged at most this often per load balancer per isolate. */
+const DENIAL_LOG_INTERVAL_MS = 10_000;
+
+export class RetryBudget {
+  #tokens = RETRY_BURST;
+  #at: number;
+  #deniedLoggedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(now: number) {
+    this.#at = now;
+  }
+
+  /** Counts one client request. */
+  deposit(now: number): void {
+    this.#refill(now);
+    this.#tokens = Math.min(RETRY_BURST, this.#tokens + RETRY_RATIO);
+  }
+
+  /** Takes a token for one retry; false (taking nothing) when the budget is spent. */
+  withdraw(now: number): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Whether a refused retry should be logged now (at most once per 10 s), so an outage logs a trickle. */
+  shouldLogDenial(now: number): boolean {
+    if (now - this.#deniedLoggedAt < DENIAL_LOG_INTERVAL_MS) return false;
+    this.#deniedLoggedAt = now;
+    return true;
+  }
+
+  /** Tokens available now (for tests and metrics). */
+  tokens(now: number): number {
+    this.#refill(now);
+    return this.#tokens;
+  }
+
+  #refill(now: number): void {
+    const elapsed = Math.max(0, now - this.#at);
+    this.#at = Math.max(this.#at, now);
+    this.#tokens = Math.min(RETRY_BURST, this.#tokens + (elapsed / 1000) * RETRY_FLOOR_PER_SECOND);
+  }
+}
+
+const budgets = new Map<string, RetryBudget>();
+
+/**
+ * This isolate's budget of one load balancer.
+ * @example retryBudgetOf(lb.id, Date.now()).deposit(Date.now())
+ */
+export function retryBudgetOf(loadBalancerId: string, now: number): RetryBudget {
+  let budget = budgets.get(loadBalancerId);
+  if (!budget) {
+    if (budgets.size >= MAX_BUCKETS) budgets.clear();
+    budget = new RetryBudget(now);
+    budgets.set(loadBalancerId, budget);
+  }
+  return budget;
+}
