@@ -12,6 +12,7 @@ import type { IfMatch } from "../worker/api/preconditions.ts";
 import { KIND_LABEL, type ResourceKind } from "../worker/config/resources.ts";
 import type { ConfigSnapshot } from "../worker/config/schema.ts";
 import type { Env } from "../worker/env.ts";
+import { logConfigChanges } from "./config-store-log.ts";
 import { deliverNotifications } from "./config-store-notify.ts";
 import { ConfigTables, migrate } from "./config-store-sql.ts";
 import type {
@@ -168,6 +169,7 @@ export class ConfigStore extends DurableObject<Env> {
     });
     const version = this.#tables.version();
     if (version !== this.#version) {
+      logConfigChanges(this.#tables, this.#version);
       this.#version = version;
       this.#snapshot = null;
     }

@@ -67,7 +67,11 @@ export class PoolStateMetrics {
     const names = new Set(pool.origins.map((origin) => origin.name));
     const dropped = totals.retain((_name, labels) => labels.origin === undefined || names.has(labels.origin));
     for (const series of dropped) {
-      this.#sql.exec("DELETE FROM metric_series WHERE name = ? AND labels = ?", series.name, labelsJson(series));
+      this.#sql.exec(
+        "DELETE FROM metric_series WHERE name = ? AND labels = ?",
+        series.name,
+        labelsJson(series),
+      );
     }
     const gauges = poolGauges(
       snapshot,
@@ -110,7 +114,9 @@ export class PoolStateMetrics {
     if (this.#totals) return this.#totals;
     this.#sql.exec(SCHEMA);
     const totals = new SeriesSet(MAX_POOL_SERIES);
-    const rows = this.#sql.exec<SeriesRow>("SELECT name, labels, value, histogram FROM metric_series").toArray();
+    const rows = this.#sql
+      .exec<SeriesRow>("SELECT name, labels, value, histogram FROM metric_series")
+      .toArray();
     for (const row of rows) {
       const labels = JSON.parse(row.labels) as Labels;
       if (row.histogram !== null) {

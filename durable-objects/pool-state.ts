@@ -23,6 +23,8 @@ import type {
   PoolSnapshot,
   PoolTimeline,
 } from "../worker/health/types.ts";
+import type { MetricsDelta, PoolMetrics } from "../worker/metrics/series.ts";
+import { PoolStateMetrics } from "./pool-state-metrics.ts";
 import { probeOrigins } from "./pool-state-probe.ts";
 import { MAX_EVENTS, PoolStateStore } from "./pool-state-store.ts";
 
@@ -39,6 +41,7 @@ export class PoolState extends DurableObject<Env> {
   #pool: Pool | null = null;
   #records = new Map<string, OriginRecord>();
   #inflight = new InflightTable();
+  #metrics: PoolStateMetrics;
   /** Bumped by every change that makes a running probe round obsolete. */
   #generation = 0;
   #probing = false;
@@ -46,6 +49,7 @@ export class PoolState extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new PoolStateStore(ctx.storage.sql);
+    this.#metrics = new PoolStateMetrics(ctx.storage.sql);
     if (this.#store.exists()) {
       this.#pool = this.#store.loadPool();
       this.#records = this.#store.loadRecords();
@@ -67,6 +71,7 @@ export class PoolState extends DurableObject<Env> {
       this.#inflight.clear();
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
+      this.#metrics.reset();
       return;
     }
     const now = this.now();
@@ -157,10 +162,12 @@ export class PoolState extends DurableObject<Env> {
   /**
    * The edges' passive observations, batched per isolate. Applies outlier ejection pool-wide and
    * returns the fresh snapshot, so a report also refreshes the edge's view; null for an unknown pool.
+   * `metrics`, the isolate's request metrics since its last report, is added to the pool's totals.
    */
-  async report(batch: HealthReport): Promise<PoolSnapshot | null> {
+  async report(batch: HealthReport, metrics?: MetricsDelta): Promise<PoolSnapshot | null> {
     const pool = this.#pool;
     if (!pool) return null;
+    if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics);
     const now = this.now();
     const events: HealthEvent[] = [];
     this.#expireEjections(now, events);
@@ -204,6 +211,14 @@ export class PoolState extends DurableObject<Env> {
     );
   }
 
+  /** The pool's metric totals and gauges for `/__lb/metrics`; null for a pool this object does not know. */
+  async metrics(): Promise<PoolMetrics | null> {
+    const pool = this.#pool;
+    const snapshot = await this.snapshot();
+    if (!pool || !snapshot) return null;
+    return this.#metrics.read(pool, snapshot);
+  }
+
   /** Health transitions and ejections of this pool, newest first (the last 500 are kept). */
   async events(limit: number): Promise<HealthEvent[]> {
     if (!this.#store.exists()) return [];
@@ -221,7 +236,9 @@ export class PoolState extends DurableObject<Env> {
   async timeline(limit: number): Promise<PoolTimeline | null> {
     const pool = this.#pool;
     if (!pool || !(await this.snapshot())) return null;
-    const bounded = Number.isFinite(limit) ? Math.min(Math.max(Math.floor(limit), 1), MAX_EVENTS) : MAX_EVENTS;
+    const bounded = Number.isFinite(limit)
+      ? Math.min(Math.max(Math.floor(limit), 1), MAX_EVENTS)
+      : MAX_EVENTS;
     return {
       pool: pool.id,
       healthy: this.#store.poolHealthy(),
@@ -288,6 +305,7 @@ export class PoolState extends DurableObject<Env> {
         }),
       );
     }
+    this.#metrics.countEvents(events);
     return snapshot;
   }
 }

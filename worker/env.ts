@@ -16,7 +16,7 @@ export interface Env {
   AFFINITY_SECRET?: string;
   /** When set, the management API answers only on this hostname. */
   ADMIN_HOSTNAME?: string;
-  /** Optional Workers Analytics Engine dataset: one data point per proxied request (docs/metrics.md). */
+  /** Optional Analytics Engine dataset: one data point per proxied request (docs/operator-guide.md). */
   ANALYTICS?: AnalyticsEngineDataset;
   /** Share of proxied requests logged as one JSON line each, from 0 (default) to 1. */
   REQUEST_LOG_SAMPLE_RATE?: string;

@@ -7,6 +7,7 @@ import type { BalancerOrigin, Candidate, PickInput } from "../../worker/balancin
 import type { SectionResult, Table } from "../lib/report.ts";
 import { duration, fmt } from "../lib/stats.ts";
 import { findAlgorithms } from "./decision-algorithms.ts";
+import { measureCandidates } from "./decision-candidates.ts";
 import { measureRouting } from "./decision-routing.ts";
 import { nsPerOp } from "./microbench.ts";
 
@@ -113,6 +114,9 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
       rows: buildRows,
     });
   }
+  const candidates = await measureCandidates(micro);
+  tables.push(...candidates.tables);
+  notes.push(...candidates.notes);
   const routing = await measureRouting(micro);
   tables.push(...routing.tables);
   notes.push(...routing.notes);
@@ -129,6 +133,11 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
         "Building a balancer (the Maglev table for `hash`) is timed separately: it happens once per pool " +
         "version, not per request. All algorithms run in one process, so the pick call site is shared " +
         "(megamorphic): each figure includes a few ns of call dispatch the Worker's own call site may not pay.",
+      "A pick is only part of the per-request decision: before it, the edge turns the pool into its " +
+        "usable candidates (`viewPool` in worker/health/edge-view.ts, from the pool, the PoolState " +
+        "snapshot and the isolate's own counters), and before that routing matches the load balancer " +
+        "and chooses the pool (worker/routing). Both are measured the same way below; routing is " +
+        "measured over configurations of 3, 100 and 1000 load balancers.",
     ],
     tables,
     notes,

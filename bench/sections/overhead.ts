@@ -7,17 +7,12 @@
 import { onCleanup } from "../lib/cleanup.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
 import { fmt, quantile, ratio } from "../lib/stats.ts";
-import {
-  ADMIN_TOKEN,
-  type IsolateCounters,
-  isolateCounters,
-  LB_HOST,
-  seedAndVerify,
-} from "../runtime/lb-admin.ts";
+import { ADMIN_TOKEN, isolateCounters, LB_HOST, seedAndVerify } from "../runtime/lb-admin.ts";
 import { closedLoad, type LoadSample, mergeSamples } from "../runtime/load.ts";
 import { hasNginx, startNginx } from "../runtime/nginx.ts";
 import { startOrigins, stopOrigins } from "../runtime/origins.ts";
 import { startRuntime } from "../runtime/workerd.ts";
+import { stateSection } from "./state.ts";
 
 export interface OverheadOptions {
   quick: boolean;
@@ -58,7 +53,6 @@ function figures(sample: LoadSample): Figures {
 /** Runs sections 2 and 3. */
 export async function runOverhead(options: OverheadOptions): Promise<SectionResult[]> {
   const notes: string[] = [];
-  const stateNotes: string[] = [];
   const origins = await startOrigins(3);
   onCleanup("origins", () => stopOrigins(origins));
   const urls = origins.map((o) => o.url);
@@ -177,62 +171,6 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   };
 
   const state = stateSection(before, after, results.get("lb")?.responses ?? null, runtime.lbUrl !== null);
-  stateNotes.push(...state.notes);
   await runtime.stop();
-  return [overhead, { ...state, notes: stateNotes }];
-}
-
-function stateSection(
-  before: IsolateCounters | null,
-  after: IsolateCounters | null,
-  clientResponses: number | null,
-  lbRan: boolean,
-): SectionResult {
-  const result: SectionResult = {
-    id: "state",
-    title: "3. State cost",
-    method: [
-      "Durable Object calls made by the load balancer's isolate per 100 proxied requests, during the " +
-        "measured part of the proxy-overhead run (warm-up excluded). The Worker counts its calls " +
-        "(`worker/edge/do-calls.ts`) and `GET /__lb/healthz` reports them as " +
-        "`isolate: { doCalls, proxiedRequests }`; they are read before and after the measured load. " +
-        "Target: fewer than 1 call per 100 requests.",
-    ],
-    tables: [],
-    notes: [],
-  };
-  if (clientResponses === null) {
-    result.notes.push(
-      lbRan ? "Not measured: the load balancer did not proxy." : "Not measured: no load balancer.",
-    );
-    return result;
-  }
-  if (!before || !after) {
-    result.notes.push(
-      "Not measured: `GET /__lb/healthz` does not report `isolate: { doCalls, proxiedRequests }`.",
-    );
-    return result;
-  }
-  const calls = after.doCalls - before.doCalls;
-  const proxied = after.proxiedRequests - before.proxiedRequests;
-  const denominator = proxied > 0 ? proxied : clientResponses;
-  const per100 = (calls / denominator) * 100;
-  result.tables.push({
-    columns: [
-      "DO calls",
-      "proxied requests (isolate)",
-      "responses (client)",
-      "DO calls per 100 requests",
-      "target < 1",
-    ],
-    rows: [
-      [String(calls), String(proxied), String(clientResponses), fmt(per100), per100 < 1 ? "met" : "missed"],
-    ],
-  });
-  if (proxied === 0) {
-    result.notes.push(
-      "The isolate counted no proxied requests; the client's response count is the denominator.",
-    );
-  }
-  return result;
+  return [overhead, state];
 }

@@ -20,7 +20,11 @@ export const FAST_CHECK = {
 } satisfies Partial<HealthCheck>;
 
 /** A pool of `origins` with fast checks and short passive ejections, unless overridden. */
-export function checkedPool(id: string, origins: readonly TestOrigin[], extra: Partial<PoolInput> = {}): PoolInput {
+export function checkedPool(
+  id: string,
+  origins: readonly TestOrigin[],
+  extra: Partial<PoolInput> = {},
+): PoolInput {
   return {
     id,
     origins: origins.map((origin) => ({ name: origin.name, address: origin.url })),
@@ -74,7 +78,12 @@ async function answerOf(baseUrl: string, host: string, index: number, path: stri
   try {
     const res = await send(baseUrl, { host, path, timeoutMs: 20_000 });
     const fromOrigin = res.header("content-type")?.startsWith("application/json") && res.header("x-origin");
-    return { index, status: res.status, origin: fromOrigin ? (res.header("x-origin") ?? null) : null, at: Date.now() };
+    return {
+      index,
+      status: res.status,
+      origin: fromOrigin ? (res.header("x-origin") ?? null) : null,
+      at: Date.now(),
+    };
   } catch {
     return { index, status: 0, origin: null, at: Date.now() };
   }
@@ -109,7 +118,9 @@ export interface EventBody {
 /** Events about `subject` since `since` (client clock, ms), oldest first. */
 export async function eventsOf(api: AdminClient, subject: string, since: number): Promise<EventBody[]> {
   const res = expectStatus(await api.get<{ items: EventBody[] }>("/events?limit=1000"), 200);
-  return res.body.items.filter((event) => event.subject === subject && Date.parse(event.at) >= since).reverse();
+  return res.body.items
+    .filter((event) => event.subject === subject && Date.parse(event.at) >= since)
+    .reverse();
 }
 
 /** Milliseconds since `start`, rounded, for the measurements the tests print. */

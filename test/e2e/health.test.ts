@@ -30,6 +30,17 @@ afterAll(async () => {
   await stopOrigins(origins);
 });
 
+/** When the runtime logged its first local ejection of `origin` (ms since the epoch), NaN if never. */
+function firstLocalEjection(output: string, pool: string, origin: string): number {
+  for (const line of output.split("\n")) {
+    const start = line.indexOf('{"event":"origin_ejected_here"');
+    if (start === -1) continue;
+    const event = JSON.parse(line.slice(start)) as { at: string; pool: string; origin: string };
+    if (event.pool === pool && event.origin === origin) return Date.parse(event.at);
+  }
+  return Number.NaN;
+}
+
 /** Bound on waiting for a verdict: U checks, a round's timeout each, the snapshot, and slack. */
 const DETECTION_BOUND_MS =
   FAST_CHECK.unhealthyThreshold * (FAST_CHECK.intervalSeconds * 1000 + FAST_CHECK.timeoutMs) + 6000;
@@ -41,9 +52,12 @@ describe("an origin dies under steady load", () => {
     const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
     await createPool(api, checkedPool("kill", [a, b, c]));
     await createLoadBalancer(api, { id: "kill", hostname: "kill.test", pools: ["kill"] });
-    await waitFor(async () => Object.values(await healthOf(api, "kill")).every((o) => o.state === "healthy"), {
-      what: "first verdicts",
-    });
+    await waitFor(
+      async () => Object.values(await healthOf(api, "kill")).every((o) => o.state === "healthy"),
+      {
+        what: "first verdicts",
+      },
+    );
 
     let killedAt = 0;
     const answers = await steadyLoad(lb.url, "kill.test", {
@@ -92,7 +106,18 @@ describe("an origin dies under steady load", () => {
     const events = await eventsOf(api, "kill/c", killedAt);
     expect(events.filter((e) => e.kind === "origin_unhealthy")).toHaveLength(1);
     expect(events.filter((e) => e.kind === "origin_healthy")).toHaveLength(1);
-    console.log(JSON.stringify({ measured: "kill one of three", detectedMs, healthyMs, trafficMs }));
+    const ejectedGlobally = events.find((e) => e.kind === "origin_ejected");
+    console.log(
+      JSON.stringify({
+        measured: "kill one of three",
+        ejectedHereMs: firstLocalEjection(lb.output(), "kill", "c") - killedAt,
+        ejectedGloballyMs: ejectedGlobally ? Date.parse(ejectedGlobally.at) - killedAt : null,
+        unhealthyMs: Date.parse(events.find((e) => e.kind === "origin_unhealthy")?.at ?? "") - killedAt,
+        detectedMs,
+        healthyMs,
+        trafficMs,
+      }),
+    );
   });
 });
 
@@ -116,6 +141,8 @@ describe("an origin that hangs", () => {
 
     const answers = await steadyLoad(lb.url, "hang.test", { total: 30, concurrency: 1 });
     expect(errors(answers)).toEqual([]);
+    // b was tried (and timed out) before it was ejected; every such request was answered elsewhere.
+    expect(b.count()).toBeGreaterThanOrEqual(2);
     expect(answers.some((answer) => answer.origin === "b")).toBe(false);
     await waitFor(async () => (await healthOf(api, "hang")).b?.state === "ejected", { what: "b ejected" });
 

@@ -1,8 +1,9 @@
 /**
  * Metrics end to end: traffic through the real runtime to real origins, then `GET /__lb/metrics`
  * parsed strictly, its counters compared with what the origins actually received. Counts reach the
- * exposition through the edge's batched reports to PoolState, so the test polls (bounded) until
- * they have arrived. Every request is also logged (REQUEST_LOG_SAMPLE_RATE=1).
+ * exposition through the edge's batched reports to PoolState, which requests passing through the
+ * isolate send (the scrape included: the local runtime has one isolate), so the test polls
+ * (bounded) until they have arrived. Every request is also logged (REQUEST_LOG_SAMPLE_RATE=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolInput } from "../../worker/config/schema.ts";
@@ -14,7 +15,13 @@ import {
   poolOf,
 } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { type OriginEcho, startOrigin, startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import {
+  type OriginEcho,
+  startOrigin,
+  startOrigins,
+  stopOrigins,
+  type TestOrigin,
+} from "../helpers/origins.ts";
 import { type Exposition, parseExposition, sampleValue, sumOf } from "../helpers/prometheus.ts";
 import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -27,6 +34,7 @@ let bad: TestOrigin;
 /** Requests sent to the spread load balancer; every fourth asks its origin for a 404. */
 const SPREAD_REQUESTS = 24;
 const RETRY_REQUESTS = 6;
+const CALM_REQUESTS = 10;
 const UNSERVED_REQUESTS = 3;
 
 beforeAll(async () => {
@@ -42,7 +50,11 @@ afterAll(async () => {
 });
 
 /** A pool without passive ejection, so a failing origin keeps its share and the counts stay exact. */
-function steadyPool(id: string, origins: TestOrigin[], algorithm: PoolInput["algorithm"] = "round_robin"): PoolInput {
+function steadyPool(
+  id: string,
+  origins: TestOrigin[],
+  algorithm: PoolInput["algorithm"] = "round_robin",
+): PoolInput {
   return { ...poolOf(id, origins, { algorithm }), passiveHealth: { enabled: false } };
 }
 
@@ -104,26 +116,35 @@ describe("GET /__lb/metrics", () => {
     expect(sumOf(families, "edge_lb_requests_total", lbLabels)).toBe(SPREAD_REQUESTS);
     for (const origin of origins) {
       const expected: Record<string, number> = {};
-      for (const echo of origin.requests) expected[classOf(origin, echo)] = (expected[classOf(origin, echo)] ?? 0) + 1;
+      for (const echo of origin.requests)
+        expected[classOf(origin, echo)] = (expected[classOf(origin, echo)] ?? 0) + 1;
       for (const status_class of ["2xx", "4xx", "5xx"]) {
         const labels = { ...lbLabels, origin: origin.name, status_class };
         expect(sumOf(families, "edge_lb_requests_total", labels), `${origin.name} ${status_class}`).toBe(
           expected[status_class] ?? 0,
         );
-        expect(sumOf(families, "edge_lb_attempts_total", { ...lbLabels, origin: origin.name, outcome: status_class })).toBe(
-          expected[status_class] ?? 0,
-        );
+        expect(
+          sumOf(families, "edge_lb_attempts_total", {
+            ...lbLabels,
+            origin: origin.name,
+            outcome: status_class,
+          }),
+        ).toBe(expected[status_class] ?? 0);
       }
       const originLabels = { ...lbLabels, origin: origin.name };
-      expect(sampleValue(families, "edge_lb_origin_response_seconds_count", originLabels)).toBe(origin.count());
-      expect(sumOf(families, "edge_lb_errors_total", originLabels)).toBe(origin === bad ? (expected["5xx"] ?? 0) : 0);
+      expect(sampleValue(families, "edge_lb_origin_response_seconds_count", originLabels)).toBe(
+        origin.count(),
+      );
+      expect(sumOf(families, "edge_lb_errors_total", originLabels)).toBe(
+        origin === bad ? (expected["5xx"] ?? 0) : 0,
+      );
     }
     expect(bad.count()).toBeGreaterThan(0);
     expect(sumOf(families, "edge_lb_retries_total", lbLabels)).toBe(0);
     expect(sampleValue(families, "edge_lb_request_duration_seconds_count", lbLabels)).toBe(SPREAD_REQUESTS);
-    expect(sampleValue(families, "edge_lb_request_duration_seconds_bucket", { ...lbLabels, le: "+Inf" })).toBe(
-      SPREAD_REQUESTS,
-    );
+    expect(
+      sampleValue(families, "edge_lb_request_duration_seconds_bucket", { ...lbLabels, le: "+Inf" }),
+    ).toBe(SPREAD_REQUESTS);
     expect(sampleValue(families, "edge_lb_origin_healthy", { pool: "spread", origin: "ok-1" })).toBe(1);
     expect(sampleValue(families, "edge_lb_pools")).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, "edge_lb_scrape_errors")).toBe(0);
@@ -149,12 +170,31 @@ describe("GET /__lb/metrics", () => {
     expect(ok.count()).toBe(RETRY_REQUESTS);
     const bad5xx = { ...labels, origin: "bad" };
     const ok2xx = { ...labels, origin: "ok-1" };
-    expect(sampleValue(families, "edge_lb_requests_total", { ...ok2xx, status_class: "2xx" })).toBe(RETRY_REQUESTS);
+    expect(sampleValue(families, "edge_lb_requests_total", { ...ok2xx, status_class: "2xx" })).toBe(
+      RETRY_REQUESTS,
+    );
     expect(sumOf(families, "edge_lb_requests_total", bad5xx)).toBe(0);
-    expect(sampleValue(families, "edge_lb_attempts_total", { ...bad5xx, outcome: "5xx" })).toBe(RETRY_REQUESTS);
+    expect(sampleValue(families, "edge_lb_attempts_total", { ...bad5xx, outcome: "5xx" })).toBe(
+      RETRY_REQUESTS,
+    );
     expect(sampleValue(families, "edge_lb_errors_total", { ...bad5xx, kind: "5xx" })).toBe(RETRY_REQUESTS);
     expect(sampleValue(families, "edge_lb_retries_total", ok2xx)).toBe(RETRY_REQUESTS);
     expect(sumOf(families, "edge_lb_retries_total", bad5xx)).toBe(0);
+  });
+
+  it("counts the whole of a burst of successful requests once scraped after traffic stops", async () => {
+    await createPool(api, steadyPool("calm", good));
+    await createLoadBalancer(api, { id: "calm", hostname: "calm.test", pools: ["calm"] });
+    for (let i = 0; i < CALM_REQUESTS; i++) {
+      expect((await send(lb.url, { host: "calm.test", path: `/calm/${i}` })).status).toBe(200);
+    }
+
+    const labels = { load_balancer: "calm", pool: "calm", status_class: "2xx" };
+    const families = await metricsWhen(
+      (f) => sumOf(f, "edge_lb_requests_total", labels) >= CALM_REQUESTS,
+      "every request of the burst in the metrics",
+    );
+    expect(sumOf(families, "edge_lb_requests_total", labels)).toBe(CALM_REQUESTS);
   });
 
   it("counts requests no origin could take", async () => {
@@ -168,13 +208,17 @@ describe("GET /__lb/metrics", () => {
     }
 
     const families = await metricsWhen(
-      (f) => (sampleValue(f, "edge_lb_unserved_requests_total", { load_balancer: "closed" }) ?? 0) >= UNSERVED_REQUESTS,
+      (f) =>
+        (sampleValue(f, "edge_lb_unserved_requests_total", { load_balancer: "closed" }) ?? 0) >=
+        UNSERVED_REQUESTS,
       "the unserved requests in the metrics",
     );
     expect(sampleValue(families, "edge_lb_unserved_requests_total", { load_balancer: "closed" })).toBe(
       UNSERVED_REQUESTS,
     );
-    expect(sampleValue(families, "edge_lb_origin_state", { pool: "closed", origin: "ok-1", state: "disabled" })).toBe(1);
+    expect(
+      sampleValue(families, "edge_lb_origin_state", { pool: "closed", origin: "ok-1", state: "disabled" }),
+    ).toBe(1);
   });
 
   it("logs one JSON line per request at sample rate 1", async () => {

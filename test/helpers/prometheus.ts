@@ -184,9 +184,11 @@ function checkHistogram(family: Family): void {
   }
   for (const [key, group] of groups) {
     const where = `histogram ${family.name}${key}`;
-    if (group.sum === undefined || group.count === undefined) throw new Error(`${where} lacks _sum or _count`);
+    if (group.sum === undefined || group.count === undefined)
+      throw new Error(`${where} lacks _sum or _count`);
     const last = group.buckets.at(-1);
-    if (!last || last[0] !== Number.POSITIVE_INFINITY) throw new Error(`${where} lacks le="+Inf" as last bucket`);
+    if (!last || last[0] !== Number.POSITIVE_INFINITY)
+      throw new Error(`${where} lacks le="+Inf" as last bucket`);
     if (last[1] !== group.count) throw new Error(`${where}: +Inf bucket ${last[1]} != count ${group.count}`);
     for (let i = 1; i < group.buckets.length; i++) {
       const [bound, count] = group.buckets[i] as [number, number];
@@ -207,7 +209,8 @@ export function sampleValue(
   labels: Record<string, string> = {},
 ): number | undefined {
   const matches = samplesOf(families, name, labels);
-  if (matches.length > 1) throw new Error(`${matches.length} samples of ${name} match ${JSON.stringify(labels)}`);
+  if (matches.length > 1)
+    throw new Error(`${matches.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return matches[0]?.value;
 }
 

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type LoadBalancer, LoadBalancerSchema, type LoadBalancerInput } from "../../worker/config/schema.ts";
+import { type LoadBalancer, type LoadBalancerInput, LoadBalancerSchema } from "../../worker/config/schema.ts";
 import { failoverHistory } from "../../worker/health/failover-history.ts";
 import type { HealthEvent, PoolTimeline } from "../../worker/health/types.ts";
 
 const T0 = 1_700_000_000_000;
 
 function lb(input: Partial<LoadBalancerInput> = {}): LoadBalancer {
-  return { ...LoadBalancerSchema.parse({ id: "www", hostname: "www.test", pools: ["p", "s"], ...input }), version: 1 };
+  return {
+    ...LoadBalancerSchema.parse({ id: "www", hostname: "www.test", pools: ["p", "s"], ...input }),
+    version: 1,
+  };
 }
 
 function flip(pool: string, healthy: boolean, at: number): HealthEvent {
@@ -79,7 +82,12 @@ describe("failover history", () => {
   });
 
   it("leaves out what happened before a truncated timeline begins", () => {
-    const map = timelines({ p: true, s: true }, flip("p", false, T0), flip("p", true, T0 + 10), flip("s", false, T0 + 20));
+    const map = timelines(
+      { p: true, s: true },
+      flip("p", false, T0),
+      flip("p", true, T0 + 10),
+      flip("s", false, T0 + 20),
+    );
     // Only the newest transition of s is known: p's older flips cannot be judged against it.
     const history = failoverHistory([lb()], map, new Set(["p"]));
     expect(history).toEqual([]);
@@ -97,8 +105,8 @@ describe("failover history", () => {
   });
 
   it("says nothing for a disabled load balancer", () => {
-    expect(failoverHistory([lb({ enabled: false })], timelines({ p: true, s: true }, flip("p", false, T0)))).toEqual(
-      [],
-    );
+    expect(
+      failoverHistory([lb({ enabled: false })], timelines({ p: true, s: true }, flip("p", false, T0))),
+    ).toEqual([]);
   });
 });

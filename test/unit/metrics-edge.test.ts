@@ -19,7 +19,11 @@ function loadBalancer(pools: string[]): LoadBalancer {
   return { ...parsed, version: 1 } as LoadBalancer;
 }
 
-function choice(pool: string | null, via: PoolChoice["via"], considered: [string, "chosen" | "skipped"][]): PoolChoice {
+function choice(
+  pool: string | null,
+  via: PoolChoice["via"],
+  considered: [string, "chosen" | "skipped"][],
+): PoolChoice {
   return {
     pool: pool ? ({ id: pool } as PoolChoice["pool"]) : null,
     via,
@@ -111,16 +115,51 @@ describe("edge metrics", () => {
 describe("what counts as a failover", () => {
   it("is a pool skipped before the serving one, the fallback pool, or a retry into another pool", () => {
     expect(servedByFailover(choice("p1", "steering", [["p1", "chosen"]]), null, "p1")).toBe(false);
-    expect(servedByFailover(choice("p2", "steering", [["p1", "skipped"], ["p2", "chosen"]]), null, "p2")).toBe(true);
-    expect(servedByFailover(choice("fb", "fallback", [["p1", "skipped"], ["fb", "chosen"]]), null, "fb")).toBe(true);
+    expect(
+      servedByFailover(
+        choice("p2", "steering", [
+          ["p1", "skipped"],
+          ["p2", "chosen"],
+        ]),
+        null,
+        "p2",
+      ),
+    ).toBe(true);
+    expect(
+      servedByFailover(
+        choice("fb", "fallback", [
+          ["p1", "skipped"],
+          ["fb", "chosen"],
+        ]),
+        null,
+        "fb",
+      ),
+    ).toBe(true);
     expect(servedByFailover(choice("p1", "steering", [["p1", "chosen"]]), null, "p2")).toBe(true);
   });
 
   it("is not a pin that could not be honoured, nor a request its pin kept on its pool", () => {
     expect(servedByFailover(choice("p1", "affinity", [["p1", "chosen"]]), "p1", "p1")).toBe(false);
-    expect(servedByFailover(choice("p1", "steering", [["p1", "skipped"], ["p1", "chosen"]]), "p1", "p1")).toBe(false);
     expect(
-      servedByFailover(choice("p2", "steering", [["p1", "skipped"], ["p1", "skipped"], ["p2", "chosen"]]), "p1", "p2"),
+      servedByFailover(
+        choice("p1", "steering", [
+          ["p1", "skipped"],
+          ["p1", "chosen"],
+        ]),
+        "p1",
+        "p1",
+      ),
+    ).toBe(false);
+    expect(
+      servedByFailover(
+        choice("p2", "steering", [
+          ["p1", "skipped"],
+          ["p1", "skipped"],
+          ["p2", "chosen"],
+        ]),
+        "p1",
+        "p2",
+      ),
     ).toBe(true);
   });
 });

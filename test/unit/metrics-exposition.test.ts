@@ -3,7 +3,7 @@ import { METRICS } from "../../worker/metrics/catalog.ts";
 import { EXPOSITION_CONTENT_TYPE, formatValue, renderExposition } from "../../worker/metrics/exposition.ts";
 import { emptyHistogram, observe } from "../../worker/metrics/histogram.ts";
 import { scrapeExposition } from "../../worker/metrics/scrape.ts";
-import { parseExposition, sampleValue, samplesOf } from "../helpers/prometheus.ts";
+import { parseExposition, samplesOf, sampleValue } from "../helpers/prometheus.ts";
 
 const A = { load_balancer: "www", pool: "web", origin: "a" };
 
@@ -18,7 +18,9 @@ describe("Prometheus exposition", () => {
     const text = renderExposition({
       counters: [{ name: "edge_lb_requests_total", labels: { ...A, status_class: "2xx" }, value: 7 }],
       gauges: [{ name: "edge_lb_pool_healthy", labels: { pool: "web" }, value: 1 }],
-      histograms: [{ name: "edge_lb_origin_response_seconds", labels: A, histogram: histogramOf(3, 40, 40, 900) }],
+      histograms: [
+        { name: "edge_lb_origin_response_seconds", labels: A, histogram: histogramOf(3, 40, 40, 900) },
+      ],
     });
     const families = parseExposition(text);
 
@@ -28,7 +30,8 @@ describe("Prometheus exposition", () => {
     expect(families.get("edge_lb_requests_total")?.help).toMatch(/Requests answered/);
     expect(sampleValue(families, "edge_lb_requests_total", { origin: "a", status_class: "2xx" })).toBe(7);
     expect(sampleValue(families, "edge_lb_pool_healthy", { pool: "web" })).toBe(1);
-    const bucket = (le: string) => sampleValue(families, "edge_lb_origin_response_seconds_bucket", { ...A, le });
+    const bucket = (le: string) =>
+      sampleValue(families, "edge_lb_origin_response_seconds_bucket", { ...A, le });
     expect(bucket("0.005")).toBe(1);
     expect(bucket("0.025")).toBe(1);
     expect(bucket("0.05")).toBe(3);
@@ -56,7 +59,9 @@ describe("Prometheus exposition", () => {
 
   it("escapes backslashes, quotes and line feeds in label values so they read back unchanged", () => {
     const origin = 'we"ird\\name\nline';
-    const text = renderExposition({ counters: [{ name: "edge_lb_retries_total", labels: { ...A, origin }, value: 1 }] });
+    const text = renderExposition({
+      counters: [{ name: "edge_lb_retries_total", labels: { ...A, origin }, value: 1 }],
+    });
     expect(text).toContain('origin="we\\"ird\\\\name\\nline"');
     expect(samplesOf(parseExposition(text), "edge_lb_retries_total")[0]?.labels.origin).toBe(origin);
   });
@@ -68,8 +73,16 @@ describe("Prometheus exposition", () => {
         { name: "edge_lb_unserved_requests_total", labels: { load_balancer: "www" }, value: 3 },
       ],
       histograms: [
-        { name: "edge_lb_request_duration_seconds", labels: { load_balancer: "www", pool: "web" }, histogram: histogramOf(1) },
-        { name: "edge_lb_request_duration_seconds", labels: { load_balancer: "www", pool: "web" }, histogram: histogramOf(2) },
+        {
+          name: "edge_lb_request_duration_seconds",
+          labels: { load_balancer: "www", pool: "web" },
+          histogram: histogramOf(1),
+        },
+        {
+          name: "edge_lb_request_duration_seconds",
+          labels: { load_balancer: "www", pool: "web" },
+          histogram: histogramOf(2),
+        },
       ],
     });
     const families = parseExposition(text);

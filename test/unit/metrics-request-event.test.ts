@@ -97,7 +97,9 @@ describe("series a PoolState derives itself", () => {
     ]);
     expect(counted).toBe(true);
     expect(set.counter("edge_lb_origin_ejections_total", { pool: "web", origin: "a" })).toBe(2);
-    expect(set.counter("edge_lb_origin_health_transitions_total", { pool: "web", origin: "b", to: "unhealthy" })).toBe(1);
+    expect(
+      set.counter("edge_lb_origin_health_transitions_total", { pool: "web", origin: "b", to: "unhealthy" }),
+    ).toBe(1);
     expect(set.counter("edge_lb_pool_failovers_total", { pool: "web" })).toBe(1);
     expect(set.size).toBe(3);
     expect(countHealthEvents(new SeriesSet(), [event("pool_healthy", null)])).toBe(false);
@@ -127,14 +129,17 @@ describe("series a PoolState derives itself", () => {
     };
     const gauges = poolGauges(snapshot, ["b", "a", "gone"]);
     const value = (name: string, labels: Record<string, string>) =>
-      gauges.find((g) => g.name === name && Object.entries(labels).every(([k, v]) => g.labels[k] === v))?.value;
+      gauges.find((g) => g.name === name && Object.entries(labels).every(([k, v]) => g.labels[k] === v))
+        ?.value;
     expect(value("edge_lb_pool_healthy", { pool: "web" })).toBe(1);
     expect(value("edge_lb_pool_healthy_origins", { pool: "web" })).toBe(1);
     expect(value("edge_lb_origin_healthy", { origin: "b" })).toBe(0);
     expect(value("edge_lb_origin_inflight", { origin: "a" })).toBe(3);
     expect(value("edge_lb_origin_state", { origin: "b", state: "ejected" })).toBe(1);
     expect(value("edge_lb_origin_state", { origin: "b", state: "healthy" })).toBe(0);
-    expect(gauges.filter((g) => g.name === "edge_lb_origin_state" && g.labels.origin === "a")).toHaveLength(6);
+    expect(gauges.filter((g) => g.name === "edge_lb_origin_state" && g.labels.origin === "a")).toHaveLength(
+      6,
+    );
     expect(gauges.some((g) => g.labels.origin === "gone")).toBe(false);
   });
 });

@@ -68,7 +68,9 @@ describe("usable origins", () => {
     );
     const input = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } });
     expect(viewPool(input).candidates).toEqual([]);
-    expect(viewPool(input).reason).toBe("no usable origin (1 unhealthy, 1 ejected, 1 ejected by this edge, 1 drained)");
+    expect(viewPool(input).reason).toBe(
+      "no usable origin (1 unhealthy, 1 ejected, 1 ejected by this edge, 1 drained)",
+    );
     // c and d are healthy as far as every edge knows; the pool stays healthy.
     expect(viewPool(input).healthy).toBe(true);
     const later = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } }, T0 + 1000);

@@ -16,7 +16,9 @@ function text(...lines: string[]): string {
 
 describe("strict exposition parser", () => {
   it("reads a valid exposition", () => {
-    const families = parseExposition(text("# HELP c Help \\\\ here.", "# TYPE c counter", 'c{a="x"} 1', ...HISTOGRAM));
+    const families = parseExposition(
+      text("# HELP c Help \\\\ here.", "# TYPE c counter", 'c{a="x"} 1', ...HISTOGRAM),
+    );
     expect(families.get("c")).toMatchObject({ type: "counter", help: "Help \\ here." });
     expect(families.get("h")?.samples).toHaveLength(4);
   });
@@ -38,7 +40,10 @@ describe("strict exposition parser", () => {
       text("# TYPE h histogram", 'h_bucket{le="0.1"} 2', 'h_bucket{le="+Inf"} 1', "h_sum 1", "h_count 1"),
     ],
     ["a histogram without _count", text("# TYPE h histogram", 'h_bucket{le="+Inf"} 1', "h_sum 1")],
-    ["+Inf that differs from _count", text("# TYPE h histogram", 'h_bucket{le="+Inf"} 1', "h_sum 1", "h_count 2")],
+    [
+      "+Inf that differs from _count",
+      text("# TYPE h histogram", 'h_bucket{le="+Inf"} 1', "h_sum 1", "h_count 2"),
+    ],
   ])("rejects %s", (_what, input) => {
     expect(() => parseExposition(input)).toThrow();
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RetriesSchema } from "../../worker/config/schema.ts";
 import {
   RETRY_BURST,
   RETRY_FLOOR_PER_SECOND,
@@ -6,7 +7,6 @@ import {
   RetryBudget,
 } from "../../worker/proxy/retry-budget.ts";
 import { mayRetry, spendsBudget } from "../../worker/proxy/retry-policy.ts";
-import { RetriesSchema } from "../../worker/config/schema.ts";
 
 const T0 = 1_700_000_000_000;
 

@@ -7,12 +7,18 @@
 import { describe, expect, it } from "vitest";
 import { InflightTable } from "../../worker/health/inflight.ts";
 
+/**
+ * The edges' report interval, `REPORT_INTERVAL_MS` of worker/edge/reports.ts (that module reaches the
+ * Workers runtime types through its bindings, so plain Node tests restate the figure).
+ */
+const REPORT_INTERVAL_MS = 300;
 /** What one Durable Object handles, per docs/scale.md. */
 const DO_CAPACITY = 1000;
 /** What an aggregator shard is planned for: half the capacity, leaving room for bursts and reads. */
 const SHARD_BUDGET = 500;
-/** An isolate reports to its DO at most this often per pool, and only after traffic. */
-const REPORT_INTERVAL_MS = 500;
+/** The figures docs/scale.md quotes for the edges' report interval (`REPORT_INTERVAL_MS`, 300 ms). */
+const EXPECTED_SHARDS = 150;
+const DIRECT_LIMIT = 240;
 /** An aggregator forwards its region's sum this often while it has figures. */
 const AGGREGATE_INTERVAL_MS = 500;
 
@@ -121,21 +127,27 @@ describe("PoolState load at internet scale", () => {
     expect(result.direct.mean).toBeLessThanOrEqual(isolates * perIsolate);
     expect(result.direct.mean).toBeGreaterThan(isolates * perIsolate * 0.8);
     expect(result.direct.peak).toBeGreaterThan(30 * DO_CAPACITY);
+    // Direct reporting stays under 80 % of a DO up to this many active isolates per pool.
+    expect(Math.floor((0.8 * DO_CAPACITY) / perIsolate)).toBe(DIRECT_LIMIT);
   });
 
   it("stays well under capacity with regional aggregation, at the pool's DO and at every shard", () => {
-    // Arithmetic: 89 shards in all (one per 250 isolates of a region), each forwarding twice a second.
-    expect(result.shards).toBe(89);
+    // Arithmetic: one shard per SHARD_BUDGET reports per second of a region, each forwarding every Ra.
+    const expected = Object.values(ISOLATES_PER_REGION).reduce((sum, n) => sum + shardsFor(n), 0);
+    expect(result.shards).toBe(expected);
+    expect(result.shards).toBe(EXPECTED_SHARDS);
     expect(result.pool.peak).toBeLessThanOrEqual(result.shards * (1000 / AGGREGATE_INTERVAL_MS));
-    expect(result.pool.peak).toBeLessThan(DO_CAPACITY / 5);
+    expect(result.pool.peak).toBeLessThanOrEqual(0.4 * DO_CAPACITY);
     for (const shard of result.aggregators) expect(shard.peak).toBeLessThan(DO_CAPACITY);
     const busiest = Math.max(...result.aggregators.map((shard) => shard.mean));
     expect(busiest).toBeLessThanOrEqual(SHARD_BUDGET);
   });
 
   it("grows with the number of shards, not with the traffic", () => {
+    const once = shardsFor(ISOLATES_PER_REGION.enam!);
     const doubled = shardsFor(2 * ISOLATES_PER_REGION.enam!);
-    expect(doubled).toBe(2 * shardsFor(ISOLATES_PER_REGION.enam!));
+    expect(doubled).toBeLessThanOrEqual(2 * once);
+    expect(doubled).toBeGreaterThanOrEqual(2 * once - 1);
     // A quiet region still costs one shard at most twice a second.
     expect(shardsFor(3)).toBe(1);
   });

@@ -161,6 +161,43 @@ describe("cookie affinity", () => {
     expect(back.origin).toBe(pinned);
   });
 
+  it("re-pins to the pool and origin that answered when a retry leaves the pinned pool", async () => {
+    for (const mode of ["reselect", "temporary"] as const) {
+      const id = `ck-cross-${mode}`;
+      installConfig(
+        [
+          { id: `${id}-a`, origins: [{ name: "a1", address: REFUSING }] },
+          { id: `${id}-b`, origins: [{ name: "b1", address: ORIGIN }] },
+        ],
+        [
+          {
+            id,
+            hostname: `${id}.test`,
+            pools: [`${id}-a`, `${id}-b`],
+            sessionAffinity: { type: "cookie", onOriginFailure: mode },
+            debugHeaders: true,
+          },
+        ],
+      );
+      const key = (await affinityKey({ adminToken: env.ADMIN_TOKEN }))!;
+      const pin = { loadBalancerId: id, poolId: `${id}-a`, origin: "a1", expiresAt: Date.now() + 82_800_000 };
+      const response = await send(`http://${id}.test/`, {
+        headers: { cookie: `__lb=${await signAffinityCookie(key, pin)}` },
+      });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      expect(response.headers.get("x-lb-pool")).toBe(`${id}-b`);
+      const setCookie = response.headers.get("set-cookie");
+      if (mode === "temporary") {
+        expect(setCookie).toBeNull();
+        continue;
+      }
+      const payload = setCookie!.slice("__lb=".length).split(".")[0]!;
+      const decoded = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+      expect(decoded).toContain(`|${id}-b|b1|`);
+    }
+  });
+
   it("issues no cookie when the origin answers with a server error", async () => {
     installConfig(
       [{ id: "ck-5xx", origins: [{ name: "a", address: ORIGIN }] }],

@@ -114,9 +114,9 @@ describe("drain and undrain", () => {
     expect(unknownOrigin.status).toBe(404);
     expect(unknownOrigin.headers.get("content-type")).toBe("application/problem+json");
     expect((await call("POST", `${API}/pools/nope/origins/a/undrain`)).status).toBe(404);
-    expect((await call("POST", `${API}/pools/drain-errors/origins/a/drain`, { token: READ_TOKEN })).status).toBe(
-      403,
-    );
+    expect(
+      (await call("POST", `${API}/pools/drain-errors/origins/a/drain`, { token: READ_TOKEN })).status,
+    ).toBe(403);
     expect(await weights("drain-errors")).toEqual({ a: 3, b: 1 });
   });
 });

@@ -32,7 +32,13 @@ function gated(): { namespace: Env["POOL_STATE"]; open: () => void } {
   return { namespace, open };
 }
 
-const check = { path: "/503", intervalSeconds: 60, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 1 };
+const check = {
+  path: "/503",
+  intervalSeconds: 60,
+  timeoutMs: 1000,
+  healthyThreshold: 1,
+  unhealthyThreshold: 1,
+};
 
 describe("fail static", () => {
   it("serves a cold pool whose PoolState cannot be reached", async () => {
@@ -69,7 +75,15 @@ describe("fail static", () => {
           healthCheck: check,
         },
       ],
-      [{ id: "fs-warm", hostname: "fs-warm.test", pools: ["fs-warm"], retries: { attempts: 0 }, debugHeaders: true }],
+      [
+        {
+          id: "fs-warm",
+          hostname: "fs-warm.test",
+          pools: ["fs-warm"],
+          retries: { attempts: 0 },
+          debugHeaders: true,
+        },
+      ],
     );
     const stub = await configurePoolState(pool!);
     configured.push(stub);

@@ -22,7 +22,10 @@ const failingCheck = {
 };
 
 /** Installs the pool at the edge and in its PoolState, then runs one probe round. */
-async function poolWithVerdicts(pool: Parameters<typeof installPools>[0][number], lbs: Parameters<typeof installPools>[1]) {
+async function poolWithVerdicts(
+  pool: Parameters<typeof installPools>[0][number],
+  lbs: Parameters<typeof installPools>[1],
+) {
   const [parsed] = installPools([pool], lbs);
   const stub = await configurePoolState(parsed!);
   configured.push(stub);
@@ -33,8 +36,22 @@ async function poolWithVerdicts(pool: Parameters<typeof installPools>[0][number]
 describe("passive health at the edge", () => {
   it("ejects an origin here as soon as it fails consecutiveFailures times in a row", async () => {
     installPools(
-      [{ id: "local-eject", origins: [{ name: "a", address: REFUSING }, goodOrigin], passiveHealth: { consecutiveFailures: 2 } }],
-      [{ id: "local-eject", hostname: "local-eject.test", pools: ["local-eject"], retries: { attempts: 0 }, debugHeaders: true }],
+      [
+        {
+          id: "local-eject",
+          origins: [{ name: "a", address: REFUSING }, goodOrigin],
+          passiveHealth: { consecutiveFailures: 2 },
+        },
+      ],
+      [
+        {
+          id: "local-eject",
+          hostname: "local-eject.test",
+          pools: ["local-eject"],
+          retries: { attempts: 0 },
+          debugHeaders: true,
+        },
+      ],
     );
     const results = await sequence("http://local-eject.test/", 12);
     expect(results.filter((r) => r.status === 502)).toHaveLength(2);
@@ -69,7 +86,15 @@ describe("active health at the edge", () => {
   it("sends nothing to an origin the PoolState found unhealthy", async () => {
     await poolWithVerdicts(
       { id: "verdict", origins: [statusOrigin, goodOrigin], healthCheck: failingCheck },
-      [{ id: "verdict", hostname: "verdict.test", pools: ["verdict"], retries: { attempts: 0 }, debugHeaders: true }],
+      [
+        {
+          id: "verdict",
+          hostname: "verdict.test",
+          pools: ["verdict"],
+          retries: { attempts: 0 },
+          debugHeaders: true,
+        },
+      ],
     );
     // The first request of a cold isolate fetches the snapshot; every one after routes by it.
     await send("http://verdict.test/200");
@@ -85,7 +110,15 @@ describe("failover at the edge", () => {
         { id: "fo-p", origins: [statusOrigin], healthCheck: failingCheck },
         { id: "fo-s", origins: [goodOrigin] },
       ],
-      [{ id: "fo", hostname: "fo.test", pools: ["fo-p", "fo-s"], retries: { attempts: 0 }, debugHeaders: true }],
+      [
+        {
+          id: "fo",
+          hostname: "fo.test",
+          pools: ["fo-p", "fo-s"],
+          retries: { attempts: 0 },
+          debugHeaders: true,
+        },
+      ],
     );
     const stub = await configurePoolState(primary!);
     configured.push(stub);

@@ -93,9 +93,16 @@ describe("pool series from PoolState", () => {
     expect(requests("a", "2xx")).toBe(7);
     expect(requests("b", "5xx")).toBe(2);
     expect(sampleValue(families, "edge_lb_origin_response_seconds_count", labels)).toBe(2);
-    expect(sampleValue(families, "edge_lb_origin_response_seconds_bucket", { ...labels, le: "0.025" })).toBe(1);
+    expect(sampleValue(families, "edge_lb_origin_response_seconds_bucket", { ...labels, le: "0.025" })).toBe(
+      1,
+    );
     expect(sampleValue(families, "edge_lb_origin_healthy", { pool: id, origin: "b" })).toBe(1);
-    expect(sampleValue(families, "edge_lb_origin_state", { pool: id, origin: "a", state: "unknown" })).toBe(1);
+    expect(sampleValue(families, "edge_lb_origin_state", { pool: id, origin: "a", state: "healthy" })).toBe(
+      1,
+    );
+    expect(sampleValue(families, "edge_lb_origin_state", { pool: id, origin: "a", state: "ejected" })).toBe(
+      0,
+    );
     expect(sampleValue(families, "edge_lb_pool_healthy", { pool: id })).toBe(1);
   });
 
@@ -103,7 +110,11 @@ describe("pool series from PoolState", () => {
     const { id, lb, stub } = await setUpPool();
     await stub.report(report("iso-1"), {
       counters: [
-        { name: "edge_lb_retries_total", labels: { load_balancer: lb, pool: "other", origin: "a" }, value: 5 },
+        {
+          name: "edge_lb_retries_total",
+          labels: { load_balancer: lb, pool: "other", origin: "a" },
+          value: 5,
+        },
         { name: "edge_lb_origin_ejections_total", labels: { pool: id, origin: "a" }, value: 5 },
         { name: "made_up_total", labels: {}, value: 5 },
       ],
@@ -111,7 +122,9 @@ describe("pool series from PoolState", () => {
     });
     const families = await scrape();
     expect(sampleValue(families, "edge_lb_retries_total", { pool: "other" })).toBeUndefined();
-    expect(sampleValue(families, "edge_lb_origin_ejections_total", { pool: id, origin: "a" })).toBeUndefined();
+    expect(
+      sampleValue(families, "edge_lb_origin_ejections_total", { pool: id, origin: "a" }),
+    ).toBeUndefined();
     expect(families.has("made_up_total")).toBe(false);
   });
 
@@ -121,7 +134,9 @@ describe("pool series from PoolState", () => {
     await stub.report({ isolateId: "iso-1", sentAt: Date.now(), origins: { a: failing } });
     const families = await scrape();
     expect(sampleValue(families, "edge_lb_origin_ejections_total", { pool: id, origin: "a" })).toBe(1);
-    expect(sampleValue(families, "edge_lb_origin_state", { pool: id, origin: "a", state: "ejected" })).toBe(1);
+    expect(sampleValue(families, "edge_lb_origin_state", { pool: id, origin: "a", state: "ejected" })).toBe(
+      1,
+    );
   });
 
   it("keeps the totals when the PoolState is evicted and loaded again", async () => {

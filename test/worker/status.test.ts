@@ -23,7 +23,8 @@ const created: { kind: "pools" | "load_balancers"; id: string }[] = [];
 afterEach(async () => {
   // Load balancers first: a pool in use cannot be deleted. Deleting a pool stops its probes.
   for (const kind of ["load_balancers", "pools"] as const) {
-    for (const entry of created.filter((e) => e.kind === kind)) await call("DELETE", `${API}/${kind}/${entry.id}`);
+    for (const entry of created.filter((e) => e.kind === kind))
+      await call("DELETE", `${API}/${kind}/${entry.id}`);
   }
   created.length = 0;
 });
@@ -92,7 +93,9 @@ describe("GET /status", () => {
     expect(down.considered[0]!.reason).toContain("pool is unhealthy: 0 of 1 origins healthy");
     expect(down.reason).toContain("serving from fo-secondary");
 
-    const patched = await call("PATCH", `${API}/pools/fo-primary`, { body: { healthCheck: { path: "/200" } } });
+    const patched = await call("PATCH", `${API}/pools/fo-primary`, {
+      body: { healthCheck: { path: "/200" } },
+    });
     expect(patched.status).toBe(200);
     await probeUntil("fo-primary", true);
     expect(await statusOf("fo")).toMatchObject({ pool: "fo-primary", via: "steering" });

@@ -25,7 +25,9 @@ export async function failoverEvents(
 ): Promise<{ events: StoreEvent[]; unavailable: string[] }> {
   if (!config) return { events: [], unavailable: [] };
   const ids = [
-    ...new Set(config.loadBalancers.flatMap((lb) => [...lb.pools, ...(lb.fallbackPool ? [lb.fallbackPool] : [])])),
+    ...new Set(
+      config.loadBalancers.flatMap((lb) => [...lb.pools, ...(lb.fallbackPool ? [lb.fallbackPool] : [])]),
+    ),
   ].filter((id) => config.pools.some((pool) => pool.id === id));
   const timelines = new Map<string, PoolTimeline>();
   const complete = new Set<string>();

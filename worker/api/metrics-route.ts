@@ -2,10 +2,15 @@
  * `GET /__lb/metrics` (read or admin token): the Prometheus exposition of every configured pool,
  * gathered from the pools' PoolState objects a few at a time. A PoolState that fails or is slow is
  * left out and counted in `edge_lb_scrape_errors`; the scrape itself still answers 200.
+ *
+ * Counts reach a PoolState with its isolate's next report, which a request passing through the
+ * isolate sends once the report interval is over; the scrape passes through too, so the counts
+ * this isolate still holds are on their way for the next scrape.
  */
 import { Hono } from "hono";
 import { getConfig } from "../edge/config-cache.ts";
 import { countDoCall, doCallStats } from "../edge/do-calls.ts";
+import { flushReports } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
 import { scrapeExposition } from "../metrics/scrape.ts";
@@ -26,7 +31,9 @@ export const metricsRoutes = new Hono<ApiEnv>();
 metricsRoutes.use(METRICS_PATH, authenticate);
 
 metricsRoutes.get(METRICS_PATH, async (c) => {
-  const config = await getConfig(c.env, waitUntilOf(c));
+  const background = waitUntilOf(c);
+  flushReports(c.env, background, Date.now());
+  const config = await getConfig(c.env, background);
   const poolIds = config.pools.map((pool) => pool.id);
   const { metrics, failed } = await gatherPoolMetrics(c.env, poolIds);
   const stats = doCallStats();

@@ -89,7 +89,9 @@ async function writeWeight(
 ): Promise<Pool | null> {
   const origins = pool.origins.map((origin) => (origin.name === name ? { ...origin, weight } : origin));
   const store = configStore(env);
-  const answer = (await store.patchResource("pool", pool.id, { origins }, [pool.version])) as StoreResult<ResourceWrite>;
+  const answer = (await store.patchResource("pool", pool.id, { origins }, [
+    pool.version,
+  ])) as StoreResult<ResourceWrite>;
   if (!answer.ok && answer.problem.status === 412 && attempt < MAX_WRITE_ATTEMPTS) return null;
   const { resource, snapshot } = unwrap(answer);
   installSnapshot(snapshot);

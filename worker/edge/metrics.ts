@@ -31,7 +31,7 @@ export interface AttemptRecord {
 export interface RequestRecord {
   readonly loadBalancer: LoadBalancer;
   /** The pool decision of the request. */
-  readonly choice: PoolChoice;
+  readonly choice: PoolChoice | null;
   /** The pool a session-affinity pin named, when the request carried one. */
   readonly pinnedPool: string | null;
   /** Pool and origin of the last attempt; null when no origin could be tried (503). */
@@ -66,7 +66,7 @@ export function recordRequest(record: RequestRecord): string | null {
   const loadBalancer = record.loadBalancer.id;
   const served = record.served;
   if (!served) {
-    const carrier = record.choice.pool?.id ?? record.loadBalancer.pools[0];
+    const carrier = record.choice?.pool?.id ?? record.loadBalancer.pools[0];
     if (carrier === undefined) return null;
     seriesOf(carrier).add("edge_lb_unserved_requests_total", { load_balancer: loadBalancer });
     return carrier;
@@ -79,7 +79,7 @@ export function recordRequest(record: RequestRecord): string | null {
     status_class: statusClass(record.status),
   });
   series.observe("edge_lb_request_duration_seconds", pool, record.durationMs);
-  if (servedByFailover(record.choice, record.pinnedPool, served.pool)) {
+  if (record.choice && servedByFailover(record.choice, record.pinnedPool, served.pool)) {
     series.add("edge_lb_failover_requests_total", pool);
   }
   return served.pool;

@@ -4,41 +4,63 @@
  * and log one JSON line for the share of requests `REQUEST_LOG_SAMPLE_RATE` asks for. None of it
  * waits or can fail the request.
  */
+import type { LoadBalancer } from "../config/schema.ts";
 import type { Env } from "../env.ts";
-import { accessLogLine, analyticsPoint, parseSampleRate, type RequestEvent, sampled } from "../metrics/request-event.ts";
-import { type RequestRecord, recordRequest } from "./metrics.ts";
+import {
+  accessLogLine,
+  analyticsPoint,
+  parseSampleRate,
+  type RequestEvent,
+  sampled,
+} from "../metrics/request-event.ts";
+import type { ForwardResult } from "../proxy/forward.ts";
+import type { PoolChoice } from "../routing/choose-pool.ts";
+import { recordRequest } from "./metrics.ts";
 import { flushReports, notePoolActivity } from "./reports.ts";
 
-export interface FinishedRequest extends RequestRecord {
+/** What the proxy knows of a request once it has chosen a pool. */
+export interface ProxiedRequest {
   readonly requestId: string;
-  readonly method: string;
-  /** Attempts sent to origins (0 when none could be tried). */
-  readonly attempts: number;
-  readonly clientIp: string | null;
-  readonly country: string | null;
+  /** When the request arrived (ms since epoch). */
+  readonly started: number;
+  readonly loadBalancer: LoadBalancer;
+  readonly choice: PoolChoice | null;
+  /** The pool a session-affinity pin named, when the request carried one. */
+  readonly pinnedPool: string | null;
 }
 
 /**
- * Records one request that matched a load balancer, however it ended.
- * @example observeRequest(env, ctx, { requestId, method, loadBalancer, choice, pinnedPool, served, status, attempts, durationMs, clientIp, country });
+ * Records one request that matched a load balancer, however it ended: `result` is null when no
+ * origin could be tried, `status` is what the client receives.
+ * @example observeRequest(env, ctx, request, proxied, result, response.status);
  */
-export function observeRequest(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, request: FinishedRequest): void {
-  const carrier = recordRequest(request);
+export function observeRequest(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  request: Request,
+  proxied: ProxiedRequest,
+  result: ForwardResult | null,
+  status: number,
+): void {
+  const served = result ? { pool: result.pool.id, origin: result.origin.name } : null;
+  const durationMs = Math.max(0, Date.now() - proxied.started);
+  const carrier = recordRequest({ ...proxied, served, status, durationMs });
   if (carrier !== null) {
     notePoolActivity(carrier);
     flushReports(env, ctx, Date.now());
   }
+  const country = request.cf?.country;
   const event: RequestEvent = {
-    requestId: request.requestId,
-    loadBalancer: request.loadBalancer.id,
-    pool: request.served?.pool ?? null,
-    origin: request.served?.origin ?? null,
+    requestId: proxied.requestId,
+    loadBalancer: proxied.loadBalancer.id,
+    pool: served?.pool ?? null,
+    origin: served?.origin ?? null,
     method: request.method,
-    status: request.status,
-    attempts: request.attempts,
-    durationMs: request.durationMs,
-    clientIp: request.clientIp,
-    country: request.country,
+    status,
+    attempts: result?.attempts ?? 0,
+    durationMs,
+    clientIp: request.headers.get("cf-connecting-ip"),
+    country: typeof country === "string" ? country : null,
   };
   if (env.ANALYTICS) writeAnalytics(env.ANALYTICS, event);
   if (sampled(parseSampleRate(env.REQUEST_LOG_SAMPLE_RATE), Math.random)) {
@@ -51,6 +73,8 @@ function writeAnalytics(dataset: AnalyticsEngineDataset, event: RequestEvent): v
     dataset.writeDataPoint(analyticsPoint(event));
   } catch (error) {
     // A misconfigured dataset must not fail the request it describes; the log says what is wrong.
-    console.log(JSON.stringify({ event: "analytics_write_failed", requestId: event.requestId, error: String(error) }));
+    console.log(
+      JSON.stringify({ event: "analytics_write_failed", requestId: event.requestId, error: String(error) }),
+    );
   }
 }

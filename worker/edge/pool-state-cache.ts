@@ -116,7 +116,9 @@ export function prepareLoadBalancerPools(
   pools: ReadonlyMap<string, Pool>,
   now: number,
 ): Promise<void> {
-  const ids = loadBalancer.fallbackPool ? [...loadBalancer.pools, loadBalancer.fallbackPool] : loadBalancer.pools;
+  const ids = loadBalancer.fallbackPool
+    ? [...loadBalancer.pools, loadBalancer.fallbackPool]
+    : loadBalancer.pools;
   const wanted: Pool[] = [];
   for (const id of ids) {
     const pool = pools.get(id);

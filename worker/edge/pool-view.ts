@@ -119,7 +119,12 @@ export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: Attemp
   );
 }
 
-function localOrigin(poolId: string, name: string, hasSnapshot: boolean, now: number): LocalOrigin | undefined {
+function localOrigin(
+  poolId: string,
+  name: string,
+  hasSnapshot: boolean,
+  now: number,
+): LocalOrigin | undefined {
   const counters = originCounters(poolId, name);
   if (!counters) return undefined;
   const counted = hasSnapshot ? reportedInflight(poolId, name, now) : 0;

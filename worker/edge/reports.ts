@@ -19,6 +19,7 @@ import { INFLIGHT_STALE_MS } from "../health/inflight.ts";
 import { mergeStreak } from "../health/passive.ts";
 import type { HealthReport, OriginReport } from "../health/types.ts";
 import { countDoCall } from "./do-calls.ts";
+import { hasMetricsDelta, restoreMetricsDelta, takeMetricsDelta } from "./metrics.ts";
 import { type AttemptOutcome, isFailure, poolCounters } from "./outcomes.ts";
 import { acceptPoolSnapshot, notePoolStateFailure } from "./pool-state-cache.ts";
 
@@ -112,6 +113,9 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
       ctx.waitUntil(send(env, poolId, reports, now));
       continue;
     }
+    // Only failures justify a delayed send: they drive ejections. Other news (successes, in-flight
+    // figures, request metrics) rides on the next report a request triggers: a delayed send holds
+    // the invocation that schedules it open for up to an interval.
     if (!hasFailures(reports)) continue;
     if (reports.scheduledFor !== null && now - reports.scheduledFor < LOST_MS) continue;
     reports.scheduledFor = dueAt;
@@ -119,7 +123,8 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
       sleep(dueAt - now).then(() => {
         reports.scheduledFor = null;
         const at = Date.now();
-        if ((nextDue(poolId, reports, at) ?? Number.POSITIVE_INFINITY) <= at) return send(env, poolId, reports, at);
+        if ((nextDue(poolId, reports, at) ?? Number.POSITIVE_INFINITY) <= at)
+          return send(env, poolId, reports, at);
         return undefined;
       }),
     );
@@ -135,7 +140,7 @@ function hasFailures(reports: PoolReports): boolean {
 function nextDue(poolId: string, reports: PoolReports, now: number): number | null {
   const counters = poolCounters(poolId);
   let inflight = false;
-  let changed = reports.batch.size > 0;
+  let changed = reports.batch.size > 0 || hasMetricsDelta(poolId);
   for (const [name, counter] of counters) {
     if (counter.inflight > 0) inflight = true;
     if (counter.inflight !== (reports.reported.get(name) ?? 0)) changed = true;
@@ -173,11 +178,12 @@ async function send(env: Env, poolId: string, reports: PoolReports, now: number)
     };
   }
   const report: HealthReport = { isolateId: isolateIdOf(), sentAt: now, origins };
+  const metrics = takeMetricsDelta(poolId);
   reports.sendingSince = now;
   reports.lastSentAt = now;
   try {
     countDoCall("report");
-    const snapshot = await env.POOL_STATE.getByName(poolId).report(report);
+    const snapshot = await env.POOL_STATE.getByName(poolId).report(report, metrics ?? undefined);
     reports.reported = inflight;
     reports.reportedAt = now;
     reports.failures = 0;
@@ -185,13 +191,19 @@ async function send(env: Env, poolId: string, reports: PoolReports, now: number)
     acceptPoolSnapshot(poolId, snapshot, Date.now());
   } catch (error) {
     putBack(reports, taken);
+    restoreMetricsDelta(poolId, metrics);
     reports.failures++;
     const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(reports.failures, 20));
     const failedAt = Date.now();
     reports.retryAt = failedAt + backoff / 2 + Math.random() * (backoff / 2);
     notePoolStateFailure(poolId, failedAt);
     console.log(
-      JSON.stringify({ event: "pool_report_failed", pool: poolId, failures: reports.failures, error: String(error) }),
+      JSON.stringify({
+        event: "pool_report_failed",
+        pool: poolId,
+        failures: reports.failures,
+        error: String(error),
+      }),
     );
   } finally {
     reports.sendingSince = null;

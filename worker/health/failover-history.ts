@@ -78,7 +78,12 @@ function historyOf(
     state.set(id, oldest ? oldest.kind !== "pool_healthy" : (timeline?.healthy ?? true));
     if (oldest && !complete.has(id)) horizon = Math.max(horizon, oldest.at);
     for (const event of list) {
-      transitions.push({ at: event.at, pool: id, healthy: event.kind === "pool_healthy", message: event.message });
+      transitions.push({
+        at: event.at,
+        pool: id,
+        healthy: event.kind === "pool_healthy",
+        message: event.message,
+      });
     }
   }
   transitions.sort((a, b) => a.at - b.at);
@@ -117,7 +122,8 @@ function servingOf(lb: LoadBalancer, state: ReadonlyMap<string, boolean>): Servi
       text: `pool${healthy.length === 1 ? "" : "s"} ${healthy.join(", ")}`,
     };
   }
-  if (fallback) return { key: `fallback:${fallback}`, rank: lb.pools.length, text: `fallback pool ${fallback}` };
+  if (fallback)
+    return { key: `fallback:${fallback}`, rank: lb.pools.length, text: `fallback pool ${fallback}` };
   return { key: "none", rank: lb.pools.length + 1, text: "no pool (requests get 503)" };
 }
 

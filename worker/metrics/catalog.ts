@@ -1,7 +1,7 @@
 /**
  * Every metric Edge LB exposes at `/__lb/metrics`: its name, type, help text and label names, in the
  * order the exposition lists them. The one list that the edge's accumulation, the PoolState's
- * validation of what edges send, the renderer and docs/metrics.md agree on. Pure.
+ * validation of what edges send, the renderer and the table in docs/operator-guide.md agree on. Pure.
  */
 
 export type MetricType = "counter" | "gauge" | "histogram";

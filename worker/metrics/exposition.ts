@@ -6,7 +6,14 @@
  */
 import { type MetricDefinition, metricDefinition, metricOrder } from "./catalog.ts";
 import { cumulativeBuckets, type Histogram, LATENCY_BUCKETS_MS } from "./histogram.ts";
-import { type CounterPoint, type GaugePoint, type HistogramPoint, type Labels, SeriesSet, seriesKey } from "./series.ts";
+import {
+  type CounterPoint,
+  type GaugePoint,
+  type HistogramPoint,
+  type Labels,
+  SeriesSet,
+  seriesKey,
+} from "./series.ts";
 
 /** The media type of this format. */
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -47,12 +54,18 @@ export function renderExposition(input: ExpositionInput): string {
     const definition = metricDefinition(point.name);
     if (!definition || definition.type === "histogram") continue;
     const labels = labelText(definition, point.labels);
-    add(point.name, { key: seriesKey(point.name, point.labels), lines: [`${point.name}${labels} ${formatValue(point.value)}`] });
+    add(point.name, {
+      key: seriesKey(point.name, point.labels),
+      lines: [`${point.name}${labels} ${formatValue(point.value)}`],
+    });
   }
   for (const point of histograms) {
     const definition = metricDefinition(point.name);
     if (definition?.type !== "histogram") continue;
-    add(point.name, { key: seriesKey(point.name, point.labels), lines: histogramLines(definition, point.labels, point.histogram) });
+    add(point.name, {
+      key: seriesKey(point.name, point.labels),
+      lines: histogramLines(definition, point.labels, point.histogram),
+    });
   }
 
   const out: string[] = [];

@@ -51,7 +51,7 @@ function pointLabels(
   const { name, labels } = point as { name?: unknown; labels?: unknown };
   if (typeof name !== "string") return null;
   const definition = metricDefinition(name);
-  if (!definition || definition.source !== "edge" || definition.type !== type) return null;
+  if (definition?.source !== "edge" || definition.type !== type) return null;
   if (typeof labels !== "object" || labels === null) return null;
   const given = labels as Record<string, unknown>;
   if (Object.keys(given).length !== definition.labels.length) return null;

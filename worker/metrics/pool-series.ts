@@ -6,7 +6,14 @@ import type { HealthEvent, OriginState, PoolSnapshot } from "../health/types.ts"
 import type { GaugePoint, SeriesSet } from "./series.ts";
 
 /** Every origin state, so that each origin shows a 0 or 1 for all of them. */
-const ORIGIN_STATES: readonly OriginState[] = ["healthy", "unhealthy", "unknown", "ejected", "draining", "disabled"];
+const ORIGIN_STATES: readonly OriginState[] = [
+  "healthy",
+  "unhealthy",
+  "unknown",
+  "ejected",
+  "draining",
+  "disabled",
+];
 
 /**
  * Counts the events that have a counter: ejections, active-check transitions and pools turning
@@ -49,7 +56,11 @@ export function poolGauges(snapshot: PoolSnapshot, order: readonly string[]): Ga
       { name: "edge_lb_origin_inflight", labels, value: origin.inflight },
     );
     for (const state of ORIGIN_STATES) {
-      gauges.push({ name: "edge_lb_origin_state", labels: { ...labels, state }, value: origin.state === state ? 1 : 0 });
+      gauges.push({
+        name: "edge_lb_origin_state",
+        labels: { ...labels, state },
+        value: origin.state === state ? 1 : 0,
+      });
     }
   }
   return gauges;

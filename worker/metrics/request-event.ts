@@ -23,7 +23,7 @@ export interface RequestEvent {
   readonly country: string | null;
 }
 
-/** The data point's layout, documented in docs/metrics.md; append new fields, never reorder. */
+/** The data point's layout, documented in docs/operator-guide.md; append new fields, never reorder. */
 export interface AnalyticsPoint {
   indexes: string[];
   blobs: string[];
@@ -35,7 +35,8 @@ export interface AnalyticsPoint {
  * @example parseSampleRate("0.01") // 0.01; parseSampleRate("lots") // 0
  */
 export function parseSampleRate(value: unknown): number {
-  const rate = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : 0;
+  const rate =
+    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : 0;
   if (!Number.isFinite(rate) || rate <= 0) return 0;
   return Math.min(rate, 1);
 }

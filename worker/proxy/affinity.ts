@@ -42,14 +42,17 @@ export interface AffinityPick {
   /** Candidates for the first attempt: the chosen origin alone, or all of them without affinity. */
   readonly candidates: readonly Candidate[];
   readonly outcome: AffinityOutcome | null;
+  /** The pool the decision was made in. */
+  readonly pool: string;
   /** The origin the client was pinned to, when the pin was honoured. */
   readonly pinned: string | null;
   /** Whether the decision (re)issues the cookie. */
   readonly issue: boolean;
 }
 
-const NO_AFFINITY = (candidates: readonly Candidate[]): AffinityPick => ({
+const NO_AFFINITY = (pool: Pool, candidates: readonly Candidate[]): AffinityPick => ({
   candidates,
+  pool: pool.id,
   outcome: null,
   pinned: null,
   issue: false,
@@ -105,10 +108,10 @@ export interface PickInput {
  */
 export function pickWithAffinity(input: PickInput): AffinityPick {
   const { session, pool, candidates, random } = input;
-  if (!session) return NO_AFFINITY(candidates);
+  if (!session) return NO_AFFINITY(pool, candidates);
   const affinity = session.loadBalancer.sessionAffinity;
   if (affinity.type === "cookie") {
-    if (!session.key) return NO_AFFINITY(candidates);
+    if (!session.key) return NO_AFFINITY(pool, candidates);
     const pin = session.pin;
     const balancer = input.balancer ?? balancerFor(pool);
     const decision = resolveCookieAffinity({
@@ -122,18 +125,26 @@ export function pickWithAffinity(input: PickInput): AffinityPick {
       now: input.now,
       ttlSeconds: affinity.ttlSeconds,
     });
-    return single(decision.origin, candidates, decision.outcome, decision.issueCookie, pin?.origin ?? null);
+    return single(
+      pool,
+      decision.origin,
+      candidates,
+      decision.outcome,
+      decision.issueCookie,
+      pin?.origin ?? null,
+    );
   }
   const spec = affinityKeySpec(affinity);
-  if (!spec) return NO_AFFINITY(candidates);
+  if (!spec) return NO_AFFINITY(pool, candidates);
   const key = requestKey(spec, input.source).key;
   const decision = resolveKeyAffinity(homeTable(pool), key, candidates, random);
-  return single(decision.origin, candidates, decision.outcome, false, null);
+  return single(pool, decision.origin, candidates, decision.outcome, false, null);
 }
 
 /**
- * The `Set-Cookie` value for the response, or null: after the origin `answered` with `status`.
- * @example const cookie = await affinityCookie(session, pick, pool, origin.name, 200, { now, secure });
+ * The `Set-Cookie` value for the response, or null: after origin `answered` of `pool` (where the
+ * retries may have moved the request) answered with `status`.
+ * @example const cookie = await affinityCookie(session, pick, result.pool, result.origin.name, 200, { now, secure });
  */
 export async function affinityCookie(
   session: Session | null,
@@ -146,7 +157,7 @@ export async function affinityCookie(
   if (!session?.key || status >= 500 || pick.outcome === null) return null;
   const affinity = session.loadBalancer.sessionAffinity;
   if (affinity.type !== "cookie") return null;
-  const pinnedFailed = pick.outcome === "pinned" && answered !== pick.pinned;
+  const pinnedFailed = pick.outcome === "pinned" && (pool.id !== pick.pool || answered !== pick.pinned);
   const issue = pinnedFailed ? affinity.onOriginFailure === "reselect" : pick.issue;
   if (!issue) return null;
   const value = await signAffinityCookie(session.key, {
@@ -163,6 +174,7 @@ export async function affinityCookie(
 }
 
 function single(
+  pool: Pool,
   origin: Candidate | undefined,
   candidates: readonly Candidate[],
   outcome: AffinityOutcome,
@@ -172,6 +184,7 @@ function single(
   // Without an origin (the algorithm found none) the first attempt falls back to the pool's balancer.
   return {
     candidates: origin ? [origin] : candidates,
+    pool: pool.id,
     outcome,
     pinned: outcome === "pinned" ? pinned : null,
     issue,

@@ -7,6 +7,7 @@
 import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { balancerFor } from "../edge/balancers.ts";
+import { recordAttempt } from "../edge/metrics.ts";
 import { type AttemptOutcome, beginAttempt } from "../edge/outcomes.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
@@ -111,13 +112,28 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     } finally {
       clearInterval(heartbeat);
     }
-    settleAttempt(pool, ticket, outcomeOf(result), Date.now());
+    const outcome = outcomeOf(result);
+    settleAttempt(pool, ticket, outcome, Date.now());
+    recordAttempt({
+      loadBalancer: loadBalancer.id,
+      pool: pool.id,
+      origin: origin.name,
+      outcome,
+      attempt: attempts,
+    });
     if (edge) flushReports(edge.env, edge.ctx, Date.now());
     let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
     if (failure === null && result.kind === "response") {
       if (edge && needsReachability(target)) edge.ctx.waitUntil(learnReachability(target));
-      return { kind: "response", response: result.response, pool, origin, attempts, originMs: result.latencyMs };
+      return {
+        kind: "response",
+        response: result.response,
+        pool,
+        origin,
+        attempts,
+        originMs: result.latencyMs,
+      };
     }
     const next = failure !== null && attempts < maxAttempts ? route.next(Date.now()) : null;
     if (next && failure === "connect" && body.replayable && !isRetryableMethod(request.method, retries)) {

@@ -6,6 +6,7 @@ import { type KeySource, parseKeySpec, requestKey } from "../affinity/request-ke
 import { ProblemError, problemType } from "../api/problem.ts";
 import { getConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
+import { observeRequest, type ProxiedRequest } from "../edge/observe.ts";
 import { prepareLoadBalancerPools } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
 import { indexConfig } from "../routing/config-index.ts";
@@ -59,12 +60,12 @@ export async function proxyRequest(
   await prepareLoadBalancerPools(env, ctx, loadBalancer, indexConfig(config).pools, Date.now());
   const now = Date.now();
   const session = await readSession(request, loadBalancer, env, now);
-  const { choice, candidates } = planPool(config, match, now, {
-    location: locationOf(request),
-    pin: pinTarget(session),
-  });
+  const pin = pinTarget(session);
+  const { choice, candidates } = planPool(config, match, now, { location: locationOf(request), pin });
+  const proxied: ProxiedRequest = { requestId, started, loadBalancer, choice, pinnedPool: pin?.pool ?? null };
   const pool = choice?.pool;
   if (!pool || candidates.length === 0) {
+    observeRequest(env, ctx, request, proxied, null, 503);
     throw new ProblemError(
       503,
       `No origin of load balancer "${loadBalancer.id}" can serve this request right now.`,
@@ -105,7 +106,10 @@ export async function proxyRequest(
     key,
     edge: { env, ctx, pools: indexConfig(config).pools },
   });
-  if (result.kind !== "response") throw failureProblem(result, loadBalancer.id, result.pool.id, requestId);
+  if (result.kind !== "response") {
+    observeRequest(env, ctx, request, proxied, result, result.kind === "timeout" ? 504 : 502);
+    throw failureProblem(result, loadBalancer.id, result.pool.id, requestId);
+  }
   const debug = loadBalancer.debugHeaders
     ? {
         pool: result.pool.id,
@@ -114,12 +118,20 @@ export async function proxyRequest(
         originMs: result.originMs,
       }
     : null;
-  const cookie = await affinityCookie(session, pick, pool, result.origin.name, result.response.status, {
-    now: Date.now(),
-    secure: url.protocol === "https:",
-  });
+  const cookie = await affinityCookie(
+    session,
+    pick,
+    result.pool,
+    result.origin.name,
+    result.response.status,
+    {
+      now: Date.now(),
+      secure: url.protocol === "https:",
+    },
+  );
   const response = clientResponse(result.response, requestId, debug);
   if (cookie) response.headers.append("set-cookie", cookie);
+  observeRequest(env, ctx, request, proxied, result, response.status);
   return response;
 }
 

@@ -83,7 +83,10 @@ export function planPool(
   const chosen = choice.pool;
   if (!chosen) return { choice, candidates: [] };
   // The fallback pool serves with its health ignored (usable origins first).
-  return { choice, candidates: choice.via === "fallback" ? fallbackPoolCandidates(chosen, now) : candidates(chosen) };
+  return {
+    choice,
+    candidates: choice.via === "fallback" ? fallbackPoolCandidates(chosen, now) : candidates(chosen),
+  };
 }
 
 /**
