@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { type AdminClient, adminClient, expectStatus } from "../helpers/admin-client.ts";
 import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { freePort, REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
 
 const CLI = join(REPO_ROOT, "scripts", "cli.mjs");
 
@@ -26,7 +26,7 @@ let origins: TestOrigin[] = [];
 let dir: string;
 
 /** Runs the CLI as a separate process with the endpoint and token in its environment. */
-function cli(args: string[], token: string = lb.adminToken): Promise<CliResult> {
+function cli(args: string[], token: string = lb.adminToken, endpoint: string = lb.url): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -34,7 +34,7 @@ function cli(args: string[], token: string = lb.adminToken): Promise<CliResult> 
       {
         cwd: REPO_ROOT,
         timeout: 60_000,
-        env: { ...process.env, EDGE_LB_ENDPOINT: lb.url, EDGE_LB_TOKEN: token, NO_COLOR: "1" },
+        env: { ...process.env, EDGE_LB_ENDPOINT: endpoint, EDGE_LB_TOKEN: token, NO_COLOR: "1" },
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -251,11 +251,18 @@ describe("edge-lb status, drain and explain", () => {
     expect(nothing.stdout).toMatch(/Load balancer:\s+none/);
   });
 
-  it("a wrong token and an unreachable endpoint fail with exit code 1 and a clear message", async () => {
+  it("a wrong token or an unreachable endpoint exits 1 with a clear message, wrong usage exits 2", async () => {
     const denied = await cli(["status"], "wrong-token");
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^Error: 401/);
     expect(denied.stderr).toMatch(/EDGE_LB_TOKEN/);
+
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await cli(["status"], lb.readToken, closed);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(
+      new RegExp(`^Error: Cannot reach ${closed}/__lb/api/v1/status: ECONNREFUSED`),
+    );
 
     const usage = await cli(["drain", "web"]);
     expect(usage.code).toBe(2);

@@ -189,6 +189,14 @@ export const DASHBOARD_SCRIPT = String.raw`
     return el("div", { class: "panel", "data-pool": pool.id }, head, el("table", {}, el("thead", {}, header), el("tbody", {}, rows)));
   }
 
+  // Bad news red, recoveries green, the rest (configuration changes) neutral.
+  function eventClass(kind) {
+    const name = String(kind || "");
+    if (/unhealthy|down|eject|failover|unreachable|timeout/.test(name)) return "unhealthy";
+    if (/healthy|up|returned|recover/.test(name)) return "healthy";
+    return "";
+  }
+
   function renderEvents(events) {
     const target = $("events");
     if (!events.ok) return target.replaceChildren(notice(events));
@@ -199,7 +207,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         "li",
         { "data-kind": event.kind },
         el("span", { class: "muted mono", title: text(event.at || event.timestamp || event.time) }, time(event.at || event.timestamp || event.time)),
-        el("span", {}, el("span", { class: "badge" }, text(event.kind))),
+        el("span", {}, el("span", { class: "badge " + eventClass(event.kind) }, text(event.kind))),
         el("span", { class: "mono" }, text(event.subject)),
         el("span", {}, text(event.message)),
       ),
