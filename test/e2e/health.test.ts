@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AdminClient, adminClient, createLoadBalancer, createPool } from "../helpers/admin-client.ts";
+import { send } from "../helpers/http.ts";
 import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
 import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { throughLb } from "../helpers/through-lb.ts";
@@ -30,6 +31,12 @@ afterAll(async () => {
   await stopOrigins(origins);
 });
 
+/** The isolate's Durable Object calls and proxied requests so far (`GET /__lb/healthz`). */
+async function isolateCalls(): Promise<{ doCalls: number; proxiedRequests: number }> {
+  const res = await send(lb.url, { path: "/__lb/healthz" });
+  return res.json<{ isolate: { doCalls: number; proxiedRequests: number } }>().isolate;
+}
+
 /** When the runtime logged its first local ejection of `origin` (ms since the epoch), NaN if never. */
 function firstLocalEjection(output: string, pool: string, origin: string): number {
   for (const line of output.split("\n")) {
@@ -59,6 +66,7 @@ describe("an origin dies under steady load", () => {
       },
     );
 
+    const callsBefore = await isolateCalls();
     let killedAt = 0;
     const answers = await steadyLoad(lb.url, "kill.test", {
       total: 300,
@@ -70,6 +78,7 @@ describe("an origin dies under steady load", () => {
         }
       },
     });
+    const callsAfter = await isolateCalls();
     expect(errors(answers)).toEqual([]);
     expect(new Set(answers.map((answer) => answer.origin))).toEqual(new Set(["a", "b", "c"]));
 
@@ -116,6 +125,10 @@ describe("an origin dies under steady load", () => {
         detectedMs,
         healthyMs,
         trafficMs,
+        doCallsPer100Requests:
+          (100 * (callsAfter.doCalls - callsBefore.doCalls)) /
+          Math.max(1, callsAfter.proxiedRequests - callsBefore.proxiedRequests),
+        loadMs: answers.at(-1)!.at - answers[0]!.at,
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolState } from "../../durable-objects/pool-state.ts";
 import { configurePoolState, eventually, installPools, sequence } from "./edge-support.ts";
@@ -183,5 +183,33 @@ describe("failover at the edge", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("x-lb-pool")).toBe("spill-s");
     expect(response.headers.get("x-lb-origin")).toBe("b");
+  });
+});
+
+describe("slow start at the edge", () => {
+  it("gives an origin that just joined a serving pool a small share at first", async () => {
+    const origins = [goodOrigin, { name: "c", address: `${ORIGIN}/c` }];
+    const [pool] = installPools(
+      [{ id: "slow-start", origins, slowStartSeconds: 60 }],
+      [{ id: "slow-start", hostname: "slow-start.test", pools: ["slow-start"], debugHeaders: true }],
+    );
+    const stub = env.POOL_STATE.getByName(pool!.id);
+    configured.push(stub);
+    // b has served for two minutes when c joins.
+    let clock = Date.now() - 120_000;
+    await runInDurableObject(stub, (instance: PoolState) => {
+      (instance as unknown as { now: () => number }).now = () => clock;
+    });
+    await stub.configure({ ...pool!, origins: pool!.origins.slice(0, 1) });
+    clock = Date.now();
+    await stub.configure(pool!);
+
+    await send("http://slow-start.test/");
+    const results = await sequence("http://slow-start.test/", 44);
+    const toC = results.filter((r) => r.origin === "c").length;
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    // At 10% of its weight c gets about one request in eleven, not one in two.
+    expect(toC).toBeGreaterThanOrEqual(1);
+    expect(toC).toBeLessThanOrEqual(10);
   });
 });

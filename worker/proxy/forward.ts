@@ -125,7 +125,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
     if (failure === null && result.kind === "response") {
-      if (edge && needsReachability(target)) edge.ctx.waitUntil(learnReachability(target));
+      if (edge && needsReachability(origin, target)) edge.ctx.waitUntil(learnReachability(target));
       return {
         kind: "response",
         response: result.response,

@@ -13,7 +13,8 @@
  * `connect()` cannot reach every address `fetch()` can (hosts behind Cloudflare's own proxy fail
  * with the same error as a refusal), so a failure counts only for an endpoint that `connect()` has
  * reached before from this isolate: after an origin's first answer, the isolate opens one connection
- * to it in the background to learn that.
+ * to it in the background to learn that (and tries an endpoint it could not reach again only every
+ * ten minutes).
  *
  * Limits: an origin that read the request and then died (crashed or stopped listening) before the
  * check also refuses the check, so such a request is repeated elsewhere although the dead origin may
@@ -28,10 +29,15 @@ export const REFUSAL_CHECK_TIMEOUT_MS = 1000;
 /** Bound on remembered endpoints, so an isolate's memory stays bounded. */
 const MAX_ENDPOINTS = 10_000;
 
+/** An endpoint `connect()` could not reach is tried again after this long at the earliest. */
+const RELEARN_AFTER_MS = 10 * 60_000;
+
 /** Endpoints (`host:port`) `connect()` has reached from this isolate. */
 const reached = new Set<string>();
-/** Endpoints a background check is running for, with its start time. */
+/** Endpoints a background check ran (or runs) for and did not reach, with its start time. */
 const learning = new Map<string, number>();
+/** When each origin (configuration object) is next worth a look. */
+const lookedAt = new WeakMap<object, number>();
 
 type ConnectResult = "opened" | "failed" | "timeout";
 
@@ -62,26 +68,32 @@ export async function refusesConnections(
  */
 export async function learnReachability(target: UpstreamTarget): Promise<void> {
   const endpoint = endpointOf(target);
-  if (!endpoint || reached.has(endpoint.key)) return;
-  const now = Date.now();
-  const since = learning.get(endpoint.key);
-  if (since !== undefined && now - since < 60_000) return;
+  if (!endpoint || !due(endpoint.key, Date.now())) return;
   if (learning.size >= MAX_ENDPOINTS) learning.clear();
-  learning.set(endpoint.key, now);
-  try {
-    if ((await tryConnect(endpoint, REFUSAL_CHECK_TIMEOUT_MS)) === "opened") {
-      if (reached.size >= MAX_ENDPOINTS) reached.clear();
-      reached.add(endpoint.key);
-    }
-  } finally {
-    learning.delete(endpoint.key);
-  }
+  learning.set(endpoint.key, Date.now());
+  if ((await tryConnect(endpoint, REFUSAL_CHECK_TIMEOUT_MS)) !== "opened") return;
+  learning.delete(endpoint.key);
+  if (reached.size >= MAX_ENDPOINTS) reached.clear();
+  reached.add(endpoint.key);
 }
 
-/** Whether `learnReachability` would do anything for `target` (cheap; no I/O). */
-export function needsReachability(target: UpstreamTarget): boolean {
+/**
+ * Whether `learnReachability` should run for `origin` (its configuration object) now. Cheap enough
+ * for every answer: an origin is looked at again only every `RELEARN_AFTER_MS`.
+ */
+export function needsReachability(origin: object, target: UpstreamTarget, now = Date.now()): boolean {
+  const next = lookedAt.get(origin);
+  if (next !== undefined && now < next) return false;
+  lookedAt.set(origin, now + RELEARN_AFTER_MS);
   const endpoint = endpointOf(target);
-  return endpoint !== null && !reached.has(endpoint.key) && !learning.has(endpoint.key);
+  return endpoint !== null && due(endpoint.key, now);
+}
+
+/** Not reached yet, and not tried within `RELEARN_AFTER_MS` (a check that failed is not repeated per request). */
+function due(key: string, now: number): boolean {
+  if (reached.has(key)) return false;
+  const since = learning.get(key);
+  return since === undefined || now - since >= RELEARN_AFTER_MS;
 }
 
 function endpointOf(target: UpstreamTarget): Endpoint | null {
