@@ -57,6 +57,9 @@ error_log ${dir}/error.log error;
 events { worker_connections 4096; }
 http {
   access_log off;
+  # nginx closes a client connection after 1000 requests by default; the load generator's
+  # connections must stay open like the Workers' do.
+  keepalive_requests 1000000;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
@@ -66,6 +69,7 @@ http {
     least_conn;
 ${servers}
     keepalive 64;
+    keepalive_requests 1000000;
   }
   server {
     listen 127.0.0.1:${port};

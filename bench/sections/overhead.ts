@@ -36,6 +36,8 @@ interface Figures {
   non2xx: number;
   errors: number;
   statuses: Record<number, number>;
+  /** Mean requests in flight implied by the latencies (Little's law); should not exceed the connections. */
+  concurrency: number;
 }
 
 function figures(sample: LoadSample): Figures {
@@ -47,6 +49,7 @@ function figures(sample: LoadSample): Figures {
     non2xx: sample.non2xx,
     errors: sample.errors,
     statuses: sample.statuses,
+    concurrency: sample.latenciesMs.reduce((sum, ms) => sum + ms, 0) / (sample.seconds * 1000),
   };
 }
 
@@ -111,6 +114,13 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
       const statuses = Object.entries(f.statuses).map(([status, count]) => `${count}× ${status}`);
       const errors = f.errors > 0 ? [`${f.errors} connection errors/timeouts`] : [];
       notes.push(`${t.label}: ${[...statuses, ...errors].join(", ")} during the measured load.`);
+    }
+    if (f.concurrency > options.connections * 1.1) {
+      // autocannon keeps timing a re-opened connection against a request of the closed one.
+      notes.push(
+        `${t.label}: latencies overstated (they imply ${fmt(f.concurrency)} requests in flight on ` +
+          `${options.connections} connections; connections were re-opened during the run).`,
+      );
     }
     return [t.label, fmt(f.rps), fmt(f.p50), fmt(f.p99), String(f.non2xx + f.errors), String(f.responses)];
   });

@@ -69,12 +69,9 @@ export const EventListSchema = z.object({
 export const HealthzSchema = z.object({
   status: z.literal("ok"),
   configVersion: z.number().int(),
-  isolate: z
-    .object({ doCalls: z.number().int(), proxiedRequests: z.number().int() })
-    .meta({
-      description:
-        "Durable Object calls and proxied requests of the isolate that answered, since it started.",
-    }),
+  isolate: z.object({ doCalls: z.number().int(), proxiedRequests: z.number().int() }).meta({
+    description: "Durable Object calls and proxied requests of the isolate that answered, since it started.",
+  }),
 });
 
 /** A stored resource: the input form with defaults filled in, plus the server-owned version. */
