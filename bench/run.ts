@@ -3,7 +3,8 @@
  *
  * Sections: decision, overhead (proxy overhead and, from the same run, state cost), state (same as
  * overhead), failover. Without a section, all run. Prints the tables and merges the figures into
- * bench/RESULTS.md with a description of the machine. Benchmarks print figures; they assert nothing.
+ * bench/RESULTS.md with a description of the machine (not with --quick). Benchmarks print figures;
+ * they assert nothing.
  */
 import { parseArgs } from "node:util";
 import { installSignalHandlers, stopAll } from "./lib/cleanup.ts";
@@ -24,7 +25,7 @@ const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover]... [o
   state            same as overhead
   failover         kill one of three origins under load, then restart it
 options:
-  --quick          short runs, for a smoke test
+  --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
   --seconds N      measured seconds per target in the overhead section (default 10)
   --connections N  autocannon connections in the overhead section (default 10)`;
 
@@ -87,7 +88,9 @@ async function main(): Promise<number> {
       await stopAll();
     }
   }
-  if (results.length > 0) {
+  if (options.quick) {
+    console.log("--quick: smoke-test figures, not written to bench/RESULTS.md");
+  } else if (results.length > 0) {
     writeResults(machine, results);
     console.log(`Figures written to ${RESULTS_PATH}`);
   }

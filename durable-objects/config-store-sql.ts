@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS load_balancers (
   document TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS retired_versions (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+);
 CREATE TABLE IF NOT EXISTS audit_log (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
@@ -142,6 +148,25 @@ export class ConfigTables {
 
   delete(kind: ResourceKind, id: string): void {
     this.#sql.exec(`DELETE FROM ${TABLE[kind]} WHERE id = ?`, id);
+  }
+
+  /** The version a deleted resource of this id last had; 0 when there was none. */
+  retiredVersion(kind: ResourceKind, id: string): number {
+    const rows = this.#sql
+      .exec<{ version: number }>("SELECT version FROM retired_versions WHERE kind = ? AND id = ?", kind, id)
+      .toArray();
+    return rows[0]?.version ?? 0;
+  }
+
+  /** Remembers a deleted resource's last version, so its id never hands out a version twice. */
+  retire(kind: ResourceKind, id: string, version: number): void {
+    this.#sql.exec(
+      `INSERT INTO retired_versions (kind, id, version) VALUES (?, ?, ?)
+       ON CONFLICT (kind, id) DO UPDATE SET version = MAX(version, excluded.version)`,
+      kind,
+      id,
+      version,
+    );
   }
 
   appendAudit(record: AuditRecord): void {

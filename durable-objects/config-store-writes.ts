@@ -105,11 +105,12 @@ export function deleteResource(
       );
     }
   }
-  const version = w.tables.version() + 1;
+  const configVersion = w.tables.version() + 1;
   w.tables.delete(kind, id);
-  w.tables.setVersion(version, w.now);
-  audit(w, kind, id, "delete", current.resource.version, null, version, "resource", "deleted");
-  if (kind === "pool") w.tables.enqueueNotification(id, version, w.now);
+  w.tables.retire(kind, id, current.resource.version);
+  w.tables.setVersion(configVersion, w.now);
+  audit(w, kind, id, "delete", current.resource.version, null, configVersion, "resource", "deleted");
+  if (kind === "pool") w.tables.enqueueNotification(id, configVersion, w.now);
   return { ok: true, id };
 }
 
@@ -140,8 +141,10 @@ export function replaceConfig(
       }
     }
     for (const id of list.deleted) {
+      const version = old.get(id)?.version ?? 0;
       w.tables.delete(kind, id);
-      audit(w, kind, id, "delete", old.get(id)?.version ?? null, null, next, "config", "deleted");
+      w.tables.retire(kind, id, version);
+      audit(w, kind, id, "delete", version, null, next, "config", "deleted");
       if (kind === "pool") w.tables.enqueueNotification(id, next, w.now);
     }
   };
@@ -207,10 +210,23 @@ function commit(
   action: AuditAction,
   via: "resource" | "config",
 ): StoredResource {
-  const version = w.tables.version() + 1;
-  const resource = write(w, kind, spec, previous, version, action, via);
-  w.tables.setVersion(version, w.now);
+  const configVersion = w.tables.version() + 1;
+  const resource = write(w, kind, spec, previous, configVersion, action, via);
+  w.tables.setVersion(configVersion, w.now);
   return resource;
+}
+
+/**
+ * A resource's own version: 1 when its id is new, else one more than the last version the id had
+ * (deleted resources included), so versions count the resource's changes and never repeat.
+ */
+function nextVersion(
+  w: WriteContext,
+  kind: ResourceKind,
+  id: string,
+  previous: StoredResource | null,
+): number {
+  return (previous?.version ?? w.tables.retiredVersion(kind, id)) + 1;
 }
 
 function write(
@@ -218,17 +234,18 @@ function write(
   kind: ResourceKind,
   spec: Spec,
   previous: StoredResource | null,
-  version: number,
+  configVersion: number,
   action: AuditAction,
   via: "resource" | "config",
 ): StoredResource {
+  const version = nextVersion(w, kind, spec.id, previous);
   const resource = { ...spec, version } as StoredResource;
   w.tables.put(kind, resource, w.now);
   const change = previous
     ? `changed ${changedFields(previous, spec).join(", ")}`
     : describeCreated(kind, spec);
-  audit(w, kind, spec.id, action, previous?.version ?? null, version, version, via, change);
-  if (kind === "pool") w.tables.enqueueNotification(spec.id, version, w.now);
+  audit(w, kind, spec.id, action, previous?.version ?? null, version, configVersion, via, change);
+  if (kind === "pool") w.tables.enqueueNotification(spec.id, configVersion, w.now);
   return resource;
 }
 

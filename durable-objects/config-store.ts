@@ -68,10 +68,10 @@ export class ConfigStore extends DurableObject<Env> {
     return { ok: true, resource };
   }
 
-  /** Every resource of a kind, sorted by id. */
-  async listResources(kind: ResourceKind): Promise<StoredResource[]> {
+  /** Every resource of a kind, sorted by id, with the configuration version they belong to. */
+  async listResources(kind: ResourceKind): Promise<{ version: number; items: StoredResource[] }> {
     const snapshot = this.#currentSnapshot();
-    return kind === "pool" ? snapshot.pools : snapshot.loadBalancers;
+    return { version: snapshot.version, items: kind === "pool" ? snapshot.pools : snapshot.loadBalancers };
   }
 
   /** Creates a resource (409 when the id exists). */

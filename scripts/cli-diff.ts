@@ -1,22 +1,16 @@
 /**
  * Renders what `apply` changes: one block per created, changed or deleted resource, with the
- * fields that change (`origins[eu-1].weight: 1 -> 0`), then a one-line summary. Pure.
+ * fields that change (`origins[eu-1].weight: 1 -> 0`), then a one-line summary. Pure. The change
+ * sets themselves, and the diff the CLI falls back to without a dry run, are the configuration
+ * model's own (worker/config/diff.ts), so the CLI and the API cannot disagree on what changed.
  */
+import { type ConfigChanges, isEmptyChange, type KindChanges } from "../worker/config/diff.ts";
 import { paint } from "./cli-format.ts";
 
+export { diffResources as diffIds, isEmptyChange as isEmpty } from "../worker/config/diff.ts";
+export type { ConfigChanges, KindChanges };
+
 export type ResourceKind = "pool" | "loadBalancer";
-
-/** Ids per outcome for one kind of resource, as the API's dry run reports them. */
-export interface KindChanges {
-  created: string[];
-  updated: string[];
-  deleted: string[];
-}
-
-export interface ConfigChanges {
-  pools: KindChanges;
-  loadBalancers: KindChanges;
-}
 
 export interface FieldChange {
   path: string;
@@ -38,28 +32,6 @@ export interface PlanDocuments {
 }
 
 const LABEL: Record<ResourceKind, string> = { pool: "pool", loadBalancer: "load balancer" };
-
-/** True when the change set changes nothing. */
-export function isEmpty(changes: ConfigChanges): boolean {
-  return [changes.pools, changes.loadBalancers].every(
-    (kind) => kind.created.length + kind.updated.length + kind.deleted.length === 0,
-  );
-}
-
-/** Ids created, updated and deleted between two lists of resources (ignoring `version`). */
-export function diffIds(before: readonly Identified[], after: readonly Identified[]): KindChanges {
-  const old = new Map(before.map((item) => [item.id, item]));
-  const next = new Map(after.map((item) => [item.id, item]));
-  const changes: KindChanges = { created: [], updated: [], deleted: [] };
-  for (const [id, item] of next) {
-    const previous = old.get(id);
-    if (!previous) changes.created.push(id);
-    else if (fieldChanges(previous, item).length > 0) changes.updated.push(id);
-  }
-  for (const id of old.keys()) if (!next.has(id)) changes.deleted.push(id);
-  for (const list of [changes.created, changes.updated, changes.deleted]) list.sort();
-  return changes;
-}
 
 /**
  * The leaf fields that differ between two versions of a resource, `version` aside. Lists of named
@@ -163,7 +135,7 @@ export function formatValue(value: unknown): string {
  * Colors (green, yellow, red) only when `color` is true.
  */
 export function renderPlan(changes: ConfigChanges, documents?: PlanDocuments, color = false): string {
-  if (isEmpty(changes)) return "No changes: the configuration already matches.";
+  if (isEmptyChange(changes)) return "No changes: the configuration already matches.";
   const lines: string[] = [];
   const kinds: Array<[ResourceKind, KindChanges, "pools" | "loadBalancers"]> = [
     ["pool", changes.pools, "pools"],

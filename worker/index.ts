@@ -20,7 +20,7 @@ app.all("*", (c) => {
   if (isAdminPath(url.pathname) && servesAdmin(url.hostname, c.env.ADMIN_HOSTNAME)) {
     return adminApp.fetch(c.req.raw, c.env, c.executionCtx);
   }
-  return proxyRequest(c.req.raw, c.env, c.executionCtx);
+  return proxyRequest(c.req.raw, c.env, c.executionCtx, url);
 });
 
 app.onError((error, c) => {

@@ -62,6 +62,7 @@ function isFailure(answer: SteadyAnswer): boolean {
 /** Polls the pool health endpoint, recording when the victim is first seen down and up again. */
 function watchHealth(lbUrl: string, victim: string) {
   const seen = { downAt: null as number | null, upAt: null as number | null, answered: false };
+  let watchDownAfter = Number.POSITIVE_INFINITY;
   let watchUpAfter = Number.POSITIVE_INFINITY;
   let running = true;
   const loop = (async () => {
@@ -72,7 +73,7 @@ function watchHealth(lbUrl: string, victim: string) {
       if (origin) {
         seen.answered = true;
         const down = origin.healthy === false || origin.state === "unhealthy" || origin.state === "ejected";
-        if (down && seen.downAt === null) seen.downAt = now;
+        if (down && seen.downAt === null && now >= watchDownAfter) seen.downAt = now;
         if (!down && seen.downAt !== null && now >= watchUpAfter && seen.upAt === null) seen.upAt = now;
       }
       await sleep(100);
@@ -80,6 +81,9 @@ function watchHealth(lbUrl: string, victim: string) {
   })();
   return {
     seen,
+    watchDownFrom(at: number) {
+      watchDownAfter = at;
+    },
     watchUpFrom(at: number) {
       watchUpAfter = at;
     },
@@ -121,13 +125,15 @@ async function scenario(
   try {
     await sleep(timing.baselineMs);
     const killedAt = performance.now();
+    health?.watchDownFrom(killedAt);
     await victim.kill();
     const sinkhole = await openSinkhole(victim.port);
     await sleep(timing.deadMs);
 
     await sinkhole.close();
-    const restartedAt = performance.now();
     await victim.restart();
+    // From the moment the new process listens.
+    const restartedAt = performance.now();
     health?.watchUpFrom(restartedAt);
     let trafficBackAt: number | null = null;
     for (let waited = 0; waited < timing.returnTimeoutMs && trafficBackAt === null; waited += 100) {
@@ -207,7 +213,7 @@ function column(outcome: Outcome, timing: Timing, isLb: boolean): string[] {
 }
 
 const ROW_LABELS = [
-  "requests sent",
+  "requests sent (whole run, until traffic returned + 1 s)",
   "client-visible errors while the origin was dead",
   "first … last error (after the kill)",
   "requests that reached the dead origin",
@@ -298,8 +304,8 @@ export async function runFailover(options: FailoverOptions): Promise<SectionResu
         "socket), so the benchmark can count the requests the load balancer still sends it; health " +
         "probes are told apart by their path. The pool health endpoint is polled every 100 ms. " +
         `${seconds(timing.deadMs)} after the kill, the origin is started again on the same port; the time ` +
-        "until a response is served by it again is measured from the client's side (the `x-origin` " +
-        "response header), waiting at most " +
+        "from the moment it listens until a response is served by it again is measured from the " +
+        "client's side (the `x-origin` response header), waiting at most " +
         `${seconds(timing.returnTimeoutMs)}.`,
       "A client-visible error is a 5xx answer or a network error/timeout. nginx, when present, runs the " +
         "same scenario with `least_conn`, `max_fails=1 fail_timeout=10s` and " +

@@ -174,7 +174,8 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
         `warm-up per target, then ${options.seconds} s per target in two segments in ABBA order. ` +
         "Latencies are autocannon's per-response times (sub-millisecond), pooled over both segments; " +
         "requests/s = responses / wall time. nginx, when present, runs one worker process with " +
-        "`least_conn` and upstream keep-alive.",
+        "`least_conn`, upstream keep-alive and `keepalive_requests` raised so that, like workerd, it " +
+        "keeps the load generator's connections open for the whole run.",
     ],
     tables,
     notes,

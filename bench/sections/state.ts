@@ -55,6 +55,12 @@ export function stateSection(
       [String(calls), String(proxied), String(clientResponses), fmt(per100), per100 < 1 ? "met" : "missed"],
     ],
   });
+  result.notes.push(
+    "The calls come from refreshes of the cached configuration and pool state and from the batched " +
+      "reports, which run on a clock (a few per second at most), not once per request: per 100 " +
+      "requests the figure falls as traffic grows. The isolate also counts requests still in flight " +
+      "when a load segment ended, hence slightly more proxied requests than client responses.",
+  );
   if (proxied === 0) {
     result.notes.push(
       "The isolate counted no proxied requests; the client's response count is the denominator.",

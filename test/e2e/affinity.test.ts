@@ -3,48 +3,29 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LoadBalancerInput } from "../../worker/config/schema.ts";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  poolOf,
-} from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "c"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 afterEach(async () => {
-  for (const origin of origins) await origin.restart();
+  for (const origin of lb.origins) await origin.restart();
 });
-
-function byName(name: string): TestOrigin {
-  const origin = origins.find((o) => o.name === name);
-  if (!origin) throw new Error(`no origin ${name}`);
-  return origin;
-}
 
 async function setUp(
   id: string,
   affinity: NonNullable<LoadBalancerInput["sessionAffinity"]>,
 ): Promise<string> {
-  await createPool(api, poolOf(id, origins));
-  await createLoadBalancer(api, { id, hostname: `${id}.test`, pools: [id], sessionAffinity: affinity });
+  await servePool(lb.api, `${id}.test`, poolOf(id, lb.origins), { sessionAffinity: affinity });
   return `${id}.test`;
 }
 
@@ -75,7 +56,7 @@ describe("cookie affinity across origin failures", () => {
     for (let i = 0; i < 10; i++) expect((await visit(host, cookie)).origin).toBe(pinned);
 
     // Another origin going down does not disturb the pinned client.
-    const other = origins.find((o) => o.name !== pinned)!;
+    const other = lb.origins.find((o) => o.name !== pinned)!;
     await other.stop();
     for (let i = 0; i < 6; i++) {
       const again = await visit(host, cookie);
@@ -85,14 +66,14 @@ describe("cookie affinity across origin failures", () => {
     await other.restart();
 
     // The pinned origin going down: the request is retried elsewhere and the client re-pinned there.
-    await byName(pinned).stop();
+    await lb.origin(pinned).stop();
     const moved = await visit(host, cookie);
     expect(moved.origin).not.toBe(pinned);
     cookie = pairOf(moved.setCookie);
     const repinned = moved.origin;
 
     // The new pin holds, also after the old origin is back (reselect does not go back).
-    await byName(pinned).restart();
+    await lb.origin(pinned).restart();
     for (let i = 0; i < 8; i++) expect((await visit(host, cookie)).origin).toBe(repinned);
   });
 
@@ -102,12 +83,12 @@ describe("cookie affinity across origin failures", () => {
     const pinned = first.origin;
     const cookie = pairOf(first.setCookie);
 
-    await byName(pinned).stop();
+    await lb.origin(pinned).stop();
     const elsewhere = await visit(host, cookie);
     expect(elsewhere.origin).not.toBe(pinned);
     expect(elsewhere.setCookie).toBeNull();
 
-    await byName(pinned).restart();
+    await lb.origin(pinned).restart();
     for (let i = 0; i < 6; i++) expect((await visit(host, cookie)).origin).toBe(pinned);
   });
 
@@ -117,7 +98,7 @@ describe("cookie affinity across origin failures", () => {
     const value = pairOf(first.setCookie).slice("__lb=".length);
     const [payload, signature] = value.split(".") as [string, string];
     const decoded = Buffer.from(payload, "base64url").toString("utf8");
-    const target = origins.map((o) => o.name).find((name) => !decoded.includes(`|${name}|`))!;
+    const target = lb.origins.map((o) => o.name).find((name) => !decoded.includes(`|${name}|`))!;
     const rewritten = Buffer.from(decoded.replace(/\|[a-c]\|/, `|${target}|`)).toString("base64url");
     const forged = await visit(host, `__lb=${rewritten}.${signature}`);
     // A fresh cookie replaces the forged one: the forgery was not trusted.

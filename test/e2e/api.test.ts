@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AdminClient, adminClient, expectStatus } from "../helpers/admin-client.ts";
+import { expectStatus } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 
 interface Resource {
   id: string;
@@ -10,14 +10,12 @@ interface Resource {
   [field: string]: unknown;
 }
 
-let lb: Runtime;
-let api: AdminClient;
+let lb: TestLoadBalancer;
 
 const ORIGIN = "http://127.0.0.1:9";
 
 beforeAll(async () => {
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer();
 });
 
 afterAll(async () => {
@@ -32,34 +30,37 @@ describe("health endpoint", () => {
 
 describe("authentication", () => {
   it("401 with WWW-Authenticate: Bearer without a token", async () => {
-    const res = await api.get("/pools", { token: null });
+    const res = await lb.api.get("/pools", { token: null });
 
     expectProblem(res.raw, 401);
     expect(res.raw.header("www-authenticate") ?? "").toMatch(/^Bearer\b/);
   });
 
   it("401 with a wrong token", async () => {
-    expectProblem((await api.get("/pools", { token: `${lb.adminToken}x` })).raw, 401);
+    expectProblem((await lb.api.get("/pools", { token: `${lb.adminToken}x` })).raw, 401);
   });
 
   it("the read token may read but not write (403)", async () => {
-    expectStatus(await api.get("/pools", { token: lb.readToken }), 200);
+    expectStatus(await lb.api.get("/pools", { token: lb.readToken }), 200);
 
-    const write = await api.post(
+    const write = await lb.api.post(
       "/pools",
       { id: "nope", origins: [{ name: "o", address: ORIGIN }] },
       { token: lb.readToken },
     );
 
     expectProblem(write.raw, 403);
-    expectProblem((await api.get("/pools/nope")).raw, 404);
+    expectProblem((await lb.api.get("/pools/nope")).raw, 404);
   });
 });
 
 describe("pools", () => {
   it("create, read, list, patch, replace and delete", async () => {
     const created = expectStatus(
-      await api.post<Resource>("/pools", { id: "web", origins: [{ name: "w1", address: `${ORIGIN}/base` }] }),
+      await lb.api.post<Resource>("/pools", {
+        id: "web",
+        origins: [{ name: "w1", address: `${ORIGIN}/base` }],
+      }),
       201,
     ).body;
     expect(created).toMatchObject({
@@ -73,23 +74,23 @@ describe("pools", () => {
     });
     expect(created.version).toBeGreaterThan(0);
 
-    const read = expectStatus(await api.get<Resource>("/pools/web"), 200);
+    const read = expectStatus(await lb.api.get<Resource>("/pools/web"), 200);
     expect(read.body).toEqual(created);
     expect(read.etag).toBe(`"${created.version}"`);
 
-    expectStatus(await api.post("/pools", { id: "api", origins: [{ name: "a1", address: ORIGIN }] }), 201);
-    const list = expectStatus(await api.get<{ items: Resource[] }>("/pools"), 200).body;
+    expectStatus(await lb.api.post("/pools", { id: "api", origins: [{ name: "a1", address: ORIGIN }] }), 201);
+    const list = expectStatus(await lb.api.get<{ items: Resource[] }>("/pools"), 200).body;
     expect(list.items.map((pool) => pool.id)).toEqual(["api", "web"]);
 
     const patched = expectStatus(
-      await api.patch<Resource>("/pools/web", { description: "front end" }, { ifMatch: created.version }),
+      await lb.api.patch<Resource>("/pools/web", { description: "front end" }, { ifMatch: created.version }),
       200,
     ).body;
     expect(patched).toMatchObject({ id: "web", description: "front end", origins: created.origins });
     expect(patched.version).toBeGreaterThan(created.version);
 
     const replaced = expectStatus(
-      await api.put<Resource>("/pools/web", {
+      await lb.api.put<Resource>("/pools/web", {
         id: "web",
         origins: [{ name: "w2", address: ORIGIN, weight: 5 }],
       }),
@@ -98,42 +99,45 @@ describe("pools", () => {
     expect(replaced).toMatchObject({ description: "", origins: [{ name: "w2", weight: 5 }] });
     expect(replaced.version).toBeGreaterThan(patched.version);
 
-    expect((await api.delete("/pools/web")).status).toBe(204);
-    expectProblem((await api.get("/pools/web")).raw, 404);
+    expect((await lb.api.delete("/pools/web")).status).toBe(204);
+    expectProblem((await lb.api.get("/pools/web")).raw, 404);
     expect(
-      expectStatus(await api.get<{ items: Resource[] }>("/pools"), 200).body.items.map((p) => p.id),
+      expectStatus(await lb.api.get<{ items: Resource[] }>("/pools"), 200).body.items.map((p) => p.id),
     ).toEqual(["api"]);
   });
 
   it("a stale If-Match gets 412 and changes nothing", async () => {
     const created = expectStatus(
-      await api.post<Resource>("/pools", { id: "guarded", origins: [{ name: "g1", address: ORIGIN }] }),
+      await lb.api.post<Resource>("/pools", { id: "guarded", origins: [{ name: "g1", address: ORIGIN }] }),
       201,
     ).body;
-    expectStatus(await api.patch("/pools/guarded", { description: "first" }), 200);
+    expectStatus(await lb.api.patch("/pools/guarded", { description: "first" }), 200);
 
     expectProblem(
-      (await api.patch("/pools/guarded", { description: "second" }, { ifMatch: created.version })).raw,
+      (await lb.api.patch("/pools/guarded", { description: "second" }, { ifMatch: created.version })).raw,
       412,
     );
-    expectProblem((await api.delete("/pools/guarded", { ifMatch: created.version })).raw, 412);
+    expectProblem((await lb.api.delete("/pools/guarded", { ifMatch: created.version })).raw, 412);
 
-    expect(expectStatus(await api.get<Resource>("/pools/guarded"), 200).body.description).toBe("first");
+    expect(expectStatus(await lb.api.get<Resource>("/pools/guarded"), 200).body.description).toBe("first");
   });
 
   it("409 when the id exists, 404 for an unknown id", async () => {
-    expectStatus(await api.post("/pools", { id: "twice", origins: [{ name: "t1", address: ORIGIN }] }), 201);
+    expectStatus(
+      await lb.api.post("/pools", { id: "twice", origins: [{ name: "t1", address: ORIGIN }] }),
+      201,
+    );
 
     expectProblem(
-      (await api.post("/pools", { id: "twice", origins: [{ name: "t1", address: ORIGIN }] })).raw,
+      (await lb.api.post("/pools", { id: "twice", origins: [{ name: "t1", address: ORIGIN }] })).raw,
       409,
     );
-    expectProblem((await api.patch("/pools/missing", { description: "x" })).raw, 404);
-    expectProblem((await api.delete("/pools/missing")).raw, 404);
+    expectProblem((await lb.api.patch("/pools/missing", { description: "x" })).raw, 404);
+    expectProblem((await lb.api.delete("/pools/missing")).raw, 404);
   });
 
   it("400 with the failing field's path for an invalid pool", async () => {
-    const res = await api.post("/pools", {
+    const res = await lb.api.post("/pools", {
       id: "bad",
       origins: [
         { name: "ok", address: ORIGIN },
@@ -146,10 +150,13 @@ describe("pools", () => {
   });
 
   it("400 for a body that is not JSON, 415 for another content type", async () => {
-    expectProblem((await api.post("/pools", "{not json")).raw, 400);
+    expectProblem((await lb.api.post("/pools", "{not json")).raw, 400);
     expectProblem(
-      (await api.post("/pools", JSON.stringify({ id: "typed", origins: [] }), { contentType: "text/plain" }))
-        .raw,
+      (
+        await lb.api.post("/pools", JSON.stringify({ id: "typed", origins: [] }), {
+          contentType: "text/plain",
+        })
+      ).raw,
       415,
     );
   });
@@ -158,11 +165,11 @@ describe("pools", () => {
 describe("load balancers", () => {
   it("create, read, patch and delete; pools they use cannot be deleted", async () => {
     expectStatus(
-      await api.post("/pools", { id: "lb-pool", origins: [{ name: "p1", address: ORIGIN }] }),
+      await lb.api.post("/pools", { id: "lb-pool", origins: [{ name: "p1", address: ORIGIN }] }),
       201,
     );
     const created = expectStatus(
-      await api.post<Resource>("/load_balancers", {
+      await lb.api.post<Resource>("/load_balancers", {
         id: "www",
         hostname: "www.example.com",
         pools: ["lb-pool"],
@@ -179,25 +186,25 @@ describe("load balancers", () => {
       steering: "failover",
     });
 
-    const read = expectStatus(await api.get<Resource>("/load_balancers/www"), 200);
+    const read = expectStatus(await lb.api.get<Resource>("/load_balancers/www"), 200);
     expect(read.etag).toBe(`"${created.version}"`);
     const patched = expectStatus(
-      await api.patch<Resource>("/load_balancers/www", { enabled: false }),
+      await lb.api.patch<Resource>("/load_balancers/www", { enabled: false }),
       200,
     ).body;
     expect(patched).toMatchObject({ enabled: false, hostname: "www.example.com" });
 
-    const blocked = await api.delete("/pools/lb-pool");
+    const blocked = await lb.api.delete("/pools/lb-pool");
     expectProblem(blocked.raw, 409);
     expect(blocked.raw.text()).toContain("www");
 
-    expect((await api.delete("/load_balancers/www")).status).toBe(204);
-    expect((await api.delete("/pools/lb-pool")).status).toBe(204);
+    expect((await lb.api.delete("/load_balancers/www")).status).toBe(204);
+    expect((await lb.api.delete("/pools/lb-pool")).status).toBe(204);
   });
 
   it("400 when a load balancer names a pool that does not exist", async () => {
     expectProblem(
-      (await api.post("/load_balancers", { id: "ghost", hostname: "ghost.test", pools: ["no-such-pool"] }))
+      (await lb.api.post("/load_balancers", { id: "ghost", hostname: "ghost.test", pools: ["no-such-pool"] }))
         .raw,
       400,
     );
@@ -211,10 +218,10 @@ describe("whole configuration", () => {
       loadBalancers: [{ id: "cfg", hostname: "cfg.test", pools: ["cfg"] }],
     };
 
-    expectStatus(await api.put("/config", doc), 200);
+    expectStatus(await lb.api.put("/config", doc), 200);
 
     const stored = expectStatus(
-      await api.get<{ pools: Resource[]; loadBalancers: Resource[] }>("/config"),
+      await lb.api.get<{ pools: Resource[]; loadBalancers: Resource[] }>("/config"),
       200,
     ).body;
     expect(stored.pools.map((pool) => pool.id)).toEqual(["cfg"]);

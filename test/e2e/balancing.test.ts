@@ -1,28 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  poolOf,
-} from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
 import { originSequence, tally } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "c"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 /** Counts of each name in every run of `size` consecutive entries. */
@@ -32,9 +21,8 @@ function windows(names: readonly string[], size: number): Record<string, number>
 
 describe("traffic spread", () => {
   it("round_robin sends weights 3:2:1 in every run of six requests", async () => {
-    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
-    await createPool(api, poolOf("rr-weighted", [a, b, c], { weights: [3, 2, 1] }));
-    await createLoadBalancer(api, { id: "rr-weighted", hostname: "rr.test", pools: ["rr-weighted"] });
+    const [a, b, c] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+    await servePool(lb.api, "rr.test", poolOf("rr-weighted", [a, b, c], { weights: [3, 2, 1] }));
 
     const sequence = await originSequence(lb.url, "rr.test", 120);
 
@@ -48,9 +36,8 @@ describe("traffic spread", () => {
   });
 
   it("round_robin with equal weights rotates through every origin in turn", async () => {
-    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
-    await createPool(api, poolOf("rr-even", [a, b, c]));
-    await createLoadBalancer(api, { id: "rr-even", hostname: "rr-even.test", pools: ["rr-even"] });
+    const [a, b, c] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+    await servePool(lb.api, "rr-even.test", poolOf("rr-even", [a, b, c]));
 
     const sequence = await originSequence(lb.url, "rr-even.test", 30);
 
@@ -58,13 +45,12 @@ describe("traffic spread", () => {
   });
 
   it("random sends weights 3:1 in proportion over 400 requests", async () => {
-    const [a, b] = origins as [TestOrigin, TestOrigin];
-    await createPool(api, poolOf("random-weighted", [a, b], { weights: [3, 1], algorithm: "random" }));
-    await createLoadBalancer(api, {
-      id: "random-weighted",
-      hostname: "random.test",
-      pools: ["random-weighted"],
-    });
+    const [a, b] = lb.origins as [TestOrigin, TestOrigin];
+    await servePool(
+      lb.api,
+      "random.test",
+      poolOf("random-weighted", [a, b], { weights: [3, 1], algorithm: "random" }),
+    );
 
     const counts = tally(await originSequence(lb.url, "random.test", 400));
 
@@ -79,10 +65,9 @@ describe("traffic spread", () => {
   it.each(["round_robin", "random"] as const)(
     "%s never sends new traffic to a weight 0 origin",
     async (algorithm) => {
-      const [a, b] = origins as [TestOrigin, TestOrigin];
+      const [a, b] = lb.origins as [TestOrigin, TestOrigin];
       const id = `drain-${algorithm.replace("_", "-")}`;
-      await createPool(api, poolOf(id, [a, b], { weights: [1, 0], algorithm }));
-      await createLoadBalancer(api, { id, hostname: `${id}.test`, pools: [id] });
+      await servePool(lb.api, `${id}.test`, poolOf(id, [a, b], { weights: [1, 0], algorithm }));
 
       const sequence = await originSequence(lb.url, `${id}.test`, 40);
 

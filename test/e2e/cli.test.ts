@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type AdminClient, adminClient, expectStatus } from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { freePort, REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { expectStatus } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
+import { freePort, REPO_ROOT } from "../helpers/runtime.ts";
 
 const CLI = join(REPO_ROOT, "scripts", "cli.mjs");
 
@@ -20,9 +21,7 @@ interface CliResult {
   stderr: string;
 }
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 let dir: string;
 
 /** Runs the CLI as a separate process with the endpoint and token in its environment. */
@@ -52,13 +51,13 @@ async function file(name: string, content: unknown): Promise<string> {
 
 async function currentConfig(): Promise<{ version: number; pools: Array<Record<string, unknown>> }> {
   return expectStatus(
-    await api.get<{ version: number; pools: Array<Record<string, unknown>> }>("/config"),
+    await lb.api.get<{ version: number; pools: Array<Record<string, unknown>> }>("/config"),
     200,
   ).body;
 }
 
 function desiredConfig(weightOfA = 1) {
-  const [a, b] = origins;
+  const [a, b] = lb.origins;
   return {
     pools: [
       {
@@ -91,20 +90,17 @@ loadBalancers:
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "edge-lb-cli-"));
-  origins = await startOrigins(["a", "b"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["a", "b"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("edge-lb apply and export", () => {
   it("applies a YAML file, exports it back, and the export applies with no changes", async () => {
-    const applied = await cli(["apply", await file("lb.yaml", YAML_CONFIG(origins[0]!, origins[1]!))]);
+    const applied = await cli(["apply", await file("lb.yaml", YAML_CONFIG(lb.origins[0]!, lb.origins[1]!))]);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain("+ pool web");
@@ -127,7 +123,7 @@ describe("edge-lb apply and export", () => {
     };
     expect(document).toEqual(stripped);
     expect(document).toMatchObject({
-      pools: [{ id: "web", origins: [{ name: "a", address: origins[0]!.url }, { name: "b" }] }],
+      pools: [{ id: "web", origins: [{ name: "a", address: lb.origins[0]!.url }, { name: "b" }] }],
       loadBalancers: [{ id: "www", hostname: "www.cli.test", pools: ["web"] }],
     });
 
@@ -217,7 +213,7 @@ describe("edge-lb status, drain and explain", () => {
     expect(drained.code).toBe(0);
     expect(drained.stdout).toMatch(/^Drained/);
     const pool = expectStatus(
-      await api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"),
+      await lb.api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"),
       200,
     );
     expect(pool.body.origins.find((o) => o.name === "a")?.weight).toBe(0);
@@ -225,7 +221,7 @@ describe("edge-lb status, drain and explain", () => {
     const undrained = await cli(["undrain", "web", "a"]);
     expect(undrained.code).toBe(0);
     const restored = expectStatus(
-      await api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"),
+      await lb.api.get<{ origins: Array<{ name: string; weight: number }> }>("/pools/web"),
       200,
     );
     expect(restored.body.origins.find((o) => o.name === "a")?.weight).toBe(2);

@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  expectStatus,
-  poolOf,
-  putConfig,
-} from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { createLoadBalancer, createPool, expectStatus, poolOf, putConfig } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
 import { originSequence, tally, throughLb } from "../helpers/through-lb.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -17,12 +9,10 @@ const HOST = "live.test";
 /** Well above the edge's 2 s config refresh; the test asserts only that the change lands. */
 const CHANGE_DEADLINE_MS = 15_000;
 
-let lb: Runtime;
-let api: AdminClient;
+let lb: TestLoadBalancer;
 let a: TestOrigin;
 let b: TestOrigin;
 let c: TestOrigin;
-let origins: TestOrigin[] = [];
 
 /** Waits until `name` answers a request for HOST and says, in the test's annotations, how long it took. */
 async function untilAnswers(name: string, annotate: (message: string) => Promise<unknown>): Promise<void> {
@@ -37,18 +27,15 @@ async function untilAnswers(name: string, annotate: (message: string) => Promise
 }
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "c"]);
-  [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, poolOf("live", [a, b], { weights: [1, 0] }));
-  await createPool(api, poolOf("other", [c]));
-  await createLoadBalancer(api, { id: "live", hostname: HOST, pools: ["live"] });
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
+  [a, b, c] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+  await createPool(lb.api, poolOf("live", [a, b], { weights: [1, 0] }));
+  await createPool(lb.api, poolOf("other", [c]));
+  await createLoadBalancer(lb.api, { id: "live", hostname: HOST, pools: ["live"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 describe("configuration changes reach the proxy", () => {
@@ -58,7 +45,7 @@ describe("configuration changes reach the proxy", () => {
 
   it("moves traffic when origin weights change", async ({ annotate }) => {
     expectStatus(
-      await api.patch("/pools/live", {
+      await lb.api.patch("/pools/live", {
         origins: [
           { name: "a", address: a.url, weight: 0 },
           { name: "b", address: b.url, weight: 1 },
@@ -72,26 +59,26 @@ describe("configuration changes reach the proxy", () => {
   });
 
   it("moves traffic when the load balancer switches pools", async ({ annotate }) => {
-    expectStatus(await api.patch("/load_balancers/live", { pools: ["other"] }), 200);
+    expectStatus(await lb.api.patch("/load_balancers/live", { pools: ["other"] }), 200);
 
     await untilAnswers("c", annotate);
     expect(tally(await originSequence(lb.url, HOST, 10))).toEqual({ c: 10 });
   });
 
   it("moves traffic when the whole configuration is replaced", async ({ annotate }) => {
-    await putConfig(api, {
+    await putConfig(lb.api, {
       pools: [poolOf("only-a", [a])],
       loadBalancers: [{ id: "live", hostname: HOST, pools: ["only-a"] }],
     });
 
     await untilAnswers("a", annotate);
     expect(tally(await originSequence(lb.url, HOST, 10))).toEqual({ a: 10 });
-    const pools = expectStatus(await api.get<{ items: { id: string }[] }>("/pools"), 200).body;
+    const pools = expectStatus(await lb.api.get<{ items: { id: string }[] }>("/pools"), 200).body;
     expect(pools.items.map((pool) => pool.id)).toEqual(["only-a"]);
   });
 
   it("stops serving a hostname whose load balancer was deleted", async () => {
-    expectStatus(await api.delete("/load_balancers/live"), 204);
+    expectStatus(await lb.api.delete("/load_balancers/live"), 204);
 
     await waitFor(
       async () => {

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminClient, putConfig } from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { REPO_ROOT, type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { putConfig } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import { REPO_ROOT } from "../helpers/runtime.ts";
 import { originSequence, tally } from "../helpers/through-lb.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -56,18 +56,16 @@ const skipReason = await ensureChromium();
 if (skipReason) console.warn(`Skipping the dashboard browser tests: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("dashboard", () => {
-  let lb: Runtime;
-  let origins: TestOrigin[] = [];
+  let lb: TestLoadBalancer;
   let profile: string;
   let browser: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
-    origins = await startOrigins(["a", "b", "spare"]);
-    lb = await startRuntime();
+    lb = await startLoadBalancer({ origins: ["a", "b", "spare"] });
     const check = { intervalSeconds: 2, timeoutMs: 1500, healthyThreshold: 1, unhealthyThreshold: 2 };
-    const [a, b, spare] = origins;
-    await putConfig(adminClient(lb.url, lb.adminToken), {
+    const [a, b, spare] = lb.origins;
+    await putConfig(lb.api, {
       pools: [
         {
           id: "web",
@@ -95,7 +93,6 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   afterAll(async () => {
     await browser?.close();
     await lb?.stop();
-    await stopOrigins(origins);
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
@@ -160,7 +157,7 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   });
 
   it("shows an origin going down when its server stops", async () => {
-    await origins[1]!.stop();
+    await lb.origins[1]!.stop();
     const b = page.locator('[data-pool="web"] tr[data-origin="b"][data-state="unhealthy"]');
     await b.waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
     expect(await b.locator(".badge").textContent()).toBe("unhealthy");

@@ -1,43 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  poolOf,
-} from "../helpers/admin-client.ts";
+import { createLoadBalancer, createPool, poolOf, servePool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { startOrigin, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import { startOrigin, type TestOrigin } from "../helpers/origins.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let api: AdminClient;
+let lb: TestLoadBalancer;
 let down: TestOrigin;
 let slow: TestOrigin;
-let origins: TestOrigin[] = [];
 
 beforeAll(async () => {
-  down = await startOrigin("down");
-  slow = await startOrigin("slow");
-  origins = [down, slow];
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, poolOf("down", [down]));
-  await createLoadBalancer(api, { id: "down", hostname: "down.test", pools: ["down"] });
-  await createPool(api, poolOf("slow", [slow]));
-  await createLoadBalancer(api, {
-    id: "slow",
-    hostname: "slow.test",
-    pools: ["slow"],
-    timeouts: { requestMs: 1000 },
-  });
+  lb = await startLoadBalancer({ origins: ["down", "slow"] });
+  [down, slow] = lb.origins as [TestOrigin, TestOrigin];
+  await servePool(lb.api, "down.test", poolOf("down", [down]));
+  await servePool(lb.api, "slow.test", poolOf("slow", [slow]), { timeouts: { requestMs: 1000 } });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 describe("proxy errors are problem responses", () => {
@@ -60,10 +41,9 @@ describe("proxy errors are problem responses", () => {
   it("a GET that an origin refuses is retried on another origin", async () => {
     const gone = await startOrigin("gone");
     const alive = await startOrigin("alive");
-    origins.push(gone, alive);
+    lb.origins.push(gone, alive);
     await gone.stop();
-    await createPool(api, poolOf("half-down", [gone, alive]));
-    await createLoadBalancer(api, { id: "half-down", hostname: "half-down.test", pools: ["half-down"] });
+    await servePool(lb.api, "half-down.test", poolOf("half-down", [gone, alive]));
 
     for (let i = 0; i < 6; i++) {
       const { echo } = await throughLb(lb.url, "half-down.test", { path: `/retry/${i}` });
@@ -73,12 +53,12 @@ describe("proxy errors are problem responses", () => {
   });
 
   it("503 with Retry-After when no origin of the pool may take traffic", async () => {
-    await createPool(api, {
+    await createPool(lb.api, {
       id: "disabled",
       origins: [{ name: "off", address: down.url, enabled: false }],
       healthCheck: null,
     });
-    await createLoadBalancer(api, { id: "disabled", hostname: "disabled.test", pools: ["disabled"] });
+    await createLoadBalancer(lb.api, { id: "disabled", hostname: "disabled.test", pools: ["disabled"] });
 
     const res = await send(lb.url, { host: "disabled.test", path: "/" });
 
@@ -97,8 +77,8 @@ describe("proxy errors are problem responses", () => {
   });
 
   it("508 for a load balancer whose origin is the load balancer itself", async () => {
-    await createPool(api, { id: "self", origins: [{ name: "self", address: lb.url }], healthCheck: null });
-    await createLoadBalancer(api, { id: "self", hostname: "127.0.0.1", pools: ["self"] });
+    await createPool(lb.api, { id: "self", origins: [{ name: "self", address: lb.url }], healthCheck: null });
+    await createLoadBalancer(lb.api, { id: "self", hostname: "127.0.0.1", pools: ["self"] });
 
     expectProblem(await send(lb.url, { path: "/loop", timeoutMs: 20_000 }), 508);
   });

@@ -11,9 +11,10 @@ import {
   createPool,
   expectStatus,
   poolOf,
+  servePool,
 } from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -26,10 +27,8 @@ interface Explained {
   origin: { name: string; decided: string; reason: string } | null;
 }
 
-let lb: Runtime;
-let api: AdminClient;
+let lb: TestLoadBalancer;
 let reader: AdminClient;
-let origins: TestOrigin[] = [];
 
 /** Active checks every second, one failure to fall and one success to rise: health lands fast. */
 const FAST_CHECKS: PoolInput["healthCheck"] = {
@@ -41,23 +40,16 @@ const FAST_CHECKS: PoolInput["healthCheck"] = {
 };
 
 function named(...names: string[]): TestOrigin[] {
-  return names.map((name) => {
-    const origin = origins.find((o) => o.name === name);
-    if (!origin) throw new Error(`no origin ${name}`);
-    return origin;
-  });
+  return names.map((name) => lb.origin(name));
 }
 
 beforeAll(async () => {
-  origins = await startOrigins(["h1", "h2", "h3", "p1", "p2", "s1", "r1", "r2", "r3"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["h1", "h2", "h3", "p1", "p2", "s1", "r1", "r2", "r3"] });
   reader = adminClient(lb.url, lb.readToken);
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 async function explain(url: string, headers: Record<string, string> = {}): Promise<Explained> {
@@ -68,11 +60,10 @@ async function explain(url: string, headers: Record<string, string> = {}): Promi
 
 describe("explain agrees with the real runtime", () => {
   it("names the origin each header value hashes to", async () => {
-    await createPool(api, {
+    await servePool(lb.api, "hash.explain.test", {
       ...poolOf("ex-hash", named("h1", "h2", "h3"), { algorithm: "hash" }),
       hashOn: "header:x-user",
     });
-    await createLoadBalancer(api, { id: "ex-hash", hostname: "hash.explain.test", pools: ["ex-hash"] });
     const seen = new Set<string>();
     for (let i = 0; i < 12; i++) {
       const headers = { "x-user": `user-${i}` };
@@ -87,9 +78,9 @@ describe("explain agrees with the real runtime", () => {
 
   it("fails over to the secondary pool when the primary's origins are down, and says why", async () => {
     const [p1, p2] = named("p1", "p2");
-    await createPool(api, { ...poolOf("ex-primary", [p1!, p2!]), healthCheck: FAST_CHECKS });
-    await createPool(api, poolOf("ex-secondary", named("s1")));
-    await createLoadBalancer(api, {
+    await createPool(lb.api, { ...poolOf("ex-primary", [p1!, p2!]), healthCheck: FAST_CHECKS });
+    await createPool(lb.api, poolOf("ex-secondary", named("s1")));
+    await createLoadBalancer(lb.api, {
       id: "ex-failover",
       hostname: "failover.explain.test",
       pools: ["ex-primary", "ex-secondary"],
@@ -124,8 +115,10 @@ describe("explain agrees with the real runtime", () => {
 
   it("stops naming a killed origin once its health lands, and still predicts round robin", async () => {
     const [r1, r2, r3] = named("r1", "r2", "r3");
-    await createPool(api, { ...poolOf("ex-rr", [r1!, r2!, r3!]), healthCheck: FAST_CHECKS });
-    await createLoadBalancer(api, { id: "ex-rr", hostname: "rr.explain.test", pools: ["ex-rr"] });
+    await servePool(lb.api, "rr.explain.test", {
+      ...poolOf("ex-rr", [r1!, r2!, r3!]),
+      healthCheck: FAST_CHECKS,
+    });
     const url = "http://rr.explain.test/";
     await r2!.stop();
     try {

@@ -1,32 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  expectStatus,
-} from "../helpers/admin-client.ts";
+import { createLoadBalancer, createPool, expectStatus } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { checkedPool, errors, eventsOf, since, steadyLoad } from "./health-support.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origins = await startOrigins(["p1", "p2", "s1", "x1", "y1"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["p1", "p2", "s1", "x1", "y1"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 interface StatusItem {
@@ -37,16 +26,16 @@ interface StatusItem {
 }
 
 async function servingPool(id: string): Promise<StatusItem | undefined> {
-  const res = expectStatus(await api.get<{ items: StatusItem[] }>("/status"), 200);
+  const res = expectStatus(await lb.api.get<{ items: StatusItem[] }>("/status"), 200);
   return res.body.items.find((item) => item.id === id);
 }
 
 describe("active-passive", () => {
   it("moves to the secondary pool when the primary is down, with no client error, and returns by itself", async () => {
-    const [p1, p2, s1] = origins as [TestOrigin, TestOrigin, TestOrigin];
-    await createPool(api, checkedPool("primary", [p1, p2]));
-    await createPool(api, checkedPool("secondary", [s1]));
-    await createLoadBalancer(api, { id: "ap", hostname: "ap.test", pools: ["primary", "secondary"] });
+    const [p1, p2, s1] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+    await createPool(lb.api, checkedPool("primary", [p1, p2]));
+    await createPool(lb.api, checkedPool("secondary", [s1]));
+    await createLoadBalancer(lb.api, { id: "ap", hostname: "ap.test", pools: ["primary", "secondary"] });
     await waitFor(async () => (await servingPool("ap"))?.pool === "primary", { what: "primary serving" });
 
     let killedAt = 0;
@@ -87,10 +76,10 @@ describe("active-passive", () => {
     expect(errors(after)).toEqual([]);
     expect(after.every((answer) => answer.origin === "p1" || answer.origin === "p2")).toBe(true);
 
-    const events = await eventsOf(api, "load_balancer/ap", killedAt);
+    const events = await eventsOf(lb.api, "load_balancer/ap", killedAt);
     expect(events.filter((e) => e.kind === "failover")).toHaveLength(1);
     expect(events.filter((e) => e.kind === "failback")).toHaveLength(1);
-    const poolEvents = await eventsOf(api, "primary", killedAt);
+    const poolEvents = await eventsOf(lb.api, "primary", killedAt);
     expect(poolEvents.map((e) => e.kind)).toEqual(["pool_unhealthy", "pool_healthy"]);
     console.log(JSON.stringify({ measured: "active-passive", failoverMs, failbackMs }));
   });
@@ -98,16 +87,16 @@ describe("active-passive", () => {
 
 describe("everything down", () => {
   it("serves from the fallback pool, and answers 503 with Retry-After without one", async () => {
-    const [, , , x1, y1] = origins as [TestOrigin, TestOrigin, TestOrigin, TestOrigin, TestOrigin];
-    await createPool(api, checkedPool("only", [x1]));
-    await createPool(api, checkedPool("last-resort", [y1]));
-    await createLoadBalancer(api, {
+    const [, , , x1, y1] = lb.origins as [TestOrigin, TestOrigin, TestOrigin, TestOrigin, TestOrigin];
+    await createPool(lb.api, checkedPool("only", [x1]));
+    await createPool(lb.api, checkedPool("last-resort", [y1]));
+    await createLoadBalancer(lb.api, {
       id: "with-fb",
       hostname: "with-fb.test",
       pools: ["only"],
       fallbackPool: "last-resort",
     });
-    await createLoadBalancer(api, { id: "no-fb", hostname: "no-fb.test", pools: ["only"] });
+    await createLoadBalancer(lb.api, { id: "no-fb", hostname: "no-fb.test", pools: ["only"] });
     await waitFor(async () => (await servingPool("no-fb"))?.pool === "only", { what: "only serving" });
 
     await x1.stop();

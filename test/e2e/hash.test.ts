@@ -3,36 +3,25 @@
  * reaches the same origin, and taking one origin out moves only the keys that lived on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  expectStatus,
-  poolOf,
-} from "../helpers/admin-client.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { expectStatus, poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 const HOST = "hash.test";
 const USERS = Array.from({ length: 60 }, (_, i) => `user-${i}`);
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "c"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, { ...poolOf("hashed", origins, { algorithm: "hash" }), hashOn: "header:x-user" });
-  await createLoadBalancer(api, { id: "hashed", hostname: HOST, pools: ["hashed"] });
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
+  await servePool(lb.api, HOST, {
+    ...poolOf("hashed", lb.origins, { algorithm: "hash" }),
+    hashOn: "header:x-user",
+  });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 async function homes(): Promise<Map<string, string>> {
@@ -45,11 +34,11 @@ async function homes(): Promise<Map<string, string>> {
 
 async function setEnabled(name: string, enabled: boolean): Promise<void> {
   const pool = expectStatus(
-    await api.get<{ origins: { name: string; enabled: boolean }[] }>("/pools/hashed"),
+    await lb.api.get<{ origins: { name: string; enabled: boolean }[] }>("/pools/hashed"),
     200,
   );
   const next = pool.body.origins.map((origin) => (origin.name === name ? { ...origin, enabled } : origin));
-  expectStatus(await api.patch("/pools/hashed", { origins: next }), 200);
+  expectStatus(await lb.api.patch("/pools/hashed", { origins: next }), 200);
 }
 
 describe("hash by header", () => {

@@ -1,30 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminClient, createLoadBalancer, createPool } from "../helpers/admin-client.ts";
+import { servePool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { type OriginEcho, startOrigin, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { OriginEcho } from "../helpers/origins.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let origin: TestOrigin | undefined;
+let lb: TestLoadBalancer;
 
 /** Hop-by-hop headers that must never reach an origin on a plain request. */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"];
 
 beforeAll(async () => {
-  origin = await startOrigin("h");
-  lb = await startRuntime();
-  const api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, {
+  lb = await startLoadBalancer({ origins: ["h"] });
+  await servePool(lb.api, "app.test", {
     id: "headers",
-    origins: [{ name: "h", address: `${origin.url}/base`, headers: { "x-origin-secret": "s3cret" } }],
+    origins: [{ name: "h", address: `${lb.origin("h").url}/base`, headers: { "x-origin-secret": "s3cret" } }],
   });
-  await createLoadBalancer(api, { id: "headers", hostname: "app.test", pools: ["headers"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await origin?.stop();
 });
 
 describe("what the origin receives", () => {
@@ -55,7 +50,7 @@ describe("what the origin receives", () => {
   it("gets the origin's host, the per-origin headers and X-Forwarded-*", async () => {
     const { echo } = await throughLb(lb.url, "app.test", { path: "/fwd" });
 
-    expect(echo.headers.host).toBe(`127.0.0.1:${origin!.port}`);
+    expect(echo.headers.host).toBe(`127.0.0.1:${lb.origin("h").port}`);
     expect(echo.headers["x-origin-secret"]).toBe("s3cret");
     expect(echo.headers["x-forwarded-proto"]).toBe("http");
     expect(echo.headers["x-forwarded-host"]).toBe("app.test");

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AdminClient, adminClient, createLoadBalancer, createPool } from "../helpers/admin-client.ts";
+import { createLoadBalancer, createPool, servePool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { TestOrigin } from "../helpers/origins.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
@@ -16,19 +16,14 @@ import {
   steadyLoad,
 } from "./health-support.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "c"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 /** The isolate's Durable Object calls and proxied requests so far (`GET /__lb/healthz`). */
@@ -56,11 +51,10 @@ const RECOVERY_BOUND_MS =
 
 describe("an origin dies under steady load", () => {
   it("costs no client an error, leaves the rotation, and comes back after it recovers", async () => {
-    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
-    await createPool(api, checkedPool("kill", [a, b, c]));
-    await createLoadBalancer(api, { id: "kill", hostname: "kill.test", pools: ["kill"] });
+    const [a, b, c] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+    await servePool(lb.api, "kill.test", checkedPool("kill", [a, b, c]));
     await waitFor(
-      async () => Object.values(await healthOf(api, "kill")).every((o) => o.state === "healthy"),
+      async () => Object.values(await healthOf(lb.api, "kill")).every((o) => o.state === "healthy"),
       {
         what: "first verdicts",
       },
@@ -82,7 +76,7 @@ describe("an origin dies under steady load", () => {
     expect(errors(answers)).toEqual([]);
     expect(new Set(answers.map((answer) => answer.origin))).toEqual(new Set(["a", "b", "c"]));
 
-    await waitFor(async () => (await healthOf(api, "kill")).c?.state === "unhealthy", {
+    await waitFor(async () => (await healthOf(lb.api, "kill")).c?.state === "unhealthy", {
       timeoutMs: DETECTION_BOUND_MS,
       what: "c reported unhealthy",
     });
@@ -98,7 +92,7 @@ describe("an origin dies under steady load", () => {
 
     const recoveredAt = Date.now();
     c.set({ status: 200 });
-    await waitFor(async () => (await healthOf(api, "kill")).c?.state === "healthy", {
+    await waitFor(async () => (await healthOf(lb.api, "kill")).c?.state === "healthy", {
       timeoutMs: RECOVERY_BOUND_MS,
       what: "c healthy again",
     });
@@ -112,7 +106,7 @@ describe("an origin dies under steady load", () => {
     );
     const trafficMs = since(recoveredAt);
 
-    const events = await eventsOf(api, "kill/c", killedAt);
+    const events = await eventsOf(lb.api, "kill/c", killedAt);
     expect(events.filter((e) => e.kind === "origin_unhealthy")).toHaveLength(1);
     expect(events.filter((e) => e.kind === "origin_healthy")).toHaveLength(1);
     const ejectedGlobally = events.find((e) => e.kind === "origin_ejected");
@@ -136,16 +130,16 @@ describe("an origin dies under steady load", () => {
 
 describe("an origin that hangs", () => {
   it("times out, is retried elsewhere, and is ejected", async () => {
-    const [a, b, c] = origins as [TestOrigin, TestOrigin, TestOrigin];
-    for (const origin of origins) origin.reset();
+    const [a, b, c] = lb.origins as [TestOrigin, TestOrigin, TestOrigin];
+    for (const origin of lb.origins) origin.reset();
     await c.restart();
     b.set({ hang: true });
-    await createPool(api, {
+    await createPool(lb.api, {
       id: "hang",
       origins: [a, b, c].map((origin) => ({ name: origin.name, address: origin.url })),
       passiveHealth: { consecutiveFailures: 2, ejectionSeconds: 30 },
     });
-    await createLoadBalancer(api, {
+    await createLoadBalancer(lb.api, {
       id: "hang",
       hostname: "hang.test",
       pools: ["hang"],
@@ -157,13 +151,13 @@ describe("an origin that hangs", () => {
     // b was tried (and timed out) before it was ejected; every such request was answered elsewhere.
     expect(b.count()).toBeGreaterThanOrEqual(2);
     expect(answers.some((answer) => answer.origin === "b")).toBe(false);
-    await waitFor(async () => (await healthOf(api, "hang")).b?.state === "ejected", { what: "b ejected" });
+    await waitFor(async () => (await healthOf(lb.api, "hang")).b?.state === "ejected", { what: "b ejected" });
 
     const seen = b.count();
     const after = await steadyLoad(lb.url, "hang.test", { total: 20, concurrency: 1 });
     expect(errors(after)).toEqual([]);
     expect(b.count()).toBe(seen);
-    const ejections = (await eventsOf(api, "hang/b", 0)).filter((e) => e.kind === "origin_ejected");
+    const ejections = (await eventsOf(lb.api, "hang/b", 0)).filter((e) => e.kind === "origin_ejected");
     expect(ejections).toHaveLength(1);
     b.set({ hang: false });
   });

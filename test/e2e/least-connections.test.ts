@@ -5,20 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolInput } from "../../worker/config/schema.ts";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  poolOf,
-} from "../helpers/admin-client.ts";
-import { startOrigin, startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { tally, throughLb } from "../helpers/through-lb.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 /** Requests per run and clients sending them at once. */
 const REQUESTS = 240;
@@ -27,16 +18,13 @@ const CLIENTS = 12;
 const SLOW_MS = 300;
 
 beforeAll(async () => {
-  const fast = await startOrigins(["fast-1", "fast-2"]);
-  const slow = await startOrigin("slow", { delayMs: SLOW_MS });
-  origins = [...fast, slow];
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({
+    origins: ["fast-1", "fast-2", { name: "slow", knobs: { delayMs: SLOW_MS } }],
+  });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
 /** Sends `REQUESTS` requests from `CLIENTS` concurrent clients; returns who answered each. */
@@ -54,8 +42,7 @@ async function drive(host: string): Promise<string[]> {
 }
 
 async function setUp(id: string, algorithm: PoolInput["algorithm"]): Promise<string> {
-  await createPool(api, poolOf(id, origins, { algorithm }));
-  await createLoadBalancer(api, { id, hostname: `${id}.test`, pools: [id] });
+  await servePool(lb.api, `${id}.test`, poolOf(id, lb.origins, { algorithm }));
   return `${id}.test`;
 }
 

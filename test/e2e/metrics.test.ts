@@ -7,27 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolInput } from "../../worker/config/schema.ts";
-import {
-  type AdminClient,
-  adminClient,
-  createLoadBalancer,
-  createPool,
-  poolOf,
-} from "../helpers/admin-client.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import {
-  type OriginEcho,
-  startOrigin,
-  startOrigins,
-  stopOrigins,
-  type TestOrigin,
-} from "../helpers/origins.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import type { OriginEcho, TestOrigin } from "../helpers/origins.ts";
 import { type Exposition, parseExposition, sampleValue, sumOf } from "../helpers/prometheus.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-let lb: Runtime;
-let api: AdminClient;
+let lb: TestLoadBalancer;
 let good: TestOrigin[] = [];
 let bad: TestOrigin;
 
@@ -38,15 +25,16 @@ const CALM_REQUESTS = 10;
 const UNSERVED_REQUESTS = 3;
 
 beforeAll(async () => {
-  good = await startOrigins(["ok-1", "ok-2"]);
-  bad = await startOrigin("bad", { status: 503 });
-  lb = await startRuntime({ vars: { REQUEST_LOG_SAMPLE_RATE: "1" } });
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({
+    origins: ["ok-1", "ok-2", { name: "bad", knobs: { status: 503 } }],
+    vars: { REQUEST_LOG_SAMPLE_RATE: "1" },
+  });
+  good = [lb.origin("ok-1"), lb.origin("ok-2")];
+  bad = lb.origin("bad");
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins([...good, bad]);
 });
 
 /** A pool without passive ejection, so a failing origin keeps its share and the counts stay exact. */
@@ -91,13 +79,7 @@ describe("GET /__lb/metrics", () => {
 
   it("counts every request by origin and status class, as the origins received them", async () => {
     const origins = [...good, bad];
-    await createPool(api, steadyPool("spread", origins));
-    await createLoadBalancer(api, {
-      id: "spread",
-      hostname: "spread.test",
-      pools: ["spread"],
-      retries: { attempts: 0 },
-    });
+    await servePool(lb.api, "spread.test", steadyPool("spread", origins), { retries: { attempts: 0 } });
     for (const origin of origins) origin.reset();
 
     const statuses: number[] = [];
@@ -152,8 +134,7 @@ describe("GET /__lb/metrics", () => {
 
   it("counts retries, the errors that caused them and the requests they saved", async () => {
     const [ok] = good as [TestOrigin];
-    await createPool(api, steadyPool("retry", [bad, ok], "first"));
-    await createLoadBalancer(api, { id: "retry", hostname: "retry.test", pools: ["retry"] });
+    await servePool(lb.api, "retry.test", steadyPool("retry", [bad, ok], "first"));
     bad.reset();
     ok.reset();
 
@@ -183,8 +164,7 @@ describe("GET /__lb/metrics", () => {
   });
 
   it("counts the whole of a burst of successful requests once scraped after traffic stops", async () => {
-    await createPool(api, steadyPool("calm", good));
-    await createLoadBalancer(api, { id: "calm", hostname: "calm.test", pools: ["calm"] });
+    await servePool(lb.api, "calm.test", steadyPool("calm", good));
     for (let i = 0; i < CALM_REQUESTS; i++) {
       expect((await send(lb.url, { host: "calm.test", path: `/calm/${i}` })).status).toBe(200);
     }
@@ -200,8 +180,10 @@ describe("GET /__lb/metrics", () => {
   it("counts requests no origin could take", async () => {
     const [ok] = good as [TestOrigin];
     const pool = steadyPool("closed", [ok]);
-    await createPool(api, { ...pool, origins: pool.origins.map((o) => ({ ...o, enabled: false })) });
-    await createLoadBalancer(api, { id: "closed", hostname: "closed.test", pools: ["closed"] });
+    await servePool(lb.api, "closed.test", {
+      ...pool,
+      origins: pool.origins.map((o) => ({ ...o, enabled: false })),
+    });
 
     for (let i = 0; i < UNSERVED_REQUESTS; i++) {
       expect((await send(lb.url, { host: "closed.test", path: "/" })).status).toBe(503);

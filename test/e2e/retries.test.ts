@@ -1,49 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AdminClient, adminClient, createLoadBalancer, createPool } from "../helpers/admin-client.ts";
+import { createLoadBalancer, createPool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { sha256, startOrigins, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import { sha256 } from "../helpers/origins.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { errors, eventsOf, healthOf, proxied, steadyLoad } from "./health-support.ts";
 
-let lb: Runtime;
-let api: AdminClient;
-let origins: TestOrigin[] = [];
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origins = await startOrigins(["a", "b", "bad", "d", "e"]);
-  lb = await startRuntime();
-  api = adminClient(lb.url, lb.adminToken);
+  lb = await startLoadBalancer({ origins: ["a", "b", "bad", "d", "e"] });
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await stopOrigins(origins);
 });
 
-function byName(name: string): TestOrigin {
-  const origin = origins.find((o) => o.name === name);
-  if (!origin) throw new Error(`no origin ${name}`);
-  return origin;
-}
-
-const addresses = (...names: string[]) => names.map((name) => ({ name, address: byName(name).url }));
+const addresses = (...names: string[]) => names.map((name) => ({ name, address: lb.origin(name).url }));
 
 describe("an origin answering 503", () => {
   it("does not retry a POST: the origin's 503 reaches the client", async () => {
-    const bad = byName("bad");
+    const bad = lb.origin("bad");
     bad.reset();
     bad.set({ status: 503 });
     // "first" sends every request to the first usable origin, so the POST surely meets the 503.
-    await createPool(api, {
+    await createPool(lb.api, {
       id: "post-503",
       algorithm: "first",
       origins: addresses("bad", "a"),
       passiveHealth: { enabled: false },
     });
-    await createLoadBalancer(api, { id: "post-503", hostname: "post-503.test", pools: ["post-503"] });
-    const before = byName("a").requests.filter((r) => r.method === "POST").length;
+    await createLoadBalancer(lb.api, { id: "post-503", hostname: "post-503.test", pools: ["post-503"] });
+    const before = lb.origin("a").requests.filter((r) => r.method === "POST").length;
 
     const res = await send(lb.url, {
       host: "post-503.test",
@@ -55,47 +44,47 @@ describe("an origin answering 503", () => {
     expect(res.status).toBe(503);
     expect(res.header("x-origin")).toBe("bad");
     expect(bad.requests.filter((r) => r.method === "POST")).toHaveLength(1);
-    expect(byName("a").requests.filter((r) => r.method === "POST")).toHaveLength(before);
+    expect(lb.origin("a").requests.filter((r) => r.method === "POST")).toHaveLength(before);
   });
 
   it("retries GETs on another origin and ejects the origin after consecutiveFailures", async () => {
-    const bad = byName("bad");
+    const bad = lb.origin("bad");
     bad.reset();
     bad.set({ status: 503 });
-    await createPool(api, {
+    await createPool(lb.api, {
       id: "get-503",
       origins: addresses("a", "b", "bad"),
       passiveHealth: { consecutiveFailures: 3, ejectionSeconds: 60 },
     });
-    await createLoadBalancer(api, { id: "get-503", hostname: "get-503.test", pools: ["get-503"] });
+    await createLoadBalancer(lb.api, { id: "get-503", hostname: "get-503.test", pools: ["get-503"] });
 
     const answers = await steadyLoad(lb.url, "get-503.test", { total: 30, concurrency: 1 });
     expect(errors(answers)).toEqual([]);
     expect(proxied(bad)).toHaveLength(3);
-    await waitFor(async () => (await healthOf(api, "get-503")).bad?.state === "ejected", {
+    await waitFor(async () => (await healthOf(lb.api, "get-503")).bad?.state === "ejected", {
       what: "bad ejected",
     });
 
     const after = await steadyLoad(lb.url, "get-503.test", { total: 20, concurrency: 1 });
     expect(errors(after)).toEqual([]);
     expect(proxied(bad)).toHaveLength(3);
-    const ejections = (await eventsOf(api, "get-503/bad", 0)).filter((e) => e.kind === "origin_ejected");
+    const ejections = (await eventsOf(lb.api, "get-503/bad", 0)).filter((e) => e.kind === "origin_ejected");
     expect(ejections).toHaveLength(1);
   });
 });
 
 describe("request bodies", () => {
   it("sends a small body again on the retry, and streams a large one without retrying", async () => {
-    const bad = byName("bad");
+    const bad = lb.origin("bad");
     bad.reset();
     bad.set({ status: 503 });
-    await createPool(api, {
+    await createPool(lb.api, {
       id: "bodies",
       algorithm: "first",
       origins: addresses("bad", "b"),
       passiveHealth: { enabled: false },
     });
-    await createLoadBalancer(api, {
+    await createLoadBalancer(lb.api, {
       id: "bodies",
       hostname: "bodies.test",
       pools: ["bodies"],
@@ -116,10 +105,14 @@ describe("request bodies", () => {
 
 describe("a refused connection", () => {
   it("is retried on another origin whatever the method, since nothing reached the origin", async () => {
-    const d = byName("d");
-    const e = byName("e");
-    await createPool(api, { id: "refused", origins: addresses("d", "e"), passiveHealth: { enabled: false } });
-    await createLoadBalancer(api, { id: "refused", hostname: "refused.test", pools: ["refused"] });
+    const d = lb.origin("d");
+    const e = lb.origin("e");
+    await createPool(lb.api, {
+      id: "refused",
+      origins: addresses("d", "e"),
+      passiveHealth: { enabled: false },
+    });
+    await createLoadBalancer(lb.api, { id: "refused", hostname: "refused.test", pools: ["refused"] });
     // Both origins answer first, so the load balancer knows it can reach them.
     await waitFor(
       async () => {

@@ -1,28 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminClient, createLoadBalancer, createPool, poolOf } from "../helpers/admin-client.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
-import { deterministicBytes, sha256, startOrigin, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import { deterministicBytes, sha256 } from "../helpers/origins.ts";
 import { throughLb } from "../helpers/through-lb.ts";
 
 const FIVE_MIB = 5 * 1024 * 1024;
 
-let lb: Runtime;
-let origin: TestOrigin | undefined;
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origin = await startOrigin("files");
-  lb = await startRuntime();
-  const api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, poolOf("files", [origin]));
-  await createLoadBalancer(api, { id: "files", hostname: "files.test", pools: ["files"] });
+  lb = await startLoadBalancer({ origins: ["files"] });
+  await servePool(lb.api, "files.test", poolOf("files", lb.origins));
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await origin?.stop();
 });
 
 describe("large bodies", () => {

@@ -1,24 +1,18 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { adminClient, createLoadBalancer, createPool, poolOf } from "../helpers/admin-client.ts";
-import { startOrigin, type TestOrigin } from "../helpers/origins.ts";
-import { type Runtime, startRuntime } from "../helpers/runtime.ts";
+import { poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 
-let lb: Runtime;
-let origin: TestOrigin | undefined;
+let lb: TestLoadBalancer;
 
 beforeAll(async () => {
-  origin = await startOrigin("ws");
-  lb = await startRuntime();
-  const api = adminClient(lb.url, lb.adminToken);
-  await createPool(api, poolOf("sockets", [origin]));
-  await createLoadBalancer(api, { id: "sockets", hostname: "ws.test", pools: ["sockets"] });
+  lb = await startLoadBalancer({ origins: ["ws"] });
+  await servePool(lb.api, "ws.test", poolOf("sockets", lb.origins));
 });
 
 afterAll(async () => {
   await lb?.stop();
-  await origin?.stop();
 });
 
 /** The next message on `socket`, with whether it was binary. */
@@ -49,9 +43,9 @@ describe("WebSocket", () => {
     }
     await closed;
 
-    const upgrade = origin!.requests.find(
-      (request) => request.headers.upgrade?.toLowerCase() === "websocket",
-    );
+    const upgrade = lb
+      .origin("ws")
+      .requests.find((request) => request.headers.upgrade?.toLowerCase() === "websocket");
     expect(upgrade).toMatchObject({ method: "GET", path: "/chat", query: "room=1" });
     expect(upgrade?.headers["x-forwarded-host"]).toBe("ws.test");
   });

@@ -102,6 +102,20 @@ export async function createLoadBalancer(api: AdminClient, lb: LoadBalancerInput
   expectStatus(await api.post("/load_balancers", lb), 201);
 }
 
+/**
+ * Creates `pool` and a load balancer of the same id for `hostname` that sends everything to it.
+ * @example await servePool(api, "app.test", poolOf("web", [a, b]), { timeouts: { requestMs: 1000 } });
+ */
+export async function servePool(
+  api: AdminClient,
+  hostname: string,
+  pool: PoolInput,
+  options: Omit<LoadBalancerInput, "id" | "hostname" | "pools"> = {},
+): Promise<void> {
+  await createPool(api, pool);
+  await createLoadBalancer(api, { id: pool.id, hostname, pools: [pool.id], ...options });
+}
+
 /** Replaces the whole configuration and fails loudly when the API refuses it. */
 export async function putConfig(api: AdminClient, doc: ConfigDocumentInput): Promise<void> {
   expectStatus(await api.put("/config", doc), 200);

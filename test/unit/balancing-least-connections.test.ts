@@ -1,50 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createLeastConnectionsBalancer } from "../../worker/balancing/least-connections.ts";
-import type { Balancer, Candidate } from "../../worker/balancing/types.ts";
-
-/** Deterministic uniform [0, 1) (mulberry32), so distribution tests are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function candidates(specs: readonly { inflight: number; weight?: number }[]): Candidate[] {
-  return specs.map((spec, index) => ({
-    name: `o${index}`,
-    index,
-    weight: spec.weight ?? 1,
-    inflight: spec.inflight,
-    latencyMs: null,
-  }));
-}
-
-function shares(balancer: Balancer, set: readonly Candidate[], picks: number, seed = 1): number[] {
-  const counts = new Array<number>(set.length).fill(0);
-  const random = seeded(seed);
-  for (let i = 0; i < picks; i++) {
-    const picked = balancer.pick({ candidates: set, random });
-    counts[set.indexOf(picked!)]!++;
-  }
-  return counts.map((count) => count / picks);
-}
+import type { Candidate } from "../../worker/balancing/types.ts";
+import { seeded } from "../helpers/seeded-random.ts";
+import { loadedCandidates, shares } from "./balancing-fixtures.ts";
 
 describe("least_connections", () => {
   const balancer = createLeastConnectionsBalancer();
 
   it("sends every request to the idle origin while the others are busy", () => {
-    const set = candidates([{ inflight: 5 }, { inflight: 0 }, { inflight: 3 }]);
+    const set = loadedCandidates([{ inflight: 5 }, { inflight: 0 }, { inflight: 3 }]);
     expect(shares(balancer, set, 10_000)).toEqual([0, 1, 0]);
   });
 
   it("compares in-flight requests per unit of weight", () => {
     // 10 in flight on weight 10 is a load of 1; 2 on weight 1 is a load of 2.
-    const set = candidates([
+    const set = loadedCandidates([
       { inflight: 10, weight: 10 },
       { inflight: 2, weight: 1 },
     ]);
@@ -52,7 +23,7 @@ describe("least_connections", () => {
   });
 
   it("spreads near-ties (within 10 %) at random instead of herding onto one origin", () => {
-    const set = candidates([{ inflight: 100 }, { inflight: 105 }, { inflight: 200 }]);
+    const set = loadedCandidates([{ inflight: 100 }, { inflight: 105 }, { inflight: 200 }]);
     const [a, b, c] = shares(balancer, set, 100_000);
     expect(Math.abs(a! - 0.5)).toBeLessThan(0.01);
     expect(Math.abs(b! - 0.5)).toBeLessThan(0.01);
@@ -60,18 +31,18 @@ describe("least_connections", () => {
   });
 
   it("does not treat loads beyond the tolerance as ties", () => {
-    const set = candidates([{ inflight: 100 }, { inflight: 111 }]);
+    const set = loadedCandidates([{ inflight: 100 }, { inflight: 111 }]);
     expect(shares(balancer, set, 10_000)).toEqual([1, 0]);
   });
 
   it("honours a custom tolerance (0 = strict minimum)", () => {
     const strict = createLeastConnectionsBalancer({ tolerance: 0 });
-    const set = candidates([{ inflight: 100 }, { inflight: 105 }]);
+    const set = loadedCandidates([{ inflight: 100 }, { inflight: 105 }]);
     expect(shares(strict, set, 10_000)).toEqual([1, 0]);
   });
 
   it("splits equally loaded origins in proportion to their weights", () => {
-    const set = candidates([
+    const set = loadedCandidates([
       { inflight: 0, weight: 1 },
       { inflight: 0, weight: 2 },
       { inflight: 0, weight: 3 },
@@ -83,14 +54,14 @@ describe("least_connections", () => {
   });
 
   it("spreads many edges acting on the same stale view over all equally loaded origins", () => {
-    const set = candidates(Array.from({ length: 10 }, () => ({ inflight: 7 })));
+    const set = loadedCandidates(Array.from({ length: 10 }, () => ({ inflight: 7 })));
     const observed = shares(balancer, set, 100_000, 7);
     for (const share of observed) expect(Math.abs(share - 0.1)).toBeLessThan(0.01);
   });
 
   it("returns undefined without candidates and the only candidate when there is one", () => {
     expect(balancer.pick({ candidates: [], random: Math.random })).toBeUndefined();
-    const [only] = candidates([{ inflight: 1000 }]);
+    const [only] = loadedCandidates([{ inflight: 1000 }]);
     expect(balancer.pick({ candidates: [only!], random: Math.random })).toBe(only);
   });
 
@@ -103,7 +74,7 @@ describe("least_connections", () => {
         }),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (specs, uniform) => {
-          const set = candidates(specs);
+          const set = loadedCandidates(specs);
           const picked = balancer.pick({ candidates: set, random: () => uniform });
           expect(set).toContain(picked);
           const best = Math.min(...set.map((c) => c.inflight / c.weight));

@@ -2,39 +2,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createLeastRequestBalancer } from "../../worker/balancing/least-request.ts";
 import type { Candidate } from "../../worker/balancing/types.ts";
+import { loadedCandidates, shares as sharesOf } from "./balancing-fixtures.ts";
 
-/** Deterministic uniform [0, 1) (mulberry32), so distribution tests are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function candidates(specs: readonly { inflight: number; weight?: number }[]): Candidate[] {
-  return specs.map((spec, index) => ({
-    name: `o${index}`,
-    index,
-    weight: spec.weight ?? 1,
-    inflight: spec.inflight,
-    latencyMs: null,
-  }));
-}
-
+/** The shares a fresh balancer gives, so no result depends on picks made before. */
 function shares(set: readonly Candidate[], picks: number, seed = 1): number[] {
-  const balancer = createLeastRequestBalancer();
-  const counts = new Array<number>(set.length).fill(0);
-  const random = seeded(seed);
-  for (let i = 0; i < picks; i++) counts[set.indexOf(balancer.pick({ candidates: set, random })!)]!++;
-  return counts.map((count) => count / picks);
+  return sharesOf(createLeastRequestBalancer(), set, picks, seed);
 }
 
 describe("least_request (power of two choices)", () => {
   it("splits an idle pool in proportion to the weights", () => {
-    const set = candidates([1, 2, 3, 4].map((weight) => ({ inflight: 0, weight })));
+    const set = loadedCandidates([1, 2, 3, 4].map((weight) => ({ inflight: 0, weight })));
     const observed = shares(set, 100_000);
     [0.1, 0.2, 0.3, 0.4].forEach((expected, i) => {
       expect(Math.abs(observed[i]! - expected)).toBeLessThan(0.01);
@@ -44,7 +21,7 @@ describe("least_request (power of two choices)", () => {
   it("picks the less loaded of two distinct random choices", () => {
     // Uniform weights, loads 0 < 1 < 2 < 3: each pair of distinct origins is drawn with probability
     // 1/6, and the less loaded of the pair wins, so the shares are 3/6, 2/6, 1/6 and 0.
-    const set = candidates([{ inflight: 0 }, { inflight: 1 }, { inflight: 2 }, { inflight: 3 }]);
+    const set = loadedCandidates([{ inflight: 0 }, { inflight: 1 }, { inflight: 2 }, { inflight: 3 }]);
     const observed = shares(set, 100_000, 2);
     [3 / 6, 2 / 6, 1 / 6, 0].forEach((expected, i) => {
       expect(Math.abs(observed[i]! - expected)).toBeLessThan(0.01);
@@ -53,12 +30,12 @@ describe("least_request (power of two choices)", () => {
   });
 
   it("always compares two different origins: with two candidates the less loaded always wins", () => {
-    const set = candidates([{ inflight: 5 }, { inflight: 3 }]);
+    const set = loadedCandidates([{ inflight: 5 }, { inflight: 3 }]);
     expect(shares(set, 10_000)).toEqual([0, 1]);
   });
 
   it("compares in-flight requests per unit of weight", () => {
-    const set = candidates([
+    const set = loadedCandidates([
       { inflight: 4, weight: 4 },
       { inflight: 2, weight: 1 },
     ]);
@@ -66,7 +43,7 @@ describe("least_request (power of two choices)", () => {
   });
 
   it("still gives a busy origin a share when it is not the busiest (no herding on the minimum)", () => {
-    const set = candidates(Array.from({ length: 10 }, (_, i) => ({ inflight: i })));
+    const set = loadedCandidates(Array.from({ length: 10 }, (_, i) => ({ inflight: i })));
     const observed = shares(set, 100_000, 3);
     // Origin i wins when drawn with one of the 9 - i busier origins: (9 - i) / 45 of the pairs.
     observed.forEach((share, i) => {
@@ -77,7 +54,7 @@ describe("least_request (power of two choices)", () => {
   it("returns undefined without candidates and the only candidate when there is one", () => {
     const balancer = createLeastRequestBalancer();
     expect(balancer.pick({ candidates: [], random: Math.random })).toBeUndefined();
-    const set = candidates([{ inflight: 9 }]);
+    const set = loadedCandidates([{ inflight: 9 }]);
     expect(balancer.pick({ candidates: set, random: Math.random })).toBe(set[0]);
   });
 
@@ -97,7 +74,7 @@ describe("least_request (power of two choices)", () => {
           maxLength: 2,
         }),
         (specs, draws) => {
-          const set = candidates(specs);
+          const set = loadedCandidates(specs);
           let k = 0;
           const picked = balancer.pick({ candidates: set, random: () => draws[k++ % draws.length]! });
           expect(set).toContain(picked);

@@ -2,48 +2,23 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createLeastTimeBalancer } from "../../worker/balancing/least-time.ts";
 import type { Candidate } from "../../worker/balancing/types.ts";
+import { loadedCandidates, shares as sharesOf } from "./balancing-fixtures.ts";
 
-/** Deterministic uniform [0, 1) (mulberry32), so distribution tests are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function candidates(
-  specs: readonly { latencyMs: number | null; inflight?: number; weight?: number }[],
-): Candidate[] {
-  return specs.map((spec, index) => ({
-    name: `o${index}`,
-    index,
-    weight: spec.weight ?? 1,
-    inflight: spec.inflight ?? 0,
-    latencyMs: spec.latencyMs,
-  }));
-}
-
+/** The shares a fresh balancer gives, so no result depends on picks made before. */
 function shares(set: readonly Candidate[], picks: number, seed = 1): number[] {
-  const balancer = createLeastTimeBalancer();
-  const counts = new Array<number>(set.length).fill(0);
-  const random = seeded(seed);
-  for (let i = 0; i < picks; i++) counts[set.indexOf(balancer.pick({ candidates: set, random })!)]!++;
-  return counts.map((count) => count / picks);
+  return sharesOf(createLeastTimeBalancer(), set, picks, seed);
 }
 
 describe("least_time", () => {
   it("prefers the fastest origin when none is busy", () => {
-    expect(shares(candidates([{ latencyMs: 50 }, { latencyMs: 10 }, { latencyMs: 30 }]), 10_000)).toEqual([
-      0, 1, 0,
-    ]);
+    expect(
+      shares(loadedCandidates([{ latencyMs: 50 }, { latencyMs: 10 }, { latencyMs: 30 }]), 10_000),
+    ).toEqual([0, 1, 0]);
   });
 
   it("weighs latency by the queue a request would join", () => {
     // Fast but busy: 10 ms × (9 + 1) = 100; slow but idle: 50 ms × 1 = 50.
-    const set = candidates([
+    const set = loadedCandidates([
       { latencyMs: 10, inflight: 9 },
       { latencyMs: 50, inflight: 0 },
     ]);
@@ -52,7 +27,7 @@ describe("least_time", () => {
 
   it("divides by weight", () => {
     // 40 ms on weight 8 scores 5, 10 ms on weight 1 scores 10.
-    const set = candidates([
+    const set = loadedCandidates([
       { latencyMs: 10, weight: 1 },
       { latencyMs: 40, weight: 8 },
     ]);
@@ -60,7 +35,7 @@ describe("least_time", () => {
   });
 
   it("counts an unmeasured origin as fast as the best measured one, so it gets explored", () => {
-    const set = candidates([{ latencyMs: 10 }, { latencyMs: null }, { latencyMs: 80 }]);
+    const set = loadedCandidates([{ latencyMs: 10 }, { latencyMs: null }, { latencyMs: 80 }]);
     const [a, b, c] = shares(set, 100_000);
     expect(Math.abs(a! - 0.5)).toBeLessThan(0.01);
     expect(Math.abs(b! - 0.5)).toBeLessThan(0.01);
@@ -68,7 +43,7 @@ describe("least_time", () => {
   });
 
   it("falls back to least connections when nothing is measured", () => {
-    const set = candidates([
+    const set = loadedCandidates([
       { latencyMs: null, inflight: 3 },
       { latencyMs: null, inflight: 1 },
     ]);
@@ -76,7 +51,7 @@ describe("least_time", () => {
   });
 
   it("spreads near-ties (within 10 %) at random", () => {
-    const set = candidates([{ latencyMs: 10 }, { latencyMs: 10.5 }, { latencyMs: 20 }]);
+    const set = loadedCandidates([{ latencyMs: 10 }, { latencyMs: 10.5 }, { latencyMs: 20 }]);
     const [a, b, c] = shares(set, 100_000, 5);
     expect(Math.abs(a! - 0.5)).toBeLessThan(0.01);
     expect(Math.abs(b! - 0.5)).toBeLessThan(0.01);
@@ -85,7 +60,7 @@ describe("least_time", () => {
 
   it("counts sub-millisecond latencies as 1 ms, so the queue still matters", () => {
     // Unfloored, 0 ms × anything = 0 would win every time despite 5 requests in flight.
-    const set = candidates([
+    const set = loadedCandidates([
       { latencyMs: 0, inflight: 5 },
       { latencyMs: 1, inflight: 0 },
     ]);
@@ -106,7 +81,7 @@ describe("least_time", () => {
         ),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (specs, uniform) => {
-          const set = candidates(specs);
+          const set = loadedCandidates(specs);
           const picked = balancer.pick({ candidates: set, random: () => uniform });
           if (set.length === 0) expect(picked).toBeUndefined();
           else expect(set).toContain(picked);

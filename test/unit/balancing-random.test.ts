@@ -1,34 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { createBalancer } from "../../worker/balancing/index.ts";
 import { createRandomBalancer } from "../../worker/balancing/random.ts";
-import type { Candidate } from "../../worker/balancing/types.ts";
-
-function candidates(weights: Record<string, number>): Candidate[] {
-  return Object.entries(weights).map(([name, weight], index) => ({
-    name,
-    index,
-    weight,
-    inflight: 0,
-    latencyMs: null,
-  }));
-}
-
-/** mulberry32: a small seeded generator, so the shares below are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../helpers/seeded-random.ts";
+import { weightedCandidates } from "./balancing-fixtures.ts";
 
 describe("weighted random", () => {
   it("picks each origin in proportion to its weight, within 1.5 percentage points over 20,000 picks", () => {
     const weights = { a: 6, b: 3, c: 1 };
-    const list = candidates(weights);
+    const list = weightedCandidates(weights);
     const random = seeded(42);
     const balancer = createRandomBalancer();
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
@@ -43,7 +22,7 @@ describe("weighted random", () => {
   });
 
   it("maps the random number onto the weights in order", () => {
-    const list = candidates({ a: 1, b: 3 });
+    const list = weightedCandidates({ a: 1, b: 3 });
     const balancer = createBalancer("random", list);
     expect(balancer.pick({ candidates: list, random: () => 0 })?.name).toBe("a");
     expect(balancer.pick({ candidates: list, random: () => 0.24 })?.name).toBe("a");
@@ -53,7 +32,9 @@ describe("weighted random", () => {
 
   it("returns the only candidate, and nothing when there is none", () => {
     const balancer = createRandomBalancer();
-    expect(balancer.pick({ candidates: candidates({ solo: 2 }), random: () => 0.5 })?.name).toBe("solo");
+    expect(balancer.pick({ candidates: weightedCandidates({ solo: 2 }), random: () => 0.5 })?.name).toBe(
+      "solo",
+    );
     expect(balancer.pick({ candidates: [], random: () => 0.5 })).toBeUndefined();
   });
 });

@@ -2,16 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createBalancer } from "../../worker/balancing/index.ts";
 import { createRoundRobinBalancer } from "../../worker/balancing/round-robin.ts";
 import type { Balancer, Candidate } from "../../worker/balancing/types.ts";
-
-function candidates(weights: Record<string, number>): Candidate[] {
-  return Object.entries(weights).map(([name, weight], index) => ({
-    name,
-    index,
-    weight,
-    inflight: 0,
-    latencyMs: null,
-  }));
-}
+import { weightedCandidates } from "./balancing-fixtures.ts";
 
 function picks(balancer: Balancer, list: readonly Candidate[], count: number): string[] {
   const names: string[] = [];
@@ -22,12 +13,12 @@ function picks(balancer: Balancer, list: readonly Candidate[], count: number): s
 
 describe("smooth weighted round robin", () => {
   it("spreads weights 5, 1, 1 as nginx does", () => {
-    const list = candidates({ a: 5, b: 1, c: 1 });
+    const list = weightedCandidates({ a: 5, b: 1, c: 1 });
     expect(picks(createRoundRobinBalancer(), list, 14).join(" ")).toBe("a a b a c a a a a b a c a a");
   });
 
   it("alternates equal weights in pool order", () => {
-    expect(picks(createRoundRobinBalancer(), candidates({ a: 1, b: 1, c: 1 }), 6)).toEqual([
+    expect(picks(createRoundRobinBalancer(), weightedCandidates({ a: 1, b: 1, c: 1 }), 6)).toEqual([
       "a",
       "b",
       "c",
@@ -39,7 +30,7 @@ describe("smooth weighted round robin", () => {
 
   it("gives each origin exactly its weight in every window of sum(weights) picks", () => {
     const weights = { a: 3, b: 7, c: 2, d: 1 };
-    const list = candidates(weights);
+    const list = weightedCandidates(weights);
     const balancer = createRoundRobinBalancer();
     for (let round = 0; round < 20; round++) {
       const counts: Record<string, number> = {};
@@ -49,12 +40,12 @@ describe("smooth weighted round robin", () => {
   });
 
   it("repeats the cycle a b a for weights 2, 1", () => {
-    const sequence = picks(createRoundRobinBalancer(), candidates({ a: 2, b: 1 }), 9);
+    const sequence = picks(createRoundRobinBalancer(), weightedCandidates({ a: 2, b: 1 }), 9);
     expect(sequence).toEqual(["a", "b", "a", "a", "b", "a", "a", "b", "a"]);
   });
 
   it("keeps serving the remaining origins in proportion when one leaves the rotation", () => {
-    const list = candidates({ a: 1, b: 2, c: 1 });
+    const list = weightedCandidates({ a: 1, b: 2, c: 1 });
     const balancer = createRoundRobinBalancer();
     picks(balancer, list, 3);
     const withoutB = list.filter((c) => c.name !== "b");
@@ -65,12 +56,14 @@ describe("smooth weighted round robin", () => {
 
   it("returns the only candidate, and nothing when there is none", () => {
     const balancer = createRoundRobinBalancer();
-    expect(balancer.pick({ candidates: candidates({ solo: 4 }), random: Math.random })?.name).toBe("solo");
+    expect(balancer.pick({ candidates: weightedCandidates({ solo: 4 }), random: Math.random })?.name).toBe(
+      "solo",
+    );
     expect(balancer.pick({ candidates: [], random: Math.random })).toBeUndefined();
   });
 
   it("is what createBalancer builds for round_robin, with its own state per balancer", () => {
-    const list = candidates({ a: 1, b: 1 });
+    const list = weightedCandidates({ a: 1, b: 1 });
     const first = createBalancer("round_robin", list);
     const second = createBalancer("round_robin", list);
     expect(picks(first, list, 3)).toEqual(["a", "b", "a"]);

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InflightTable } from "../../worker/health/inflight.ts";
+import { seeded } from "../helpers/seeded-random.ts";
 
 /**
  * The edges' report interval, `REPORT_INTERVAL_MS` of worker/edge/reports.ts (that module reaches the
@@ -37,17 +38,6 @@ const ISOLATES_PER_REGION: Record<string, number> = {
   afr: 400,
   me: 400,
 };
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Shards a region needs so that none receives more than `SHARD_BUDGET` reports per second. */
 function shardsFor(isolates: number): number {

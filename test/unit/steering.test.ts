@@ -9,6 +9,7 @@ import {
 import { choosePool, type PoolAssessment } from "../../worker/routing/choose-pool.ts";
 import { geoPreference } from "../../worker/routing/geo.ts";
 import { steeringOrder, weightedOrder } from "../../worker/routing/steering.ts";
+import { seeded } from "../helpers/seeded-random.ts";
 
 function lb(input: Partial<LoadBalancerInput>): LoadBalancer {
   return {
@@ -24,17 +25,6 @@ function pool(id: string): Pool {
 const POOLS = new Map(["a", "b", "c", "d"].map((id) => [id, pool(id)]));
 
 /** A seeded generator (mulberry32), so the proportions below are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function shares(picks: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const id of picks) counts[id] = (counts[id] ?? 0) + 1 / picks.length;

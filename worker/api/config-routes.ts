@@ -29,6 +29,10 @@ configRoutes.get(`${API_BASE}/config`, async (c) => {
 });
 
 configRoutes.put(`${API_BASE}/config`, requireWrite, async (c) => {
+  // A misspelt `dryRun` must not turn a check into a replacement of everything.
+  for (const name of new URL(c.req.url).searchParams.keys()) {
+    if (name !== "dryRun") throw invalidQuery(name, 'is unknown here; PUT /config takes only "dryRun"');
+  }
   const dryRun = booleanQuery(c.req.query("dryRun"), "dryRun");
   const input = await readJsonObject(c.req.raw, JSON_TYPES);
   const ifMatch = parseIfMatch(c.req.header("if-match"));
@@ -57,12 +61,10 @@ configRoutes.get(`${API_BASE}/events`, async (c) => {
     .filter((event) => Number.isFinite(event.at) && Math.abs(event.at) <= 8.64e15)
     .sort((a, b) => b.at - a.at)
     .slice(0, limit)
-    .map((event) => ({
-      at: new Date(event.at).toISOString(),
-      kind: event.kind,
-      subject: event.subject,
-      message: event.message,
-    }));
+    .map((event) => {
+      const timestamp = new Date(event.at).toISOString();
+      return { timestamp, at: timestamp, kind: event.kind, subject: event.subject, message: event.message };
+    });
   return c.json(unavailable.length > 0 ? { items, unavailablePools: unavailable } : { items });
 });
 

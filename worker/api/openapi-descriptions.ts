@@ -27,14 +27,15 @@ const FIELDS: Record<string, Record<string, string>> = {
       "Active checks; null means none (origins count as healthy unless passive checks eject them).",
     "healthCheck.expectedCodes": 'Codes, classes or ranges, e.g. "200", "2xx", "200-299,301". Default "2xx".',
     "healthCheck.expectedBody": "A substring the body must contain.",
-    "healthCheck.timeoutMs": "Must be less than the interval.",
+    "healthCheck.timeoutMs":
+      "Must be less than the interval. Default 5000, or half the interval when that is shorter.",
     "healthCheck.healthyThreshold": "Consecutive successes to become healthy (rise).",
     "healthCheck.unhealthyThreshold": "Consecutive failures to become unhealthy (fall).",
     passiveHealth: "Outlier detection from live traffic.",
     "passiveHealth.consecutiveFailures": "5xx, connection errors and timeouts in a row before an ejection.",
     "passiveHealth.ejectionSeconds": "First ejection; repeated ejections grow, capped at 10x.",
     "passiveHealth.maxEjectionPercent": "Never eject more than this share of a pool.",
-    version: "Read-only: set by the server, ignored in requests.",
+    version: "Read-only: 1 on creation, one more on each change; ignored in requests.",
   },
   LoadBalancer: {
     id: "Immutable slug chosen by the client.",
@@ -57,7 +58,7 @@ const FIELDS: Record<string, Record<string, string>> = {
     "retries.methods": "Methods that may be retried (idempotent by default).",
     "retries.bufferBodyBytes": "Bodies up to this size are kept so the request can be retried.",
     debugHeaders: "Add x-lb-pool, x-lb-origin and Server-Timing to responses.",
-    version: "Read-only: set by the server, ignored in requests.",
+    version: "Read-only: 1 on creation, one more on each change; ignored in requests.",
   },
 };
 

@@ -20,7 +20,8 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
   const routes = new Hono<ApiEnv>();
 
   routes.get(collection, async (c) => {
-    const items = await configStore(c.env).listResources(kind);
+    const { version, items } = await configStore(c.env).listResources(kind);
+    c.header("etag", etag(version));
     return c.json({ items });
   });
 

@@ -52,7 +52,8 @@ export const AuditEntrySchema = z.object({
 });
 
 export const EventSchema = z.object({
-  at: z.string().meta({ description: "ISO 8601." }),
+  timestamp: z.string().meta({ description: "When it happened, ISO 8601." }),
+  at: z.string().meta({ description: "The same as timestamp (kept for existing clients)." }),
   kind: z.string().meta({ description: "e.g. config_change, origin_up, origin_down, ejection, failover." }),
   subject: z.string().meta({ description: 'What it is about, e.g. "pool/web-eu".' }),
   message: z.string(),

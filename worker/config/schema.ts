@@ -37,7 +37,8 @@ const HeaderMap = z
     z
       .string()
       .max(8192)
-      .regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL"),
+      // Visible ASCII, space and tab: what a header value may carry on every runtime and upstream.
+      .regex(/^[\t\x20-\x7e]*$/, "must be printable ASCII (no CR, LF, NUL or other control characters)"),
   )
   .superRefine((headers, ctx) => {
     for (const name of Object.keys(headers)) {
@@ -108,20 +109,33 @@ export const HealthCheckSchema = z
     expectedCodes: ExpectedCodes.default("2xx"),
     expectedBody: z.string().min(1).max(4096).nullable().default(null),
     intervalSeconds: z.number().int().min(1).max(3600).default(15),
-    timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    timeoutMs: z.number().int().min(100).max(600_000).optional(),
     healthyThreshold: z.number().int().min(1).max(100).default(2),
     unhealthyThreshold: z.number().int().min(1).max(100).default(3),
     followRedirects: z.boolean().default(false),
   })
   .superRefine((check, ctx) => {
-    if (check.timeoutMs >= check.intervalSeconds * 1000) {
+    if (check.timeoutMs !== undefined && check.timeoutMs >= check.intervalSeconds * 1000) {
       ctx.addIssue({
         code: "custom",
         path: ["timeoutMs"],
         message: `must be less than intervalSeconds (${check.intervalSeconds * 1000} ms)`,
       });
     }
-  });
+  })
+  .transform(({ timeoutMs, ...check }) => ({
+    ...check,
+    timeoutMs: timeoutMs ?? defaultTimeoutMs(check.intervalSeconds),
+  }));
+
+/**
+ * The timeout of a check that names none: 5000 ms, or half the interval when that is shorter, so
+ * `{"intervalSeconds": 1}` alone is a valid check.
+ * @example defaultTimeoutMs(15) // 5000; defaultTimeoutMs(2) // 1000
+ */
+export function defaultTimeoutMs(intervalSeconds: number): number {
+  return Math.min(5000, intervalSeconds * 500);
+}
 
 export const PassiveHealthSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -179,7 +193,8 @@ export const PoolSchema = z
         });
       } else seen.set(origin.name, i);
     });
-    if (pool.minimumOrigins > pool.origins.length) {
+    // With no origins at all, the error at `origins` says everything.
+    if (pool.origins.length > 0 && pool.minimumOrigins > pool.origins.length) {
       ctx.addIssue({
         code: "custom",
         path: ["minimumOrigins"],

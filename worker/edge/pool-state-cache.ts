@@ -106,7 +106,8 @@ export async function preparePoolStates(
 }
 
 /**
- * `preparePoolStates` for the pools a load balancer may use: its pools and its fallback pool.
+ * `preparePoolStates` for the pools a load balancer may use: its pools, its fallback pool and, for
+ * geo steering, the pools of `countryPools` and `regionPools`.
  * @example await prepareLoadBalancerPools(env, ctx, match.loadBalancer, indexConfig(config).pools, Date.now());
  */
 export function prepareLoadBalancerPools(
@@ -116,15 +117,38 @@ export function prepareLoadBalancerPools(
   pools: ReadonlyMap<string, Pool>,
   now: number,
 ): Promise<void> {
-  const ids = loadBalancer.fallbackPool
-    ? [...loadBalancer.pools, loadBalancer.fallbackPool]
-    : loadBalancer.pools;
+  let cached = poolsOfLoadBalancer.get(loadBalancer);
+  if (cached?.pools !== pools) {
+    cached = { pools, wanted: poolsOf(loadBalancer, pools) };
+    poolsOfLoadBalancer.set(loadBalancer, cached);
+  }
+  return preparePoolStates(env, ctx, cached.wanted, now);
+}
+
+/** Per load balancer (configuration object) and pool index: the pools it may use, found once. */
+const poolsOfLoadBalancer = new WeakMap<
+  LoadBalancer,
+  { pools: ReadonlyMap<string, Pool>; wanted: readonly Pool[] }
+>();
+
+function poolsOf(loadBalancer: LoadBalancer, pools: ReadonlyMap<string, Pool>): Pool[] {
+  const ids = [...loadBalancer.pools];
+  if (loadBalancer.fallbackPool) ids.push(loadBalancer.fallbackPool);
+  // Geo steering may prefer pools that are not among `pools`; their health matters just as much.
+  if (loadBalancer.steering === "geo") {
+    for (const list of [
+      ...Object.values(loadBalancer.countryPools),
+      ...Object.values(loadBalancer.regionPools),
+    ]) {
+      ids.push(...list);
+    }
+  }
   const wanted: Pool[] = [];
   for (const id of ids) {
     const pool = pools.get(id);
     if (pool && !wanted.includes(pool)) wanted.push(pool);
   }
-  return preparePoolStates(env, ctx, wanted, now);
+  return wanted;
 }
 
 function isDue(entry: Entry, pool: Pool, now: number): boolean {

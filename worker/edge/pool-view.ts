@@ -12,10 +12,8 @@ import {
   type LocalOrigin,
   mayEjectLocally,
   type PoolView,
-  poolHealthAtEdge,
   viewPool,
 } from "../health/edge-view.ts";
-import type { PoolAssessment } from "../routing/choose-pool.ts";
 import {
   type AttemptOutcome,
   type AttemptTicket,
@@ -28,7 +26,6 @@ import { peekPoolSnapshot } from "./pool-state-cache.ts";
 import { recordOutcome, reportedInflight } from "./reports.ts";
 
 const NONE: ReadonlySet<string> = new Set();
-const USABLE: PoolAssessment = { usable: true };
 
 /**
  * What this isolate knows about `pool` at `now`, as the input of the edge-view rules.
@@ -51,28 +48,6 @@ export function edgeView(pool: Pool, now: number): EdgeViewInput {
  */
 export function poolView(pool: Pool, now: number, exclude: ReadonlySet<string> = NONE): PoolView {
   return viewPool(edgeView(pool, now), exclude);
-}
-
-/**
- * The usable origins of `pool`, in pool order: healthy, enabled, weight > 0, not ejected (by the
- * PoolState or this isolate), under `maxConnections`, not in `exclude`; backups only when no primary
- * is usable. Weights are scaled down during slow start.
- * @example usableCandidates(pool, Date.now(), new Set(["eu-1"]))
- */
-export function usableCandidates(pool: Pool, now: number, exclude: ReadonlySet<string> = NONE): Candidate[] {
-  return poolView(pool, now, exclude).candidates;
-}
-
-/**
- * Whether `pool` can serve now: healthy per `minimumOrigins` and with a usable origin (the
- * `candidates` already computed for it, when the caller has them).
- * @example assessPool(pool, Date.now()) // { usable: false, reason: "pool is unhealthy: ..." }
- */
-export function assessPool(pool: Pool, now: number, candidates?: readonly Candidate[]): PoolAssessment {
-  const input = edgeView(pool, now);
-  if (candidates && candidates.length > 0 && poolHealthAtEdge(input).healthy) return USABLE;
-  const reason = viewPool(input).reason;
-  return reason === null ? USABLE : { usable: false, reason };
 }
 
 /**

@@ -85,10 +85,12 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   budget.deposit(Date.now());
   const maxAttempts = 1 + retries.attempts;
   const route = new RetryRoute(loadBalancer, input.pool, edge?.pools);
-  const canRetryAtAll = maxAttempts > 1 && route.originCount() > 1;
+  const canRetryAtAll = maxAttempts > 1 && request.body !== null && route.originCount() > 1;
   const body = await prepareBody(request, retries.bufferBodyBytes, canRetryAtAll);
   let pool = input.pool;
   let candidates = input.candidates;
+  // Budget tokens this request's retries took; handed back if a retry succeeds (retry-budget.ts).
+  let spent = 0;
   for (let attempts = 1; ; attempts++) {
     const picked = balancerFor(pool).pick({ candidates, key: input.key, random: Math.random });
     const origin = picked ? pool.origins[picked.index] : undefined;
@@ -125,6 +127,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
     if (failure === null && result.kind === "response") {
+      if (spent > 0 && result.response.status < 500) budget.refund(spent);
       if (edge && needsReachability(origin, target)) edge.ctx.waitUntil(learnReachability(target));
       return {
         kind: "response",
@@ -139,31 +142,34 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     if (next && failure === "connect" && body.replayable && !isRetryableMethod(request.method, retries)) {
       if (await refusesConnections(target)) failure = "refused";
     }
-    const allowed =
+    const grant =
       next !== null &&
       failure !== null &&
-      mayRetry({ failure, method: request.method, retries, bodyReplayable: body.replayable }) &&
-      withinBudget(budget, failure, loadBalancer.id, pool.id);
-    if (!allowed || !next) return await finalResult(result, failure, pool, origin, attempts);
+      mayRetry({ failure, method: request.method, retries, bodyReplayable: body.replayable })
+        ? budgetGrant(budget, failure, loadBalancer.id, pool.id)
+        : "denied";
+    if (grant === "denied" || !next) return await finalResult(result, failure, pool, origin, attempts);
+    if (grant === "spent") spent++;
     if (result.kind === "response") await result.response.body?.cancel();
     pool = next.pool;
     candidates = next.candidates;
   }
 }
 
-function withinBudget(
+/** Whether the retry budget lets this failure be retried, and whether that took a token. */
+function budgetGrant(
   budget: ReturnType<typeof retryBudgetOf>,
   failure: AttemptFailure,
   loadBalancer: string,
   pool: string,
-): boolean {
-  if (!spendsBudget(failure)) return true;
+): "free" | "spent" | "denied" {
+  if (!spendsBudget(failure)) return "free";
   const now = Date.now();
-  if (budget.withdraw(now)) return true;
+  if (budget.withdraw(now)) return "spent";
   if (budget.shouldLogDenial(now)) {
     console.log(JSON.stringify({ event: "retry_budget_exhausted", loadBalancer, pool, failure }));
   }
-  return false;
+  return "denied";
 }
 
 async function finalResult(

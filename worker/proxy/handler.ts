@@ -2,7 +2,7 @@
  * The proxy side of the Worker: match a load balancer, choose a pool, forward to an origin and
  * hand back its response. With a warm isolate nothing here waits for a Durable Object.
  */
-import { type KeySource, parseKeySpec, requestKey } from "../affinity/request-key.ts";
+import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
 import { ProblemError, problemType } from "../api/problem.ts";
 import { getConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
@@ -16,23 +16,55 @@ import { type ForwardResult, forward } from "./forward.ts";
 import { type ForwardingInfo, isWebSocketUpgrade, MAX_HOPS, readHops, requestIdOf } from "./headers.ts";
 import { clientResponse } from "./response.ts";
 import { matchRoute, planPool } from "./route-plan.ts";
+import { pathAndQueryOf } from "./upstream-url.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */
 const RETRY_AFTER_SECONDS = "5";
 
 /**
  * Proxies one client request. Expected failures (no load balancer, no origin, loop, origin down or
- * slow) are thrown as `ProblemError`s carrying the request's `X-Request-Id`.
+ * slow, a request that cannot be forwarded) are thrown as `ProblemError`s carrying the request's
+ * `X-Request-Id`; so is anything unexpected, as a logged 500.
+ * @param url the parsed `request.url`, when the caller has it already
  * @example app.all("*", (c) => proxyRequest(c.req.raw, c.env, c.executionCtx));
  */
 export async function proxyRequest(
   request: Request,
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
+  url: URL = new URL(request.url),
+): Promise<Response> {
+  const requestId = requestIdOf(request.headers, () => crypto.randomUUID());
+  try {
+    return await proxy(request, url, env, ctx, requestId);
+  } catch (error) {
+    if (error instanceof ProblemError) {
+      error.headers["x-request-id"] ??= requestId;
+      throw error;
+    }
+    console.log(
+      JSON.stringify({
+        event: "unhandled_error",
+        method: request.method,
+        requestId,
+        error: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      }),
+    );
+    throw new ProblemError(500, "An unexpected error occurred; it has been logged.", {
+      headers: { "x-request-id": requestId },
+    });
+  }
+}
+
+async function proxy(
+  request: Request,
+  url: URL,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  requestId: string,
 ): Promise<Response> {
   const started = Date.now();
-  const url = new URL(request.url);
-  const requestId = requestIdOf(request.headers, () => crypto.randomUUID());
   const idHeader = { "x-request-id": requestId };
   const hops = readHops(request.headers);
   if (hops >= MAX_HOPS) {
@@ -85,7 +117,7 @@ export async function proxyRequest(
     webSocket: isWebSocketUpgrade(request.headers),
   };
   const source: KeySource = { url, headers: request.headers, clientIp: info.clientIp };
-  const key = pool.algorithm === "hash" ? requestKey(parseKeySpec(pool.hashOn), source).key : undefined;
+  const key = pool.algorithm === "hash" ? requestKey(hashKeySpec(pool), source).key : undefined;
   const pick = pickWithAffinity({
     session,
     pool,
@@ -98,7 +130,7 @@ export async function proxyRequest(
   });
   const result = await forward({
     request,
-    pathAndQuery: url.pathname + url.search,
+    pathAndQuery: pathAndQueryOf(url),
     loadBalancer,
     pool,
     candidates: pick.candidates,

@@ -14,12 +14,15 @@
  * with the same error as a refusal), so a failure counts only for an endpoint that `connect()` has
  * reached before from this isolate: after an origin's first answer, the isolate opens one connection
  * to it in the background to learn that (and tries an endpoint it could not reach again only every
- * ten minutes).
+ * ten minutes). An origin addressed by an IP literal or `localhost` needs no such lesson: `fetch()`
+ * reaches those only in local development (production allows hostnames only), where `connect()`
+ * reaches every address `fetch()` does.
  *
  * Limits: an origin that read the request and then died (crashed or stopped listening) before the
  * check also refuses the check, so such a request is repeated elsewhere although the dead origin may
  * have acted on part of it; the window is the time between the failure and the check (milliseconds).
- * An origin this isolate never reached, or one `connect()` cannot reach, is never taken as refused.
+ * An origin by hostname that this isolate never reached, or one `connect()` cannot reach, is never
+ * taken as refused.
  */
 import { connect } from "cloudflare:sockets";
 import type { UpstreamTarget } from "./upstream-url.ts";
@@ -57,8 +60,13 @@ export async function refusesConnections(
   timeoutMs = REFUSAL_CHECK_TIMEOUT_MS,
 ): Promise<boolean> {
   const endpoint = endpointOf(target);
-  if (!endpoint || !reached.has(endpoint.key)) return false;
+  if (!endpoint || !(reached.has(endpoint.key) || isLocalAddress(endpoint.hostname))) return false;
   return (await tryConnect(endpoint, timeoutMs)) === "failed";
+}
+
+/** An IP literal or `localhost`: an address only local development can fetch (see the module comment). */
+function isLocalAddress(hostname: string): boolean {
+  return hostname === "localhost" || hostname.startsWith("[") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
 /**

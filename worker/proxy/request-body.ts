@@ -2,7 +2,13 @@
  * The request body, kept in memory when it is small enough to be sent again on a retry, streamed
  * otherwise. A body is never read twice: a large one is passed on as the stream it is, together
  * with the part already read while finding out that it is large.
+ *
+ * GET and HEAD requests cannot carry a body upstream: the runtime's `fetch()` refuses one before
+ * anything is sent. An empty one is dropped; a real one is refused with `400`, rather than failing
+ * as if the origin were unreachable (which would count against the origin's passive health, so that
+ * any client could eject origins) or silently reaching the origin without the content it was sent.
  */
+import { ProblemError, problemType } from "../api/problem.ts";
 
 export type PreparedBody =
   /** Absent or kept in memory: every attempt can send it. */
@@ -19,6 +25,18 @@ export type PreparedBody =
 export async function prepareBody(request: Request, limit: number, keep: boolean): Promise<PreparedBody> {
   const stream = request.body;
   if (!stream) return { replayable: true, body: null };
+  if (request.method === "GET" || request.method === "HEAD") {
+    if (await hasContent(stream)) {
+      throw new ProblemError(
+        400,
+        `A ${request.method} request cannot carry a body through the load balancer.`,
+        {
+          type: problemType("body-not-allowed"),
+        },
+      );
+    }
+    return { replayable: true, body: null };
+  }
   if (!keep) return { replayable: false, body: stream };
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim())) {
@@ -26,6 +44,19 @@ export async function prepareBody(request: Request, limit: number, keep: boolean
     return { replayable: true, body: new Uint8Array(await request.arrayBuffer()) };
   }
   return readUpTo(stream, limit);
+}
+
+/** Whether the stream yields at least one byte; reads no further than the first chunk that does. */
+async function hasContent(stream: ReadableStream<Uint8Array>): Promise<boolean> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    if (value.byteLength > 0) {
+      await reader.cancel();
+      return true;
+    }
+  }
 }
 
 async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Promise<PreparedBody> {

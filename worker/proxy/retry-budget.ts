@@ -9,7 +9,10 @@
  * budget covers takes one token. Only retries after a timeout or a retryable status count: those are
  * the failures of an origin that is overloaded or broken while still taking requests, where a retry
  * adds load. A retry after a failed connection moves the request rather than repeating it (the
- * origin refused it, or vanished with it) and is not counted.
+ * origin refused it, or vanished with it) and is not counted. A request whose retry succeeds gets
+ * its tokens back: another origin could serve it, so the retry relieved a broken origin rather than
+ * adding to an outage, and one bad origin among good ones never costs a client an error. In an
+ * outage the retries fail too, keep their tokens, and the budget runs dry as intended.
  *
  * A token bucket rather than a bound on concurrent retries (Envoy's `retry_budget`): a Worker
  * isolate holds few requests at once, so a concurrency bound would sit at its floor nearly always,
@@ -48,6 +51,11 @@ export class RetryBudget {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Gives back `count` tokens taken by retries that then succeeded. */
+  refund(count: number): void {
+    this.#tokens = Math.min(RETRY_BURST, this.#tokens + count);
   }
 
   /** Whether a refused retry should be logged now (at most once per 10 s), so an outage logs a trickle. */

@@ -5,11 +5,14 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { ConfigSnapshot, Pool } from "../config/schema.ts";
-import { assessPool, fallbackPoolCandidates, usableCandidates } from "../edge/pool-view.ts";
-import { choosePool, type PoolChoice } from "../routing/choose-pool.ts";
+import { fallbackPoolCandidates, poolView } from "../edge/pool-view.ts";
+import type { PoolView } from "../health/edge-view.ts";
+import { choosePool, type PoolAssessment, type PoolChoice } from "../routing/choose-pool.ts";
 import { indexConfig } from "../routing/config-index.ts";
 import type { GeoLocation } from "../routing/geo.ts";
 import { matchLoadBalancer, type RouteMatch } from "../routing/match.ts";
+
+const USABLE: PoolAssessment = { usable: true };
 
 export interface RoutePlan {
   /** The load balancer that serves the request; null answers 404. */
@@ -49,15 +52,17 @@ export function planPool(
   options: PoolOptions = {},
 ): Omit<RoutePlan, "match"> {
   const { pools } = indexConfig(snapshot);
-  const candidatesOf = new Map<string, Candidate[]>();
-  const candidates = (pool: Pool): Candidate[] => {
-    let list = candidatesOf.get(pool.id);
-    if (!list) {
-      list = usableCandidates(pool, now);
-      candidatesOf.set(pool.id, list);
+  // One look at each pool per request: its usable origins and whether it can serve come together.
+  const views = new Map<string, PoolView>();
+  const view = (pool: Pool): PoolView => {
+    let seen = views.get(pool.id);
+    if (!seen) {
+      seen = poolView(pool, now);
+      views.set(pool.id, seen);
     }
-    return list;
+    return seen;
   };
+  const candidates = (pool: Pool): Candidate[] => view(pool).candidates;
   const pin = options.pin;
   const choice = choosePool({
     loadBalancer: match.loadBalancer,
@@ -78,7 +83,10 @@ export function planPool(
     pinned: pin
       ? { pool: pin.pool, accepts: (pool) => candidates(pool).some((c) => c.name === pin.origin) }
       : null,
-    assess: (pool) => assessPool(pool, now, candidates(pool)),
+    assess: (pool) => {
+      const reason = view(pool).reason;
+      return reason === null ? USABLE : { usable: false, reason };
+    },
   });
   const chosen = choice.pool;
   if (!chosen) return { choice, candidates: [] };

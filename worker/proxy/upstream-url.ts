@@ -1,6 +1,13 @@
 /**
  * Where an attempt is sent: the origin's address with the request's path and query appended.
  * Pure (WHATWG URL only).
+ *
+ * The path and query travel as the runtime hands them over (`request.url`), never re-encoded here:
+ * `%2F`, `//`, `%zz` and an empty query (`/x?`) arrive at the origin as the client sent them. Two
+ * changes happen before the Worker sees the request and cannot be undone: the runtime parses the
+ * client's URL as WHATWG URLs do, so dot segments are resolved (`/a/../b` becomes `/b`, `%2e%2e`
+ * too) and a few characters of the query are percent-encoded (`'`, `"`, `<`, `>`, space); and
+ * `fetch()` parses the target URL the same way.
  */
 
 export interface UpstreamTarget {
@@ -13,16 +20,38 @@ export interface UpstreamTarget {
   readonly resolveOverride: string | null;
 }
 
+interface OriginAddress {
+  readonly address: string;
+  readonly hostHeader: string | null;
+}
+
+/** What every target of one origin starts with: scheme, host, port and base path (no trailing slash). */
+interface TargetPrefix {
+  readonly base: string;
+  readonly resolveOverride: string | null;
+}
+
+/** Per origin (configuration object, the same for a whole config version): its parsed address. */
+const prefixes = new WeakMap<OriginAddress, TargetPrefix>();
+
+/**
+ * The path and query of a request URL exactly as serialized, e.g. `/a%2Fb?x=%zz`, keeping an empty
+ * query's `?` (which `URL#search` reports as "").
+ * @example pathAndQueryOf(new URL("http://lb.test/x?")) === "/x?"
+ */
+export function pathAndQueryOf(url: URL): string {
+  if (url.search !== "") return url.pathname + url.search;
+  const href = url.hash === "" ? url.href.replace(/#$/, "") : url.href.slice(0, -url.hash.length);
+  return href.endsWith("?") ? `${url.pathname}?` : url.pathname;
+}
+
 /**
  * Joins an origin address (which may carry a base path) with a request path and query, without
  * doubling or losing the slash between them.
  * @example joinUpstreamUrl("https://eu1.example.com:8443/base", "/x?q=1") === "https://eu1.example.com:8443/base/x?q=1"
  */
 export function joinUpstreamUrl(address: string, pathAndQuery: string): string {
-  const base = new URL(address);
-  const basePath = base.pathname.endsWith("/") ? base.pathname.slice(0, -1) : base.pathname;
-  const tail = pathAndQuery.startsWith("/") ? pathAndQuery : `/${pathAndQuery}`;
-  return `${base.origin}${basePath}${tail}`;
+  return appendPath(baseOf(new URL(address)), pathAndQuery);
 }
 
 /**
@@ -34,16 +63,30 @@ export function joinUpstreamUrl(address: string, pathAndQuery: string): string {
  * @example upstreamTarget({ address: "https://10-0-0-1.example.com", hostHeader: "www.example.com" }, "/a")
  *   // { url: "https://www.example.com/a", resolveOverride: "10-0-0-1.example.com" }
  */
-export function upstreamTarget(
-  origin: { readonly address: string; readonly hostHeader: string | null },
-  pathAndQuery: string,
-): UpstreamTarget {
-  const url = joinUpstreamUrl(origin.address, pathAndQuery);
-  if (!origin.hostHeader) return { url, resolveOverride: null };
-  const rewritten = new URL(url);
-  const originHost = rewritten.hostname;
+export function upstreamTarget(origin: OriginAddress, pathAndQuery: string): UpstreamTarget {
+  let prefix = prefixes.get(origin);
+  if (!prefix) {
+    prefix = prefixOf(origin);
+    prefixes.set(origin, prefix);
+  }
+  return { url: appendPath(prefix.base, pathAndQuery), resolveOverride: prefix.resolveOverride };
+}
+
+function prefixOf(origin: OriginAddress): TargetPrefix {
+  const url = new URL(origin.address);
+  if (!origin.hostHeader) return { base: baseOf(url), resolveOverride: null };
+  const originHost = url.hostname;
   const [hostname, port] = origin.hostHeader.split(":");
-  rewritten.hostname = hostname ?? origin.hostHeader;
-  if (port !== undefined) rewritten.port = port;
-  return { url: rewritten.href, resolveOverride: originHost };
+  url.hostname = hostname ?? origin.hostHeader;
+  if (port !== undefined) url.port = port;
+  return { base: baseOf(url), resolveOverride: originHost };
+}
+
+function baseOf(url: URL): string {
+  const path = url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
+  return `${url.origin}${path}`;
+}
+
+function appendPath(base: string, pathAndQuery: string): string {
+  return pathAndQuery.startsWith("/") ? `${base}${pathAndQuery}` : `${base}/${pathAndQuery}`;
 }
