@@ -99,16 +99,23 @@ export async function startNginx(originPorts: readonly number[]): Promise<Runnin
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const stop = onCleanup("nginx", async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = onCleanup(
+    "nginx",
+    async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    () => {
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
   for (let waited = 0; !(await canConnect(port)); waited += 50) {
     if (child.exitCode !== null || waited > 5000) {
       let log = "";

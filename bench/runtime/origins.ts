@@ -58,7 +58,11 @@ function killAndWait(child: ChildProcess): Promise<void> {
 export async function startOrigin(name: string, port = 0): Promise<BenchOrigin> {
   let current = await spawnOrigin(name, port);
   const fixedPort = current.port;
-  const stop = onCleanup(`origin ${name}`, () => killAndWait(current.child));
+  const stop = onCleanup(
+    `origin ${name}`,
+    () => killAndWait(current.child),
+    () => current.child.kill("SIGKILL"),
+  );
   return {
     name,
     port: fixedPort,

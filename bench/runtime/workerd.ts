@@ -90,7 +90,8 @@ export interface RuntimeOptions {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRuntime> {
   const dir = mkdtempSync(join(tmpdir(), "edge-lb-bench-"));
-  const removeDir = onCleanup("temporary directory", () => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const removeDir = onCleanup("temporary directory", remove, remove);
   const logFile = join(dir, "workers.log");
   const facts = readWranglerToml();
 

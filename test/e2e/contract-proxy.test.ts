@@ -117,6 +117,9 @@ beforeAll(async () => {
     pools: ["wire"],
     sessionAffinity: { type: "cookie", cookieName: "pin" },
   });
+  // An origin that points back at the load balancer itself.
+  await createPool(api, { id: "loop", origins: [{ name: "self", address: lb.url }] });
+  await createLoadBalancer(api, { id: "loop", hostname: "127.0.0.1", pools: ["loop"] });
 });
 
 afterAll(async () => {
@@ -252,5 +255,15 @@ describe("a GET with a body", () => {
     }
     // Six failures in a row would have ejected the only origin (consecutiveFailures 5).
     expect((await echoOf("/after")).url).toBe("/base/after");
+  });
+});
+
+describe("a routing loop", () => {
+  it("answers 508 every time, not only until the looping origin is ejected", async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await send(lb.url, { path: `/loop/${i}`, timeoutMs: 20_000 });
+      expect(res.status, res.text()).toBe(508);
+      expect(res.header("content-type")).toBe("application/problem+json");
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../../worker/api/problem.ts";
+import { isFailure } from "../../worker/edge/outcomes.ts";
 import { prepareBody } from "../../worker/proxy/request-body.ts";
 import { RETRY_BURST, RetryBudget } from "../../worker/proxy/retry-budget.ts";
 import { pathAndQueryOf, upstreamTarget } from "../../worker/proxy/upstream-url.ts";
@@ -67,14 +68,50 @@ describe("a GET or HEAD request with a body", () => {
   });
 });
 
+describe("a request body that breaks off", () => {
+  it("is refused with 400 instead of failing the request as a bug", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("part"));
+        controller.error(new Error("client went away"));
+      },
+    });
+    const request = { method: "PUT", body, headers: new Headers() } as unknown as Request;
+    const error = await prepareBody(request, 1024, true).catch((e) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).problem.status).toBe(400);
+  });
+});
+
 describe("the retry budget", () => {
-  it("gets back the tokens of retries that succeeded, never beyond its size", () => {
+  it("lets retries through while it holds a token and takes one only for a retry that failed", () => {
     const budget = new RetryBudget(0);
-    for (let i = 0; i < RETRY_BURST; i++) expect(budget.withdraw(0)).toBe(true);
-    expect(budget.withdraw(0)).toBe(false);
-    budget.refund(1);
-    expect(budget.withdraw(0)).toBe(true);
-    budget.refund(RETRY_BURST * 3);
-    expect(budget.tokens(0)).toBe(RETRY_BURST);
+    for (let i = 0; i < 100; i++) expect(budget.allows(0)).toBe(true);
+    for (let i = 0; i < RETRY_BURST; i++) budget.charge(0);
+    expect(budget.allows(0)).toBe(false);
+  });
+
+  it("owes at most its size, which deposits repay before the next retry", () => {
+    const budget = new RetryBudget(0);
+    for (let i = 0; i < RETRY_BURST * 5; i++) budget.charge(0);
+    expect(budget.tokens(0)).toBe(-RETRY_BURST);
+    expect(budget.allows(RETRY_BURST * 1000)).toBe(false);
+    expect(budget.allows((RETRY_BURST + 1) * 1000)).toBe(true);
+  });
+});
+
+describe("what counts against an origin's passive health", () => {
+  it("5xx, timeouts and connection errors, but not a 508 that says the request loops", () => {
+    const outcome = (status: number | null, error: "timeout" | "connect" | null = null) => ({
+      status,
+      error,
+      latencyMs: 1,
+    });
+    expect(isFailure(outcome(503))).toBe(true);
+    expect(isFailure(outcome(500))).toBe(true);
+    expect(isFailure(outcome(null, "timeout"))).toBe(true);
+    expect(isFailure(outcome(null, "connect"))).toBe(true);
+    expect(isFailure(outcome(508))).toBe(false);
+    expect(isFailure(outcome(404))).toBe(false);
   });
 });

@@ -17,11 +17,11 @@ const FAILING = ORIGIN;
 const HEALTHY = `${ORIGIN}/ok`;
 
 describe("retries keep idempotent requests free of errors while another origin can serve", () => {
-  it("retries every GET that meets a 503, however many there are", async () => {
+  function badThenGood(id: string): string {
     installConfig(
       [
         {
-          id: "cp-many-503",
+          id,
           algorithm: "first",
           passiveHealth: { enabled: false },
           origins: [
@@ -30,16 +30,29 @@ describe("retries keep idempotent requests free of errors while another origin c
           ],
         },
       ],
-      [{ id: "cp-many-503", hostname: "many-503.test", pools: ["cp-many-503"], debugHeaders: true }],
+      [{ id, hostname: `${id}.test`, pools: [id], debugHeaders: true }],
     );
+    return `http://${id}.test/status/503`;
+  }
+
+  it("retries every GET that meets a 503, however many there are", async () => {
+    const url = badThenGood("cp-many-503");
     const seen: string[] = [];
     for (let i = 0; i < 25; i++) {
-      const response = await send("http://many-503.test/status/503");
+      const response = await send(url);
       await response.arrayBuffer();
       seen.push(`${response.status} ${response.headers.get("x-lb-origin")}`);
     }
     expect(seen).toEqual(Array.from({ length: 25 }, () => "200 good"));
   }, 30_000);
+
+  it("retries every GET of a burst that meets a 503 at once", async () => {
+    const url = badThenGood("cp-burst-503");
+    const responses = await Promise.all(Array.from({ length: 30 }, () => send(url)));
+    const seen = responses.map((response) => `${response.status} ${response.headers.get("x-lb-origin")}`);
+    await Promise.all(responses.map((response) => response.arrayBuffer()));
+    expect(seen).toEqual(Array.from({ length: 30 }, () => "200 good"));
+  });
 });
 
 describe("error responses", () => {
@@ -122,6 +135,32 @@ describe("responses without a body", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("content-type")).toBe("text/plain");
     expect(await response.text()).toBe("");
+  });
+});
+
+describe("passive health at the edge", () => {
+  it("never ejects more than maxEjectionPercent of a pool, however many origins fail", async () => {
+    installConfig(
+      [
+        {
+          id: "cp-cap-eject",
+          passiveHealth: { consecutiveFailures: 2, maxEjectionPercent: 50 },
+          origins: [
+            { name: "a", address: REFUSING },
+            { name: "b", address: REFUSING },
+          ],
+        },
+      ],
+      [{ id: "cp-cap-eject", hostname: "cap-eject.test", pools: ["cp-cap-eject"], retries: { attempts: 0 } }],
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const response = await send("http://cap-eject.test/");
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+    // One of the two may be ejected; the other stays in rotation, so no request finds none left.
+    expect(statuses).toEqual(Array.from({ length: 10 }, () => 502));
   });
 });
 

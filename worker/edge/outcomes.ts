@@ -106,9 +106,18 @@ export function ejectLocally(poolId: string, origin: string, until: number): voi
   counters.consecutiveFailures = 0;
 }
 
-/** A failure for passive health: a connection error, a timeout or a 5xx status. */
+/** Loop Detected: the request went round in circles (an origin pointing back at the load balancer). */
+const LOOP_DETECTED = 508;
+
+/**
+ * A failure for passive health: a connection error, a timeout or a 5xx status. Not a 508: it says
+ * the request loops (the load balancer's own answer when an origin points back at it), not that the
+ * origin is unwell; counting it would eject that origin and turn every later 508 into a 503 that
+ * hides the misconfiguration.
+ */
 export function isFailure(outcome: AttemptOutcome): boolean {
-  return outcome.error !== null || (outcome.status !== null && outcome.status >= 500);
+  if (outcome.error !== null) return true;
+  return outcome.status !== null && outcome.status >= 500 && outcome.status !== LOOP_DETECTED;
 }
 
 function countersFor(poolId: string, origin: string): OriginCounters {

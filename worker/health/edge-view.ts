@@ -99,13 +99,22 @@ export function originVerdict(
   origin: Origin,
   exclude: ReadonlySet<string> = NONE,
 ): OriginVerdict {
-  const { snapshot, now } = input;
-  const seen = snapshot?.origins[origin.name];
+  const seen = input.snapshot?.origins[origin.name];
+  return verdictOf(origin, seen, input.local(origin.name), input.now, exclude);
+}
+
+/** `originVerdict` on what the snapshot and this isolate know of the origin. */
+function verdictOf(
+  origin: Origin,
+  seen: OriginSnapshot | undefined,
+  local: LocalOrigin | undefined,
+  now: number,
+  exclude: ReadonlySet<string>,
+): OriginVerdict {
   if (!origin.enabled) return "disabled";
   if (seen?.check === "unhealthy") return "unhealthy";
   if (seen && seen.ejectedUntil !== null && seen.ejectedUntil > now) return "ejected";
   if (origin.weight <= 0) return "drained";
-  const local = input.local(origin.name);
   if (local?.ejectedUntil != null && local.ejectedUntil > now) return "ejected_here";
   if (exclude.has(origin.name)) return "tried";
   if (origin.maxConnections !== null && inflightOf(seen, local) >= origin.maxConnections) {
@@ -128,12 +137,14 @@ export function viewPool(input: EdgeViewInput, exclude: ReadonlySet<string> = NO
   pool.origins.forEach((origin, index) => {
     const seen = snapshot?.origins[origin.name];
     if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
-    const verdict = originVerdict(input, origin, exclude);
+    // Looked up once for both the verdict and the candidate.
+    const local = input.local(origin.name);
+    const verdict = verdictOf(origin, seen, local, now, exclude);
     if (verdict !== "usable") {
       left.set(verdict, (left.get(verdict) ?? 0) + 1);
       return;
     }
-    (origin.backup ? backups : primaries).push(candidateOf(input, origin, index));
+    (origin.backup ? backups : primaries).push(candidateFrom(pool, origin, index, seen, local, now));
   });
   const healthy = pool.enabled && healthyOrigins >= pool.minimumOrigins;
   const candidates = primaries.length > 0 ? primaries : backups;
@@ -186,9 +197,18 @@ export function mayEjectLocally(input: EdgeViewInput, name: string): boolean {
 }
 
 function candidateOf(input: EdgeViewInput, origin: Origin, index: number): Candidate {
-  const { pool, now } = input;
   const seen = input.snapshot?.origins[origin.name];
-  const local = input.local(origin.name);
+  return candidateFrom(input.pool, origin, index, seen, input.local(origin.name), input.now);
+}
+
+function candidateFrom(
+  pool: Pool,
+  origin: Origin,
+  index: number,
+  seen: OriginSnapshot | undefined,
+  local: LocalOrigin | undefined,
+  now: number,
+): Candidate {
   const factor = slowStartFactor(serviceStart(seen, local, now), pool.slowStartSeconds, now);
   return {
     name: origin.name,

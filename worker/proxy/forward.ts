@@ -8,7 +8,7 @@ import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { balancerFor } from "../edge/balancers.ts";
 import { recordAttempt } from "../edge/metrics.ts";
-import { type AttemptOutcome, beginAttempt } from "../edge/outcomes.ts";
+import { type AttemptOutcome, beginAttempt, isFailure } from "../edge/outcomes.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
@@ -89,8 +89,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const body = await prepareBody(request, retries.bufferBodyBytes, canRetryAtAll);
   let pool = input.pool;
   let candidates = input.candidates;
-  // Budget tokens this request's retries took; handed back if a retry succeeds (retry-budget.ts).
-  let spent = 0;
+  // Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budget.ts).
+  let paid = false;
   for (let attempts = 1; ; attempts++) {
     const picked = balancerFor(pool).pick({ candidates, key: input.key, random: Math.random });
     const origin = picked ? pool.origins[picked.index] : undefined;
@@ -126,8 +126,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     if (edge) flushReports(edge.env, edge.ctx, Date.now());
     let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
+    if (paid && loadedAndFailed(outcome, failure)) budget.charge(Date.now());
     if (failure === null && result.kind === "response") {
-      if (spent > 0 && result.response.status < 500) budget.refund(spent);
       if (edge && needsReachability(origin, target)) edge.ctx.waitUntil(learnReachability(target));
       return {
         kind: "response",
@@ -149,27 +149,32 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         ? budgetGrant(budget, failure, loadBalancer.id, pool.id)
         : "denied";
     if (grant === "denied" || !next) return await finalResult(result, failure, pool, origin, attempts);
-    if (grant === "spent") spent++;
+    paid = grant === "paid";
     if (result.kind === "response") await result.response.body?.cancel();
     pool = next.pool;
     candidates = next.candidates;
   }
 }
 
-/** Whether the retry budget lets this failure be retried, and whether that took a token. */
+/** Whether the retry budget lets this failure be retried, and whether the retry answers to it. */
 function budgetGrant(
   budget: ReturnType<typeof retryBudgetOf>,
   failure: AttemptFailure,
   loadBalancer: string,
   pool: string,
-): "free" | "spent" | "denied" {
+): "free" | "paid" | "denied" {
   if (!spendsBudget(failure)) return "free";
   const now = Date.now();
-  if (budget.withdraw(now)) return "spent";
+  if (budget.allows(now)) return "paid";
   if (budget.shouldLogDenial(now)) {
     console.log(JSON.stringify({ event: "retry_budget_exhausted", loadBalancer, pool, failure }));
   }
   return "denied";
+}
+
+/** An attempt that reached an origin and failed there: it timed out or got a 5xx of the origin's own. */
+function loadedAndFailed(outcome: AttemptOutcome, failure: AttemptFailure | null): boolean {
+  return isFailure(outcome) && outcome.error !== "connect" && failure !== "not_sent";
 }
 
 async function finalResult(

@@ -94,7 +94,7 @@ export function needsReachability(origin: object, target: UpstreamTarget, now = 
   if (next !== undefined && now < next) return false;
   lookedAt.set(origin, now + RELEARN_AFTER_MS);
   const endpoint = endpointOf(target);
-  return endpoint !== null && due(endpoint.key, now);
+  return endpoint !== null && !isLocalAddress(endpoint.hostname) && due(endpoint.key, now);
 }
 
 /** Not reached yet, and not tried within `RELEARN_AFTER_MS` (a check that failed is not repeated per request). */

@@ -25,19 +25,35 @@ export type PreparedBody =
 export async function prepareBody(request: Request, limit: number, keep: boolean): Promise<PreparedBody> {
   const stream = request.body;
   if (!stream) return { replayable: true, body: null };
-  if (request.method === "GET" || request.method === "HEAD") {
-    if (await hasContent(stream)) {
-      throw new ProblemError(
-        400,
-        `A ${request.method} request cannot carry a body through the load balancer.`,
-        {
-          type: problemType("body-not-allowed"),
-        },
-      );
-    }
-    return { replayable: true, body: null };
+  const bodiless = request.method === "GET" || request.method === "HEAD";
+  if (!bodiless && !keep) return { replayable: false, body: stream };
+  let content: boolean;
+  try {
+    if (!bodiless) return await keepIfSmall(request, stream, limit);
+    content = await hasContent(stream);
+  } catch {
+    // The client's body broke off or was malformed: there is nothing to forward.
+    throw new ProblemError(400, "The request body could not be read.", {
+      type: problemType("unreadable-body"),
+    });
   }
-  if (!keep) return { replayable: false, body: stream };
+  if (content) {
+    throw new ProblemError(
+      400,
+      `A ${request.method} request cannot carry a body through the load balancer.`,
+      {
+        type: problemType("body-not-allowed"),
+      },
+    );
+  }
+  return { replayable: true, body: null };
+}
+
+async function keepIfSmall(
+  request: Request,
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<PreparedBody> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim())) {
     if (Number(declared) > limit) return { replayable: false, body: stream };

@@ -5,14 +5,18 @@
  *
  * A token bucket per load balancer per isolate. Every client request deposits `RETRY_RATIO` tokens,
  * time deposits `RETRY_FLOOR_PER_SECOND` tokens per second (so a quiet load balancer can still retry
- * now and then), and the bucket holds at most `RETRY_BURST` tokens (it starts full). A retry that the
- * budget covers takes one token. Only retries after a timeout or a retryable status count: those are
- * the failures of an origin that is overloaded or broken while still taking requests, where a retry
- * adds load. A retry after a failed connection moves the request rather than repeating it (the
- * origin refused it, or vanished with it) and is not counted. A request whose retry succeeds gets
- * its tokens back: another origin could serve it, so the retry relieved a broken origin rather than
- * adding to an outage, and one bad origin among good ones never costs a client an error. In an
- * outage the retries fail too, keep their tokens, and the budget runs dry as intended.
+ * now and then), and the bucket holds at most `RETRY_BURST` tokens (it starts full). Only retries
+ * after a timeout or a retryable status need the budget: those are the failures of an origin that is
+ * overloaded or broken while still taking requests, where a retry adds load. A retry after a failed
+ * connection moves the request rather than repeating it (the origin refused it, or vanished with
+ * it) and needs none.
+ *
+ * Such a retry may go ahead while the bucket holds a token, and pays one only when it fails too
+ * (timeout or 5xx): a retry that another origin answers relieved a broken origin rather than adding
+ * to an outage, so one bad origin among good ones never costs a client an error, however many
+ * requests meet it at once. In an outage the retries fail, pay, and the budget runs dry as intended;
+ * retries already under way when it does may take it below zero (by at most `RETRY_BURST`), which
+ * later deposits repay before the next retry.
  *
  * A token bucket rather than a bound on concurrent retries (Envoy's `retry_budget`): a Worker
  * isolate holds few requests at once, so a concurrency bound would sit at its floor nearly always,
@@ -45,17 +49,23 @@ export class RetryBudget {
     this.#tokens = Math.min(RETRY_BURST, this.#tokens + RETRY_RATIO);
   }
 
-  /** Takes a token for one retry; false (taking nothing) when the budget is spent. */
-  withdraw(now: number): boolean {
+  /** Whether a retry may go ahead now (the bucket holds a token); takes nothing. */
+  allows(now: number): boolean {
     this.#refill(now);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    return this.#tokens >= 1;
   }
 
-  /** Gives back `count` tokens taken by retries that then succeeded. */
-  refund(count: number): void {
-    this.#tokens = Math.min(RETRY_BURST, this.#tokens + count);
+  /** Takes a token for a retry that failed. */
+  charge(now: number): void {
+    this.#refill(now);
+    this.#tokens = Math.max(-RETRY_BURST, this.#tokens - 1);
+  }
+
+  /** Takes a token for one retry up front; false (taking nothing) when the budget is spent. */
+  withdraw(now: number): boolean {
+    if (!this.allows(now)) return false;
+    this.charge(now);
+    return true;
   }
 
   /** Whether a refused retry should be logged now (at most once per 10 s), so an outage logs a trickle. */
