@@ -168,7 +168,9 @@ Try it:
   curl ${auth} ${BASE}/__lb/api/v1/pools
   curl ${auth} -X PATCH -H 'Content-Type: application/json' \\
        -d '{"algorithm":"random"}' ${BASE}/__lb/api/v1/pools/demo
+  Dashboard:     ${BASE}/__lb/  (sign in with the token from .dev.vars)
   API reference: ${BASE}/__lb/docs
+  Decisions:     curl ${auth} '${BASE}/__lb/api/v1/explain?url=http://${HOSTNAME}/hello'
 
 Ctrl-C stops wrangler and the demo origins.
 `;
