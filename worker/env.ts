@@ -1,10 +1,13 @@
 import type { ConfigStore } from "../durable-objects/config-store.ts";
 import type { PoolState } from "../durable-objects/pool-state.ts";
+import type { ReportAggregator } from "../durable-objects/report-aggregator.ts";
 
 /** Bindings and variables of the Worker (wrangler.toml, secrets, .dev.vars). */
 export interface Env {
   CONFIG_STORE: DurableObjectNamespace<ConfigStore>;
   POOL_STATE: DurableObjectNamespace<PoolState>;
+  /** One per pool and region; receives the isolates' reports when `REPORT_AGGREGATION` is `"region"`. */
+  REPORT_AGGREGATOR: DurableObjectNamespace<ReportAggregator>;
   /** Secret: may read and write the management API. Unset: the API answers 503. */
   ADMIN_TOKEN?: string;
   /** Secret, optional: may only read. */
@@ -20,4 +23,10 @@ export interface Env {
   ANALYTICS?: AnalyticsEngineDataset;
   /** Share of proxied requests logged as one JSON line each, from 0 (default) to 1. */
   REQUEST_LOG_SAMPLE_RATE?: string;
+  /**
+   * Where isolates send their pool reports: `"off"` (default, also when unset), straight to each
+   * pool's PoolState; `"region"`, to the ReportAggregator of the pool and the region of the request
+   * (`request.cf.continent`), which forwards one combined report (docs/scale.md).
+   */
+  REPORT_AGGREGATION?: string;
 }

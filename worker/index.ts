@@ -2,40 +2,66 @@
  * The Worker's entry: `/__lb` and everything below it go to the management side, every other
  * request is load balanced. With `ADMIN_HOSTNAME` set, the management side answers only on that
  * hostname and `/__lb/...` on any other hostname is proxied like any path.
+ *
+ * Proxied requests go straight to the proxy, without a router: they are the hot path, and every
+ * path not under `/__lb` is theirs. The management side is a Hono app (worker/api/app.ts).
  */
-import { Hono } from "hono";
 import { adminApp } from "./api/app.ts";
 import { ProblemError, problem, problemResponse } from "./api/problem.ts";
+import { noteRequestRegion } from "./edge/report-region.ts";
 import type { Env } from "./env.ts";
 import { proxyRequest } from "./proxy/handler.ts";
 import { normalizeHostname } from "./routing/hostname.ts";
 
 export { ConfigStore } from "../durable-objects/config-store.ts";
 export { PoolState } from "../durable-objects/pool-state.ts";
+export { ReportAggregator } from "../durable-objects/report-aggregator.ts";
 
-const app = new Hono<{ Bindings: Env }>();
-
-app.all("*", (c) => {
-  const url = new URL(c.req.url);
-  if (isAdminPath(url.pathname) && servesAdmin(url.hostname, c.env.ADMIN_HOSTNAME)) {
-    return adminApp.fetch(c.req.raw, c.env, c.executionCtx);
+/**
+ * Handles one request. Every error ends as problem JSON: a `ProblemError` as it says, anything else
+ * as a logged 500.
+ */
+async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  try {
+    const url = new URL(request.url);
+    if (isAdminPath(url.pathname) && servesAdmin(url.hostname, env.ADMIN_HOSTNAME)) {
+      return await adminApp.fetch(request, env, ctx);
+    }
+    noteRequestRegion(request);
+    const response = await proxyRequest(request, env, ctx, url);
+    return request.method === "HEAD" ? withoutBody(response) : response;
+  } catch (error) {
+    const response = errorResponse(error, request);
+    return request.method === "HEAD" ? withoutBody(response) : response;
   }
-  return proxyRequest(c.req.raw, c.env, c.executionCtx, url);
-});
+}
 
-app.onError((error, c) => {
+function errorResponse(error: unknown, request: Request): Response {
   if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
   console.log(
     JSON.stringify({
       event: "unhandled_error",
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      method: request.method,
+      path: pathOf(request.url),
       error: error instanceof Error ? error.message : String(error),
       stack: error instanceof Error ? error.stack : undefined,
     }),
   );
   return problem(500, "An unexpected error occurred; it has been logged.");
-});
+}
+
+/** A response to HEAD carries the status and headers of the GET answer, never a body. */
+function withoutBody(response: Response): Response {
+  return response.body === null ? response : new Response(null, response);
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
 
 function isAdminPath(path: string): boolean {
   return path === "/__lb" || path.startsWith("/__lb/");
@@ -45,4 +71,30 @@ function servesAdmin(hostname: string, adminHostname: string | undefined): boole
   return !adminHostname || normalizeHostname(hostname) === normalizeHostname(adminHostname);
 }
 
-export default app;
+/**
+ * The Worker. `request` sends a request through the same entry without the runtime, for tests:
+ * `input` is a URL (a path alone means `http://localhost/...`) or a `Request`.
+ */
+const worker: ExportedHandler<Env> & { request: typeof request } = { fetch: handle, request };
+
+function request(
+  input: string | URL | Request,
+  init?: RequestInit,
+  env?: Env,
+  ctx?: ExecutionContext,
+): Promise<Response> {
+  const sent =
+    input instanceof Request
+      ? init
+        ? new Request(input, init)
+        : input
+      : new Request(absoluteUrl(String(input)), init);
+  return handle(sent, env as Env, ctx as ExecutionContext);
+}
+
+function absoluteUrl(input: string): string {
+  if (/^https?:\/\//.test(input)) return input;
+  return `http://localhost${input.startsWith("/") ? input : `/${input}`}`;
+}
+
+export default worker;

@@ -20,7 +20,11 @@ const SHARD_BUDGET = 500;
 /** The figures docs/scale.md quotes for the edges' report interval (`REPORT_INTERVAL_MS`, 300 ms). */
 const EXPECTED_SHARDS = 150;
 const DIRECT_LIMIT = 240;
-/** An aggregator forwards its region's sum this often while it has figures. */
+/**
+ * How often a shard forwards its sum in the sharded plan simulated here. The aggregators that exist
+ * (one per pool and continent, unsharded) forward every `AGGREGATE_INTERVAL_MS` of
+ * worker/health/aggregate.ts, 300 ms; test/unit/aggregate-load.test.ts measures them.
+ */
 const AGGREGATE_INTERVAL_MS = 500;
 
 /**

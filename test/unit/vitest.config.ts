@@ -8,5 +8,7 @@ export default defineConfig({
     // share workers instead of paying a fresh one each.
     isolate: false,
     silent: "passed-only",
+    // A guard against hangs, not a timing assertion (property tests take seconds on a busy machine).
+    testTimeout: 30_000,
   },
 });

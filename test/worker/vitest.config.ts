@@ -17,5 +17,8 @@ export default defineConfig({
     globalSetup: ["test/worker/global-setup.ts"],
     // The Worker logs one JSON line per event; show them only for the tests that fail.
     silent: "passed-only",
+    // A guard against hangs, not a timing assertion: on a busy 2-core machine the fuzz and
+    // multi-request tests take seconds.
+    testTimeout: 30_000,
   },
 });

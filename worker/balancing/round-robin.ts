@@ -23,7 +23,8 @@ export function createRoundRobinBalancer(): Balancer {
     let best: Candidate | undefined;
     let bestScore = Number.NEGATIVE_INFINITY;
     let total = 0;
-    for (const candidate of candidates) {
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i] as Candidate;
       const score = (scores[candidate.index] ?? 0) + candidate.weight;
       if (commit) scores[candidate.index] = score;
       total += candidate.weight;

@@ -30,14 +30,8 @@ const cache: CacheState = { snapshot: null, checkedAt: 0, refreshing: false, fai
  * @example const config = await getConfig(env, ctx);
  */
 export async function getConfig(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<ConfigSnapshot> {
-  const now = Date.now();
-  const current = cache.snapshot;
-  if (current) {
-    if (now - cache.checkedAt >= REFRESH_AFTER_MS && !cache.refreshing && now >= cache.retryAt) {
-      ctx.waitUntil(refresh(env));
-    }
-    return current;
-  }
+  const current = warmConfig(env, ctx, Date.now());
+  if (current) return current;
   await refresh(env);
   if (!cache.snapshot) {
     throw new ProblemError(503, "The load balancer cannot read its configuration yet; try again shortly.", {
@@ -45,6 +39,23 @@ export async function getConfig(env: Env, ctx: Pick<ExecutionContext, "waitUntil
     });
   }
   return cache.snapshot;
+}
+
+/**
+ * The configuration for this request when the isolate has one (refreshing it in the background when
+ * it is due), without waiting; null on a cold isolate, which must `await getConfig(...)`.
+ * @example const config = warmConfig(env, ctx, Date.now()) ?? (await getConfig(env, ctx));
+ */
+export function warmConfig(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  now: number,
+): ConfigSnapshot | null {
+  const current = cache.snapshot;
+  if (current && now - cache.checkedAt >= REFRESH_AFTER_MS && !cache.refreshing && now >= cache.retryAt) {
+    ctx.waitUntil(refresh(env));
+  }
+  return current;
 }
 
 /** Installs a snapshot the isolate already has (e.g. returned by a write through the API). */

@@ -7,7 +7,7 @@
  */
 import type { LoadBalancer } from "../config/schema.ts";
 import { type AttemptOutcomeLabel, statusClass } from "../metrics/catalog.ts";
-import { type MetricsDelta, SeriesSet } from "../metrics/series.ts";
+import { type Labels, type MetricsDelta, type SeriesRef, SeriesSet, seriesRef } from "../metrics/series.ts";
 import type { PoolChoice } from "../routing/choose-pool.ts";
 import { type AttemptOutcome, isFailure } from "./outcomes.ts";
 
@@ -49,12 +49,14 @@ export interface RequestRecord {
 export function recordAttempt(record: AttemptRecord): void {
   const { outcome } = record;
   const series = seriesOf(record.pool);
-  const labels = { load_balancer: record.loadBalancer, pool: record.pool, origin: record.origin };
+  const refs = originRefs(record.loadBalancer, record.pool, record.origin);
   const label: AttemptOutcomeLabel = outcome.error ?? statusClass(outcome.status ?? 0);
-  series.add("edge_lb_attempts_total", { ...labels, outcome: label });
-  if (isFailure(outcome)) series.add("edge_lb_errors_total", { ...labels, kind: outcome.error ?? "5xx" });
-  if (record.attempt > 1) series.add("edge_lb_retries_total", labels);
-  series.observe("edge_lb_origin_response_seconds", labels, outcome.latencyMs);
+  series.addRef(refs.labelled("edge_lb_attempts_total", "outcome", label));
+  if (isFailure(outcome)) {
+    series.addRef(refs.labelled("edge_lb_errors_total", "kind", outcome.error ?? "5xx"));
+  }
+  if (record.attempt > 1) series.addRef(refs.retries);
+  series.observeRef(refs.originResponse, outcome.latencyMs);
 }
 
 /**
@@ -72,17 +74,81 @@ export function recordRequest(record: RequestRecord): string | null {
     return carrier;
   }
   const series = seriesOf(served.pool);
-  const pool = { load_balancer: loadBalancer, pool: served.pool };
-  series.add("edge_lb_requests_total", {
-    ...pool,
-    origin: served.origin,
-    status_class: statusClass(record.status),
-  });
-  series.observe("edge_lb_request_duration_seconds", pool, record.durationMs);
+  const refs = originRefs(loadBalancer, served.pool, served.origin);
+  series.addRef(refs.labelled("edge_lb_requests_total", "status_class", statusClass(record.status)));
+  series.observeRef(refs.requestDuration, record.durationMs);
   if (record.choice && servedByFailover(record.choice, record.pinnedPool, served.pool)) {
-    series.add("edge_lb_failover_requests_total", pool);
+    series.addRef(refs.failoverRequests);
   }
   return served.pool;
+}
+
+/**
+ * The series one origin of one pool counts into for one load balancer, identified once: the labels
+ * repeat on every request, so their keys are computed on first use only.
+ */
+class OriginRefs {
+  readonly retries: SeriesRef;
+  readonly originResponse: SeriesRef;
+  readonly requestDuration: SeriesRef;
+  readonly failoverRequests: SeriesRef;
+  readonly #labels: Labels;
+  /** Per metric name, its series by the value of the extra label. */
+  readonly #labelled = new Map<string, Map<string, SeriesRef>>();
+
+  constructor(loadBalancer: string, pool: string, origin: string) {
+    const labels = { load_balancer: loadBalancer, pool, origin };
+    const poolLabels = { load_balancer: loadBalancer, pool };
+    this.#labels = labels;
+    this.retries = seriesRef("edge_lb_retries_total", labels);
+    this.originResponse = seriesRef("edge_lb_origin_response_seconds", labels);
+    this.requestDuration = seriesRef("edge_lb_request_duration_seconds", poolLabels);
+    this.failoverRequests = seriesRef("edge_lb_failover_requests_total", poolLabels);
+  }
+
+  /** The series `name` with the origin's labels plus `label`=`value`. */
+  labelled(name: string, label: string, value: string): SeriesRef {
+    let byValue = this.#labelled.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.#labelled.set(name, byValue);
+    }
+    let ref = byValue.get(value);
+    if (!ref) {
+      ref = seriesRef(name, { ...this.#labels, [label]: value });
+      byValue.set(value, ref);
+    }
+    return ref;
+  }
+}
+
+/** Bound on remembered origins, so names that churn cannot grow the isolate's memory. */
+const MAX_ORIGIN_REFS = 10_000;
+const refsByOrigin = new Map<string, Map<string, Map<string, OriginRefs>>>();
+let originRefCount = 0;
+
+function originRefs(loadBalancer: string, pool: string, origin: string): OriginRefs {
+  if (originRefCount >= MAX_ORIGIN_REFS) {
+    refsByOrigin.clear();
+    originRefCount = 0;
+  }
+  let pools = refsByOrigin.get(loadBalancer);
+  if (!pools) {
+    pools = new Map();
+    refsByOrigin.set(loadBalancer, pools);
+  }
+  let origins = pools.get(pool);
+  if (!origins) {
+    origins = new Map();
+    pools.set(pool, origins);
+  }
+  let refs = origins.get(origin);
+  if (!refs) {
+    refs = new OriginRefs(loadBalancer, pool, origin);
+    origins.set(origin, refs);
+    originRefCount++;
+  }
+  return refs;
 }
 
 /**

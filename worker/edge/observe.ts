@@ -44,11 +44,21 @@ export function observeRequest(
 ): void {
   const served = result ? { pool: result.pool.id, origin: result.origin.name } : null;
   const durationMs = Math.max(0, Date.now() - proxied.started);
-  const carrier = recordRequest({ ...proxied, served, status, durationMs });
+  const carrier = recordRequest({
+    loadBalancer: proxied.loadBalancer,
+    choice: proxied.choice,
+    pinnedPool: proxied.pinnedPool,
+    served,
+    status,
+    durationMs,
+  });
   if (carrier !== null) {
     notePoolActivity(carrier);
     flushReports(env, ctx, Date.now());
   }
+  // The event is built only for a consumer: with neither the dataset nor sampling, nothing is.
+  const logged = sampled(sampleRate(env.REQUEST_LOG_SAMPLE_RATE), Math.random);
+  if (!env.ANALYTICS && !logged) return;
   const country = request.cf?.country;
   const event: RequestEvent = {
     requestId: proxied.requestId,
@@ -63,9 +73,15 @@ export function observeRequest(
     country: typeof country === "string" ? country : null,
   };
   if (env.ANALYTICS) writeAnalytics(env.ANALYTICS, event);
-  if (sampled(parseSampleRate(env.REQUEST_LOG_SAMPLE_RATE), Math.random)) {
-    console.log(accessLogLine(event, Date.now()));
-  }
+  if (logged) console.log(accessLogLine(event, Date.now()));
+}
+
+/** `REQUEST_LOG_SAMPLE_RATE` parsed, once per value the isolate sees. */
+let parsedRate: { readonly value: unknown; readonly rate: number } = { value: undefined, rate: 0 };
+
+function sampleRate(value: unknown): number {
+  if (parsedRate.value !== value) parsedRate = { value, rate: parseSampleRate(value) };
+  return parsedRate.rate;
 }
 
 function writeAnalytics(dataset: AnalyticsEngineDataset, event: RequestEvent): void {

@@ -74,26 +74,34 @@ export function acceptPoolSnapshot(poolId: string, snapshot: PoolSnapshot | null
 /**
  * Makes sure the snapshots of `pools` are on their way: refreshes the stale ones in `waitUntil` and,
  * for a pool this isolate never had a snapshot of, waits at most `COLD_WAIT_MS` the first time.
+ * Returns what the request must wait for, or null when it need not wait (a warm isolate), so the
+ * hot path pays no promise.
  * @example await preparePoolStates(env, ctx, [primary, secondary], Date.now());
  */
-export async function preparePoolStates(
+export function preparePoolStates(
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
   pools: readonly Pool[],
   now: number,
-): Promise<void> {
-  const cold: Promise<void>[] = [];
-  for (const pool of pools) {
+): Promise<void> | null {
+  let cold: Promise<void>[] | null = null;
+  // An indexed loop: this runs for every request, and an iterator would be garbage each time.
+  for (let i = 0; i < pools.length; i++) {
+    const pool = pools[i] as Pool;
     const entry = entryOf(pool.id);
     if (!isDue(entry, pool, now)) continue;
     const refresh = refreshPool(env, pool.id, entry, now);
     ctx.waitUntil(refresh);
     if (entry.snapshot === null && !entry.waited) {
       entry.waited = true;
+      cold ??= [];
       cold.push(refresh);
     }
   }
-  if (cold.length === 0) return;
+  return cold === null ? null : waitForCold(cold);
+}
+
+async function waitForCold(cold: readonly Promise<void>[]): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, COLD_WAIT_MS);
@@ -116,7 +124,7 @@ export function prepareLoadBalancerPools(
   loadBalancer: LoadBalancer,
   pools: ReadonlyMap<string, Pool>,
   now: number,
-): Promise<void> {
+): Promise<void> | null {
   let cached = poolsOfLoadBalancer.get(loadBalancer);
   if (cached?.pools !== pools) {
     cached = { pools, wanted: poolsOf(loadBalancer, pools) };

@@ -33,12 +33,11 @@ const NONE: ReadonlySet<string> = new Set();
  */
 export function edgeView(pool: Pool, now: number): EdgeViewInput {
   const snapshot = peekPoolSnapshot(pool.id);
-  return {
-    pool,
-    snapshot,
-    now,
-    local: (name) => localOrigin(pool.id, name, snapshot !== null, now),
-  };
+  return { pool, snapshot, now, local: localOf(pool.id, snapshot !== null, now) };
+}
+
+function localOf(poolId: string, hasSnapshot: boolean, now: number): EdgeViewInput["local"] {
+  return (name) => localOrigin(poolId, name, hasSnapshot, now);
 }
 
 /**

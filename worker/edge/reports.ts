@@ -22,6 +22,7 @@ import { countDoCall } from "./do-calls.ts";
 import { hasMetricsDelta, restoreMetricsDelta, takeMetricsDelta } from "./metrics.ts";
 import { type AttemptOutcome, isFailure, poolCounters } from "./outcomes.ts";
 import { acceptPoolSnapshot, notePoolStateFailure } from "./pool-state-cache.ts";
+import { sendPoolReport } from "./report-region.ts";
 
 /** Shortest time between two reports of one pool from one isolate. */
 export const REPORT_INTERVAL_MS = 300;
@@ -42,6 +43,8 @@ interface OriginBatch {
 
 interface PoolReports {
   batch: Map<string, OriginBatch>;
+  /** Failures in `batch`, all origins together. */
+  batchFailures: number;
   lastSentAt: number;
   sendingSince: number | null;
   scheduledFor: number | null;
@@ -69,6 +72,7 @@ export function recordOutcome(poolId: string, origin: string, outcome: AttemptOu
   if (isFailure(outcome)) {
     entry.failures++;
     entry.trailing++;
+    reports.batchFailures++;
   } else entry.trailing = 0;
   if (outcome.status !== null) {
     entry.latencySum += outcome.latencyMs;
@@ -104,6 +108,10 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
       dirty.delete(poolId);
       continue;
     }
+    // Within an interval of the last send nothing can be due, and without failures nothing needs a
+    // delayed send: most requests of a busy isolate stop here, at no cost.
+    const sending = reports.sendingSince !== null && now - reports.sendingSince < LOST_MS;
+    if ((sending || now < reports.lastSentAt + REPORT_INTERVAL_MS) && reports.batchFailures === 0) continue;
     const dueAt = nextDue(poolId, reports, now);
     if (dueAt === null) {
       dirty.delete(poolId);
@@ -132,8 +140,7 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
 }
 
 function hasFailures(reports: PoolReports): boolean {
-  for (const entry of reports.batch.values()) if (entry.failures > 0) return true;
-  return false;
+  return reports.batchFailures > 0;
 }
 
 /** When the pool's next report is due (maybe now or past), or null when there is nothing to tell. */
@@ -160,6 +167,7 @@ async function send(env: Env, poolId: string, reports: PoolReports, now: number)
   if (reports.sendingSince !== null && now - reports.sendingSince < LOST_MS) return;
   const taken = reports.batch;
   reports.batch = new Map();
+  reports.batchFailures = 0;
   const counters = poolCounters(poolId);
   const names = new Set([...taken.keys(), ...counters.keys(), ...reports.reported.keys()]);
   const origins: Record<string, OriginReport> = {};
@@ -183,7 +191,7 @@ async function send(env: Env, poolId: string, reports: PoolReports, now: number)
   reports.lastSentAt = now;
   try {
     countDoCall("report");
-    const snapshot = await env.POOL_STATE.getByName(poolId).report(report, metrics ?? undefined);
+    const snapshot = await sendPoolReport(env, poolId, report, metrics ?? undefined);
     reports.reported = inflight;
     reports.reportedAt = now;
     reports.failures = 0;
@@ -214,6 +222,7 @@ async function send(env: Env, poolId: string, reports: PoolReports, now: number)
 /** Returns the counts of a failed send to the batch, before whatever arrived since. */
 function putBack(reports: PoolReports, taken: ReadonlyMap<string, OriginBatch>): void {
   for (const [name, old] of taken) {
+    reports.batchFailures += old.failures;
     const current = reports.batch.get(name);
     if (!current) {
       reports.batch.set(name, old);
@@ -236,6 +245,7 @@ function reportsOf(poolId: string): PoolReports {
   if (!reports) {
     reports = {
       batch: new Map(),
+      batchFailures: 0,
       lastSentAt: 0,
       sendingSince: null,
       scheduledFor: null,

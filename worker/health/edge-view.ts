@@ -130,29 +130,36 @@ function verdictOf(
  */
 export function viewPool(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): PoolView {
   const { pool, snapshot, now } = input;
+  const origins = pool.origins;
+  // Runs for every request: what is not needed is not allocated (no backups, nothing left out).
   const primaries: Candidate[] = [];
-  const backups: Candidate[] = [];
-  const left = new Map<OriginVerdict, number>();
+  let backups: Candidate[] | null = null;
+  let left: Map<OriginVerdict, number> | null = null;
   let healthyOrigins = 0;
-  pool.origins.forEach((origin, index) => {
+  for (let index = 0; index < origins.length; index++) {
+    const origin = origins[index] as Origin;
     const seen = snapshot?.origins[origin.name];
     if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
     // Looked up once for both the verdict and the candidate.
     const local = input.local(origin.name);
     const verdict = verdictOf(origin, seen, local, now, exclude);
     if (verdict !== "usable") {
+      left ??= new Map();
       left.set(verdict, (left.get(verdict) ?? 0) + 1);
-      return;
+      continue;
     }
-    (origin.backup ? backups : primaries).push(candidateFrom(pool, origin, index, seen, local, now));
-  });
+    const candidate = candidateFrom(pool, origin, index, seen, local, now);
+    if (!origin.backup) primaries.push(candidate);
+    else if (backups) backups.push(candidate);
+    else backups = [candidate];
+  }
   const healthy = pool.enabled && healthyOrigins >= pool.minimumOrigins;
-  const candidates = primaries.length > 0 ? primaries : backups;
+  const candidates = primaries.length > 0 || backups === null ? primaries : backups;
   let reason: string | null = null;
   if (!pool.enabled) reason = "pool is disabled";
   else if (!healthy) {
-    reason = `pool is unhealthy: ${healthyOrigins} of ${pool.origins.length} origins healthy (minimum ${pool.minimumOrigins})`;
-  } else if (candidates.length === 0) reason = `no usable origin (${describeLeft(left)})`;
+    reason = `pool is unhealthy: ${healthyOrigins} of ${origins.length} origins healthy (minimum ${pool.minimumOrigins})`;
+  } else if (candidates.length === 0) reason = `no usable origin (${describeLeft(left ?? new Map())})`;
   return { healthy, healthyOrigins, candidates, reason };
 }
 

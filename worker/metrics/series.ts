@@ -53,6 +53,21 @@ export function seriesKey(name: string, labels: Labels): string {
   return `${name}${JSON.stringify(values)}`;
 }
 
+/** A series identified once (its key computed up front), for code that counts the same series often. */
+export interface SeriesRef {
+  readonly key: string;
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+/**
+ * A series and its key, to pass to `SeriesSet#addRef` and `#observeRef` instead of name and labels.
+ * @example const retries = seriesRef("edge_lb_retries_total", labels); set.addRef(retries);
+ */
+export function seriesRef(name: string, labels: Labels): SeriesRef {
+  return { key: seriesKey(name, labels), name, labels };
+}
+
 /**
  * Counters and histograms by series. A set made with a `maxSeries` cap keeps adding to the series it
  * holds but ignores new ones beyond the cap, so a flood of distinct label values cannot grow it.
@@ -73,15 +88,23 @@ export class SeriesSet {
 
   /** Adds `value` to a counter, creating it at 0 first. */
   add(name: string, labels: Labels, value = 1): void {
-    const key = seriesKey(name, labels);
-    const counter = this.#counters.get(key);
-    if (counter) counter.value += value;
-    else if (this.size < this.#maxSeries) this.#counters.set(key, { name, labels, value });
+    this.#addKeyed(seriesKey(name, labels), name, labels, value);
+  }
+
+  /** `add` for a series identified up front. */
+  addRef(series: SeriesRef, value = 1): void {
+    this.#addKeyed(series.key, series.name, series.labels, value);
   }
 
   /** Adds one observation in ms to a histogram, creating it empty first. */
   observe(name: string, labels: Labels, valueMs: number): void {
-    const histogram = this.#histogramOf(name, labels);
+    const histogram = this.#histogramOf(seriesKey(name, labels), name, labels);
+    if (histogram) observe(histogram, valueMs);
+  }
+
+  /** `observe` for a series identified up front. */
+  observeRef(series: SeriesRef, valueMs: number): void {
+    const histogram = this.#histogramOf(series.key, series.name, series.labels);
     if (histogram) observe(histogram, valueMs);
   }
 
@@ -89,7 +112,7 @@ export class SeriesSet {
   merge(delta: MetricsDelta): void {
     for (const point of delta.counters) this.add(point.name, point.labels, point.value);
     for (const point of delta.histograms) {
-      const histogram = this.#histogramOf(point.name, point.labels);
+      const histogram = this.#histogramOf(seriesKey(point.name, point.labels), point.name, point.labels);
       if (histogram) mergeHistogram(histogram, point.histogram);
     }
   }
@@ -129,9 +152,14 @@ export class SeriesSet {
     };
   }
 
+  #addKeyed(key: string, name: string, labels: Labels, value: number): void {
+    const counter = this.#counters.get(key);
+    if (counter) counter.value += value;
+    else if (this.size < this.#maxSeries) this.#counters.set(key, { name, labels, value });
+  }
+
   /** The histogram of a series, created empty when missing; null when the cap allows no new one. */
-  #histogramOf(name: string, labels: Labels): Histogram | null {
-    const key = seriesKey(name, labels);
+  #histogramOf(key: string, name: string, labels: Labels): Histogram | null {
     let entry = this.#histograms.get(key);
     if (!entry) {
       if (this.size >= this.#maxSeries) return null;

@@ -15,35 +15,73 @@ export interface AttemptRequest {
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
+/** Something to do at a regular interval while an attempt waits for its response headers. */
+export interface Heartbeat {
+  readonly everyMs: number;
+  beat(): void;
+}
+
 /**
  * Sends `request` to `target`. The timeout bounds the wait for the response headers only: an
  * `AbortSignal.timeout` passed to `fetch` would also cut a body that is still streaming when it
  * fires (measured in workerd), truncating long downloads, event streams and WebSockets.
+ *
+ * One timer serves both the timeout and the `heartbeat`: it fires every `heartbeat.everyMs` while
+ * the wait lasts (and at the timeout), so a response that comes quickly, the common case, costs one
+ * timer set and cleared, and nothing more.
  * @example const result = await sendAttempt(target, { method: "GET", headers, body: null }, 30_000);
  */
 export async function sendAttempt(
   target: UpstreamTarget,
   request: AttemptRequest,
   timeoutMs: number,
+  heartbeat: Heartbeat | null = null,
 ): Promise<AttemptResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const timer: AttemptTimer = { controller, heartbeat, left: timeoutMs, handle: undefined };
+  armTimer(timer);
+  const init: RequestInit<RequestInitCfProperties> = {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    redirect: "manual",
+    signal: controller.signal,
+  };
+  if (target.resolveOverride) init.cf = { resolveOverride: target.resolveOverride };
   const started = Date.now();
   try {
-    const response = await fetch(target.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      redirect: "manual",
-      signal: controller.signal,
-      ...(target.resolveOverride ? { cf: { resolveOverride: target.resolveOverride } } : {}),
-    });
+    const response = await fetch(target.url, init);
     return { kind: "response", response, latencyMs: Date.now() - started };
   } catch (error) {
     const latencyMs = Date.now() - started;
     if (controller.signal.aborted) return { kind: "timeout", latencyMs };
     return { kind: "connect", latencyMs, message: error instanceof Error ? error.message : String(error) };
   } finally {
-    clearTimeout(timer);
+    clearTimeout(timer.handle);
   }
+}
+
+/** The one timer of an attempt (module-level callbacks: nothing is allocated per attempt for them). */
+interface AttemptTimer {
+  readonly controller: AbortController;
+  readonly heartbeat: Heartbeat | null;
+  /** Milliseconds of the timeout not yet covered by a scheduled wait. */
+  left: number;
+  handle: ReturnType<typeof setTimeout> | undefined;
+}
+
+function armTimer(timer: AttemptTimer): void {
+  const beatMs = timer.heartbeat?.everyMs ?? Number.POSITIVE_INFINITY;
+  const wait = Math.min(beatMs, timer.left);
+  timer.left -= wait;
+  timer.handle = setTimeout(onTimer, wait, timer);
+}
+
+function onTimer(timer: AttemptTimer): void {
+  if (timer.left <= 0) {
+    timer.controller.abort();
+    return;
+  }
+  timer.heartbeat?.beat();
+  armTimer(timer);
 }

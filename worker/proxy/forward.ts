@@ -12,10 +12,10 @@ import { type AttemptOutcome, beginAttempt, isFailure } from "../edge/outcomes.t
 import { settleAttempt } from "../edge/pool-view.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
-import { type AttemptResult, sendAttempt } from "./attempt.ts";
-import { type ForwardingInfo, upstreamRequestHeaders } from "./headers.ts";
+import { type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
+import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
 import { learnReachability, needsReachability, refusesConnections } from "./refusal.ts";
-import { prepareBody } from "./request-body.ts";
+import { type PreparedBody, prepareBody } from "./request-body.ts";
 import { retryBudgetOf } from "./retry-budget.ts";
 import {
   type AttemptFailure,
@@ -29,6 +29,7 @@ import { upstreamTarget } from "./upstream-url.ts";
 
 /** While an attempt waits for headers, reports go out at least this often (in-flight figures). */
 const REPORT_HEARTBEAT_MS = 1000;
+const NO_BODY: PreparedBody = { replayable: true, body: null };
 
 /** What forwarding needs from the rest of the edge: reports, background work, the other pools. */
 export interface EdgeContext {
@@ -81,12 +82,20 @@ export type ForwardResult =
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const { request, loadBalancer, edge } = input;
   const { retries } = loadBalancer;
-  const budget = retryBudgetOf(loadBalancer.id, Date.now());
-  budget.deposit(Date.now());
+  const method = request.method;
+  const now = Date.now();
+  const budget = retryBudgetOf(loadBalancer.id, now);
+  budget.deposit(now);
   const maxAttempts = 1 + retries.attempts;
-  const route = new RetryRoute(loadBalancer, input.pool, edge?.pools);
-  const canRetryAtAll = maxAttempts > 1 && request.body !== null && route.originCount() > 1;
-  const body = await prepareBody(request, retries.bufferBodyBytes, canRetryAtAll);
+  // Made when a request may need it: a body to keep for retries, or a first failure.
+  let route: RetryRoute | null =
+    maxAttempts > 1 && request.body !== null ? new RetryRoute(loadBalancer, input.pool, edge?.pools) : null;
+  const body =
+    request.body === null
+      ? NO_BODY
+      : await prepareBody(request, retries.bufferBodyBytes, route !== null && route.originCount() > 1);
+  const baseHeaders = upstreamRequestHeaders(request.headers, input.info);
+  const heartbeat = edge ? new ReportHeartbeat(edge) : null;
   let pool = input.pool;
   let candidates = input.candidates;
   // Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budget.ts).
@@ -96,24 +105,17 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     const origin = picked ? pool.origins[picked.index] : undefined;
     if (!origin)
       throw new Error(`balancer of pool "${pool.id}" returned no origin from ${candidates.length}`);
-    route.markTried(pool, origin.name);
+    route?.markTried(pool, origin.name);
     const target = upstreamTarget(origin, input.pathAndQuery);
-    const headers = upstreamRequestHeaders(request.headers, input.info, origin.headers);
+    const headers = withOriginHeaders(baseHeaders, origin.headers);
     const ticket = beginAttempt(pool.id, origin.name);
     notePoolActivity(pool.id);
-    const heartbeat = edge
-      ? setInterval(() => flushReports(edge.env, edge.ctx, Date.now()), REPORT_HEARTBEAT_MS)
-      : undefined;
-    let result: AttemptResult;
-    try {
-      result = await sendAttempt(
-        target,
-        { method: request.method, headers, body: body.body },
-        loadBalancer.timeouts.requestMs,
-      );
-    } finally {
-      clearInterval(heartbeat);
-    }
+    const result = await sendAttempt(
+      target,
+      { method, headers, body: body.body },
+      loadBalancer.timeouts.requestMs,
+      heartbeat,
+    );
     const outcome = outcomeOf(result);
     settleAttempt(pool, ticket, outcome, Date.now());
     recordAttempt({
@@ -123,7 +125,9 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       outcome,
       attempt: attempts,
     });
-    if (edge) flushReports(edge.env, edge.ctx, Date.now());
+    // A failure may eject the origin: it goes out at once. Other news rides on the flush every
+    // request makes when it ends (edge/observe.ts).
+    if (edge && isFailure(outcome)) flushReports(edge.env, edge.ctx, Date.now());
     let failure: AttemptFailure | null =
       result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
     if (paid && loadedAndFailed(outcome, failure)) budget.charge(Date.now());
@@ -138,14 +142,19 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         originMs: result.latencyMs,
       };
     }
-    const next = failure !== null && attempts < maxAttempts ? route.next(Date.now()) : null;
-    if (next && failure === "connect" && body.replayable && !isRetryableMethod(request.method, retries)) {
+    if (failure !== null && route === null) {
+      // Only the first attempt ran without a route: it was made in the first pool.
+      route = new RetryRoute(loadBalancer, input.pool, edge?.pools);
+      route.markTried(pool, origin.name);
+    }
+    const next = failure !== null && attempts < maxAttempts && route ? route.next(Date.now()) : null;
+    if (next && failure === "connect" && body.replayable && !isRetryableMethod(method, retries)) {
       if (await refusesConnections(target)) failure = "refused";
     }
     const grant =
       next !== null &&
       failure !== null &&
-      mayRetry({ failure, method: request.method, retries, bodyReplayable: body.replayable })
+      mayRetry({ failure, method, retries, bodyReplayable: body.replayable })
         ? budgetGrant(budget, failure, loadBalancer.id, pool.id)
         : "denied";
     if (grant === "denied" || !next) return await finalResult(result, failure, pool, origin, attempts);
@@ -153,6 +162,20 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     if (result.kind === "response") await result.response.body?.cancel();
     pool = next.pool;
     candidates = next.candidates;
+  }
+}
+
+/** While an attempt waits for its response headers, this isolate's reports keep going out. */
+class ReportHeartbeat implements Heartbeat {
+  readonly everyMs = REPORT_HEARTBEAT_MS;
+  readonly #edge: EdgeContext;
+
+  constructor(edge: EdgeContext) {
+    this.#edge = edge;
+  }
+
+  beat(): void {
+    flushReports(this.#edge.env, this.#edge.ctx, Date.now());
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
 import { ProblemError, problemType } from "../api/problem.ts";
-import { getConfig } from "../edge/config-cache.ts";
+import { getConfig, warmConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
 import { observeRequest, type ProxiedRequest } from "../edge/observe.ts";
 import { prepareLoadBalancerPools } from "../edge/pool-state-cache.ts";
@@ -28,33 +28,40 @@ const RETRY_AFTER_SECONDS = "5";
  * @param url the parsed `request.url`, when the caller has it already
  * @example app.all("*", (c) => proxyRequest(c.req.raw, c.env, c.executionCtx));
  */
-export async function proxyRequest(
+export function proxyRequest(
   request: Request,
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
   url: URL = new URL(request.url),
 ): Promise<Response> {
-  const requestId = requestIdOf(request.headers, () => crypto.randomUUID());
-  try {
-    return await proxy(request, url, env, ctx, requestId);
-  } catch (error) {
-    if (error instanceof ProblemError) {
-      error.headers["x-request-id"] ??= requestId;
-      throw error;
-    }
-    console.log(
-      JSON.stringify({
-        event: "unhandled_error",
-        method: request.method,
-        requestId,
-        error: error instanceof Error ? error.message : String(error),
-        stack: error instanceof Error ? error.stack : undefined,
-      }),
-    );
-    throw new ProblemError(500, "An unexpected error occurred; it has been logged.", {
-      headers: { "x-request-id": requestId },
-    });
+  const requestId = requestIdOf(request.headers, newRequestId);
+  return proxy(request, url, env, ctx, requestId).catch((error: unknown) => {
+    throw withRequestId(error, request, requestId);
+  });
+}
+
+function newRequestId(): string {
+  return crypto.randomUUID();
+}
+
+/** A failure as the `ProblemError` the client gets, with the request's id; anything unexpected is logged. */
+function withRequestId(error: unknown, request: Request, requestId: string): ProblemError {
+  if (error instanceof ProblemError) {
+    error.headers["x-request-id"] ??= requestId;
+    return error;
   }
+  console.log(
+    JSON.stringify({
+      event: "unhandled_error",
+      method: request.method,
+      requestId,
+      error: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    }),
+  );
+  return new ProblemError(500, "An unexpected error occurred; it has been logged.", {
+    headers: { "x-request-id": requestId },
+  });
 }
 
 async function proxy(
@@ -65,17 +72,16 @@ async function proxy(
   requestId: string,
 ): Promise<Response> {
   const started = Date.now();
-  const idHeader = { "x-request-id": requestId };
   const hops = readHops(request.headers);
   if (hops >= MAX_HOPS) {
     throw new ProblemError(
       508,
       `This request has passed through the load balancer ${hops} times; a load balancer's origin points back at it.`,
-      { type: problemType("loop-detected"), headers: idHeader },
+      { type: problemType("loop-detected"), headers: { "x-request-id": requestId } },
     );
   }
 
-  const config = await getConfig(env, ctx);
+  const config = warmConfig(env, ctx, started) ?? (await getConfig(env, ctx));
   const match = matchRoute(config, url.hostname, url.pathname);
   if (!match) {
     throw new ProblemError(
@@ -83,17 +89,22 @@ async function proxy(
       `No load balancer serves host "${url.hostname}" and path "${clip(url.pathname)}".`,
       {
         type: problemType("no-load-balancer"),
-        headers: idHeader,
+        headers: { "x-request-id": requestId },
       },
     );
   }
   countProxiedRequest();
   const loadBalancer = match.loadBalancer;
-  await prepareLoadBalancerPools(env, ctx, loadBalancer, indexConfig(config).pools, Date.now());
+  const { pools } = indexConfig(config);
+  // A warm isolate waits for nothing here: no promise, no await.
+  const cold = prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
+  if (cold) await cold;
   const now = Date.now();
-  const session = await readSession(request, loadBalancer, env, now);
+  const session =
+    loadBalancer.sessionAffinity.type === "none" ? null : await readSession(request, loadBalancer, env, now);
   const pin = pinTarget(session);
-  const { choice, candidates } = planPool(config, match, now, { location: locationOf(request), pin });
+  const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
+  const { choice, candidates } = planPool(config, match, now, { location, pin });
   const proxied: ProxiedRequest = { requestId, started, loadBalancer, choice, pinnedPool: pin?.pool ?? null };
   const pool = choice?.pool;
   if (!pool || candidates.length === 0) {
@@ -103,7 +114,7 @@ async function proxy(
       `No origin of load balancer "${loadBalancer.id}" can serve this request right now.`,
       {
         type: problemType("no-healthy-origin"),
-        headers: { "retry-after": RETRY_AFTER_SECONDS, ...idHeader },
+        headers: { "retry-after": RETRY_AFTER_SECONDS, "x-request-id": requestId },
       },
     );
   }
@@ -116,27 +127,23 @@ async function proxy(
     hops,
     webSocket: isWebSocketUpgrade(request.headers),
   };
-  const source: KeySource = { url, headers: request.headers, clientIp: info.clientIp };
-  const key = pool.algorithm === "hash" ? requestKey(hashKeySpec(pool), source).key : undefined;
-  const pick = pickWithAffinity({
-    session,
-    pool,
-    candidates,
-    pools: indexConfig(config).pools,
-    source,
-    hashKey: key,
-    now,
-    random: Math.random,
-  });
+  const hashed = pool.algorithm === "hash";
+  const source: KeySource | null =
+    hashed || session ? { url, headers: request.headers, clientIp: info.clientIp } : null;
+  const key = hashed && source ? requestKey(hashKeySpec(pool), source).key : undefined;
+  const pick =
+    session && source
+      ? pickWithAffinity({ session, pool, candidates, pools, source, hashKey: key, now, random: Math.random })
+      : null;
   const result = await forward({
     request,
     pathAndQuery: pathAndQueryOf(url),
     loadBalancer,
     pool,
-    candidates: pick.candidates,
+    candidates: pick ? pick.candidates : candidates,
     info,
     key,
-    edge: { env, ctx, pools: indexConfig(config).pools },
+    edge: { env, ctx, pools },
   });
   if (result.kind !== "response") {
     observeRequest(env, ctx, request, proxied, result, result.kind === "timeout" ? 504 : 502);
@@ -150,17 +157,13 @@ async function proxy(
         originMs: result.originMs,
       }
     : null;
-  const cookie = await affinityCookie(
-    session,
-    pick,
-    result.pool,
-    result.origin.name,
-    result.response.status,
-    {
-      now: Date.now(),
-      secure: url.protocol === "https:",
-    },
-  );
+  const cookie =
+    session && pick
+      ? await affinityCookie(session, pick, result.pool, result.origin.name, result.response.status, {
+          now: Date.now(),
+          secure: url.protocol === "https:",
+        })
+      : null;
   const response = clientResponse(result.response, requestId, debug);
   if (cookie) response.headers.append("set-cookie", cookie);
   observeRequest(env, ctx, request, proxied, result, response.status);

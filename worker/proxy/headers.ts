@@ -102,8 +102,22 @@ export function upstreamRequestHeaders(
   headers.set("x-forwarded-host", info.host);
   headers.set("x-request-id", info.requestId);
   headers.set(HOPS_HEADER, String(info.hops + 1));
-  for (const [name, value] of Object.entries(originHeaders)) headers.set(name, value);
+  for (const name in originHeaders) headers.set(name, originHeaders[name] as string);
   return headers;
+}
+
+/**
+ * The headers of an attempt to an origin: `base` (from `upstreamRequestHeaders`) itself when the
+ * origin has no configured `headers`, else a copy with them set (they win over the client's).
+ * @example withOriginHeaders(base, origin.headers)
+ */
+export function withOriginHeaders(base: Headers, originHeaders: Readonly<Record<string, string>>): Headers {
+  let headers: Headers | null = null;
+  for (const name in originHeaders) {
+    headers ??= new Headers(base);
+    headers.set(name, originHeaders[name] as string);
+  }
+  return headers ?? base;
 }
 
 /**

@@ -4,7 +4,7 @@
  * debug headers. WebSocket handshakes pass on the origin's socket.
  */
 import { ProblemError, problemType } from "../api/problem.ts";
-import { downstreamResponseHeaders } from "./headers.ts";
+import { downstreamResponseHeaders, stripHopByHop } from "./headers.ts";
 
 export interface DebugInfo {
   readonly pool: string;
@@ -20,24 +20,31 @@ export interface DebugInfo {
  * @example clientResponse(upstream, requestId, lb.debugHeaders ? { pool, origin, lbMs, originMs } : null)
  */
 export function clientResponse(upstream: Response, requestId: string, debug: DebugInfo | null): Response {
-  const webSocket = upstream.status === 101 && upstream.webSocket !== null;
-  const headers = downstreamResponseHeaders(upstream.headers, requestId, webSocket);
-  if (debug) {
-    headers.set("x-lb-pool", debug.pool);
-    headers.set("x-lb-origin", debug.origin);
-    headers.append("server-timing", `lb;dur=${debug.lbMs}, origin;dur=${debug.originMs}`);
+  const status = upstream.status;
+  if (status === 101 && upstream.webSocket !== null) {
+    const headers = downstreamResponseHeaders(upstream.headers, requestId, true);
+    if (debug) addDebugHeaders(headers, debug);
+    return new Response(null, { status: 101, headers, webSocket: upstream.webSocket });
   }
-  if (webSocket) return new Response(null, { status: 101, headers, webSocket: upstream.webSocket });
-  if (upstream.status < 200 || upstream.status > 599) {
+  if (status < 200 || status > 599) {
     void upstream.body?.cancel();
-    throw new ProblemError(
-      502,
-      `The origin answered with status ${upstream.status}, which cannot be passed on.`,
-      {
-        type: problemType("origin-invalid-response"),
-        headers: { "x-request-id": requestId },
-      },
-    );
+    throw new ProblemError(502, `The origin answered with status ${status}, which cannot be passed on.`, {
+      type: problemType("origin-invalid-response"),
+      headers: { "x-request-id": requestId },
+    });
   }
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  // The origin's response as init: status, status text and a copy of its headers (the runtime's own
+  // are immutable), made once and then edited in place.
+  const response = new Response(upstream.body, upstream);
+  const headers = response.headers;
+  stripHopByHop(headers);
+  headers.set("x-request-id", requestId);
+  if (debug) addDebugHeaders(headers, debug);
+  return response;
+}
+
+function addDebugHeaders(headers: Headers, debug: DebugInfo): void {
+  headers.set("x-lb-pool", debug.pool);
+  headers.set("x-lb-origin", debug.origin);
+  headers.append("server-timing", `lb;dur=${debug.lbMs}, origin;dur=${debug.originMs}`);
 }

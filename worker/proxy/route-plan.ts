@@ -52,48 +52,85 @@ export function planPool(
   options: PoolOptions = {},
 ): Omit<RoutePlan, "match"> {
   const { pools } = indexConfig(snapshot);
-  // One look at each pool per request: its usable origins and whether it can serve come together.
-  const views = new Map<string, PoolView>();
-  const view = (pool: Pool): PoolView => {
-    let seen = views.get(pool.id);
-    if (!seen) {
-      seen = poolView(pool, now);
-      views.set(pool.id, seen);
-    }
-    return seen;
-  };
-  const candidates = (pool: Pool): Candidate[] => view(pool).candidates;
+  const loadBalancer = match.loadBalancer;
+  const views = new RequestViews(now);
   const pin = options.pin;
   const choice = choosePool({
-    loadBalancer: match.loadBalancer,
+    loadBalancer,
     pools,
     steering: {
       random: options.random ?? Math.random,
       location: options.location,
-      poolInflight: (id) => {
-        const pool = pools.get(id);
-        if (!pool?.enabled) return null;
-        const list = candidates(pool);
-        if (list.length === 0) return null;
-        let sum = 0;
-        for (const candidate of list) sum += candidate.inflight;
-        return sum;
-      },
+      poolInflight: loadBalancer.steering === "least_connections" ? poolInflightOf(views, pools) : undefined,
     },
-    pinned: pin
-      ? { pool: pin.pool, accepts: (pool) => candidates(pool).some((c) => c.name === pin.origin) }
-      : null,
-    assess: (pool) => {
-      const reason = view(pool).reason;
-      return reason === null ? USABLE : { usable: false, reason };
-    },
+    pinned: pin ? { pool: pin.pool, accepts: acceptsPinOf(views, pin.origin) } : null,
+    assess: assessOf(views),
   });
   const chosen = choice.pool;
   if (!chosen) return { choice, candidates: [] };
   // The fallback pool serves with its health ignored (usable origins first).
   return {
     choice,
-    candidates: choice.via === "fallback" ? fallbackPoolCandidates(chosen, now) : candidates(chosen),
+    candidates: choice.via === "fallback" ? fallbackPoolCandidates(chosen, now) : views.of(chosen).candidates,
+  };
+}
+
+/**
+ * The pools one request looks at, each looked at once: its usable origins and whether it can serve
+ * come together. Most requests look at one pool, kept without a map.
+ */
+class RequestViews {
+  readonly #now: number;
+  #firstPool: Pool | null = null;
+  #firstView: PoolView | null = null;
+  #more: Map<string, PoolView> | null = null;
+
+  constructor(now: number) {
+    this.#now = now;
+  }
+
+  of(pool: Pool): PoolView {
+    if (this.#firstPool === pool && this.#firstView) return this.#firstView;
+    let view = this.#more?.get(pool.id);
+    if (view) return view;
+    view = poolView(pool, this.#now);
+    if (this.#firstPool === null) {
+      this.#firstPool = pool;
+      this.#firstView = view;
+    } else {
+      this.#more ??= new Map();
+      this.#more.set(pool.id, view);
+    }
+    return view;
+  }
+}
+
+// The callbacks below are made by functions rather than written inline, so the bundle does not
+// name each one on every request (esbuild's keepNames).
+
+function assessOf(views: RequestViews): (pool: Pool) => PoolAssessment {
+  return (pool) => {
+    const reason = views.of(pool).reason;
+    return reason === null ? USABLE : { usable: false, reason };
+  };
+}
+
+function acceptsPinOf(views: RequestViews, origin: string): (pool: Pool) => boolean {
+  return (pool) => views.of(pool).candidates.some((candidate) => candidate.name === origin);
+}
+
+function poolInflightOf(
+  views: RequestViews,
+  pools: ReadonlyMap<string, Pool>,
+): (id: string) => number | null {
+  return (id) => {
+    const pool = pools.get(id);
+    if (!pool?.enabled) return null;
+    const list = views.of(pool).candidates;
+    if (list.length === 0) return null;
+    let sum = 0;
+    for (const candidate of list) sum += candidate.inflight;
+    return sum;
   };
 }
 

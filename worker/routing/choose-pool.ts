@@ -67,10 +67,11 @@ export function choosePool(input: PoolChoiceInput): PoolChoice {
     });
   }
   const order = steeringOrder(loadBalancer, input.steering);
-  const seen = new Set<string>();
-  for (const id of order.pools) {
-    if (seen.has(id)) continue;
-    seen.add(id);
+  const ids = order.pools;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string;
+    // A pool listed twice counts once. Lists are short (at most 20 pools): no set to allocate.
+    if (ids.indexOf(id) < i) continue;
     const pool = pools.get(id);
     if (!pool) {
       considered.push({ pool: id, verdict: "skipped", reason: "pool does not exist" });
