@@ -19,20 +19,23 @@ export { ReportAggregator } from "../durable-objects/report-aggregator.ts";
 
 /**
  * Handles one request. Every error ends as problem JSON: a `ProblemError` as it says, anything else
- * as a logged 500.
+ * as a logged 500. A proxied request is answered by the proxy's own promise, with nothing wrapped
+ * around it (the proxy renders its failures itself).
  */
-async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
     const url = new URL(request.url);
     if (isAdminPath(url.pathname) && servesAdmin(url.hostname, env.ADMIN_HOSTNAME)) {
-      return await adminApp.fetch(request, env, ctx);
+      return Promise.resolve(adminApp.fetch(request, env, ctx)).catch((error: unknown) =>
+        errorResponse(error, request),
+      );
     }
     noteRequestRegion(request);
-    const response = await proxyRequest(request, env, ctx, url);
-    return request.method === "HEAD" ? withoutBody(response) : response;
+    const response = proxyRequest(request, env, ctx, url);
+    return request.method === "HEAD" ? response.then(withoutBody) : response;
   } catch (error) {
     const response = errorResponse(error, request);
-    return request.method === "HEAD" ? withoutBody(response) : response;
+    return Promise.resolve(request.method === "HEAD" ? withoutBody(response) : response);
   }
 }
 

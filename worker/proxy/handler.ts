@@ -3,7 +3,7 @@
  * hand back its response. With a warm isolate nothing here waits for a Durable Object.
  */
 import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
-import { ProblemError, problemType } from "../api/problem.ts";
+import { ProblemError, problemResponse, problemType } from "../api/problem.ts";
 import { getConfig, warmConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
 import { observeRequest, type ProxiedRequest } from "../edge/observe.ts";
@@ -22,11 +22,11 @@ import { pathAndQueryOf } from "./upstream-url.ts";
 const RETRY_AFTER_SECONDS = "5";
 
 /**
- * Proxies one client request. Expected failures (no load balancer, no origin, loop, origin down or
- * slow, a request that cannot be forwarded) are thrown as `ProblemError`s carrying the request's
- * `X-Request-Id`; so is anything unexpected, as a logged 500.
+ * Proxies one client request; the promise never rejects. Expected failures (no load balancer, no
+ * origin, loop, origin down or slow, a request that cannot be forwarded) are answered as problem
+ * JSON carrying the request's `X-Request-Id`; so is anything unexpected, as a logged 500.
  * @param url the parsed `request.url`, when the caller has it already
- * @example app.all("*", (c) => proxyRequest(c.req.raw, c.env, c.executionCtx));
+ * @example export default { fetch: (request, env, ctx) => proxyRequest(request, env, ctx) };
  */
 export function proxyRequest(
   request: Request,
@@ -36,7 +36,8 @@ export function proxyRequest(
 ): Promise<Response> {
   const requestId = requestIdOf(request.headers, newRequestId);
   return proxy(request, url, env, ctx, requestId).catch((error: unknown) => {
-    throw withRequestId(error, request, requestId);
+    const failure = withRequestId(error, request, requestId);
+    return problemResponse(failure.problem, failure.headers);
   });
 }
 
