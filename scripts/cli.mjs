@@ -8,5 +8,5 @@ if (!process.features.typescript) {
   );
   process.exit(1);
 }
-const { main } = await import("./cli.ts");
+const { main } = await import("./cli/main.ts");
 await main();

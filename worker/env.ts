@@ -1,6 +1,6 @@
-import type { ConfigStore } from "../durable-objects/config-store.ts";
-import type { PoolState } from "../durable-objects/pool-state.ts";
-import type { ReportAggregator } from "../durable-objects/report-aggregator.ts";
+import type { ConfigStore } from "../durable-objects/config-store/index.ts";
+import type { PoolState } from "../durable-objects/pool-state/index.ts";
+import type { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";
 
 /** Bindings and variables of the Worker (wrangler.toml, secrets, .dev.vars). */
 export interface Env {

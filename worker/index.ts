@@ -7,15 +7,15 @@
  * path not under `/__lb` is theirs. The management side is a Hono app (worker/api/app.ts).
  */
 import { adminApp } from "./api/app.ts";
-import { ProblemError, problem, problemResponse } from "./api/problem.ts";
 import { noteRequestRegion } from "./edge/report-region.ts";
 import type { Env } from "./env.ts";
+import { ProblemError, problem, problemResponse } from "./http/problem.ts";
 import { proxyRequest } from "./proxy/handler.ts";
 import { normalizeHostname } from "./routing/hostname.ts";
 
-export { ConfigStore } from "../durable-objects/config-store.ts";
-export { PoolState } from "../durable-objects/pool-state.ts";
-export { ReportAggregator } from "../durable-objects/report-aggregator.ts";
+export { ConfigStore } from "../durable-objects/config-store/index.ts";
+export { PoolState } from "../durable-objects/pool-state/index.ts";
+export { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";
 
 /**
  * Handles one request. Every error ends as problem JSON: a `ProblemError` as it says, anything else

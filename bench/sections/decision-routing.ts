@@ -1,7 +1,7 @@
 /**
  * Routing cost: matching a request's host and path to a load balancer (worker/routing/match.ts) and
  * choosing its pool (worker/routing/choose-pool.ts), over configurations of 3, 100 and 1000 load
- * balancers; plus building the per-version lookup index (worker/routing/config-index.ts).
+ * balancers; plus building the per-version lookup index (worker/edge/config-index.ts).
  */
 import {
   type ConfigSnapshot,
@@ -19,7 +19,7 @@ const SIZES = [3, 100, 1000] as const;
 type RoutingModules = {
   match: typeof import("../../worker/routing/match.ts");
   choose: typeof import("../../worker/routing/choose-pool.ts");
-  index: typeof import("../../worker/routing/config-index.ts");
+  index: typeof import("../../worker/edge/config-index.ts");
 };
 
 async function loadModules(): Promise<RoutingModules | string> {
@@ -27,7 +27,7 @@ async function loadModules(): Promise<RoutingModules | string> {
     return {
       match: await import("../../worker/routing/match.ts"),
       choose: await import("../../worker/routing/choose-pool.ts"),
-      index: await import("../../worker/routing/config-index.ts"),
+      index: await import("../../worker/edge/config-index.ts"),
     };
   } catch (error) {
     return `not measured, worker/routing could not be loaded: ${(error as Error).message}`;

@@ -7,17 +7,17 @@
 import { Hono } from "hono";
 import { serveDashboard } from "../dashboard/index.ts";
 import type { Env } from "../env.ts";
+import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import { allowedMethods } from "./allowed-methods.ts";
 import { authenticate } from "./auth.ts";
 import { configRoutes } from "./config-routes.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
-import { docsPage } from "./docs-page.ts";
-import { explainRoutes } from "./explain-routes.ts";
+import { explainRoutes } from "./explain/routes.ts";
 import { healthz } from "./healthz.ts";
 import { metricsRoutes } from "./metrics-route.ts";
-import { openApiDocument } from "./openapi.ts";
+import { docsPage } from "./openapi/docs-page.ts";
+import { openApiDocument } from "./openapi/document.ts";
 import { poolOpsRoutes } from "./pool-ops-routes.ts";
-import { ProblemError, problem, problemResponse } from "./problem.ts";
 import { resourceRoutes } from "./resource-routes.ts";
 
 /** Handles the full paths `/__lb/...` (API, healthz, OpenAPI document, docs page). */

@@ -5,8 +5,8 @@
  * through timing.
  */
 import { createMiddleware } from "hono/factory";
+import { ProblemError, problemType } from "../http/problem.ts";
 import type { ApiEnv } from "./context.ts";
-import { ProblemError, problemType } from "./problem.ts";
 
 /** Exactly the challenge the contract names; clients and tests compare it as is. */
 const CHALLENGE = "Bearer";

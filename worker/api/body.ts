@@ -3,7 +3,7 @@
  * 1 MiB whether or not `Content-Length` is sent (413), valid UTF-8 and JSON, bounded nesting, and a
  * JSON object at the top (400 otherwise).
  */
-import { ProblemError, problemType } from "./problem.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Deeper documents are refused before anything recurses over them. */

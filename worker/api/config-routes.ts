@@ -2,15 +2,15 @@
  * The configuration as one document (`GET`/`PUT /config`), the audit log and the merged event feed.
  */
 import { Hono } from "hono";
-import type { StoreEvent } from "../../durable-objects/config-store-types.ts";
+import type { StoreEvent } from "../../durable-objects/config-store/types.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
+import { etag, parseIfMatch } from "../http/preconditions.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
 import { failoverEvents } from "./failover-events.ts";
-import { etag, parseIfMatch } from "./preconditions.ts";
-import { ProblemError, problemType } from "./problem.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 export const DEFAULT_LIMIT = 100;

@@ -3,7 +3,7 @@
  * pools the load balancers use (worker/health/failover-history.ts says why they are derived rather
  * than recorded).
  */
-import type { StoreEvent } from "../../durable-objects/config-store-types.ts";
+import type { StoreEvent } from "../../durable-objects/config-store/types.ts";
 import type { ConfigSnapshot } from "../config/schema.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";

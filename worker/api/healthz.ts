@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { getConfig } from "../edge/config-cache.ts";
 import { doCallStats } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
-import { ProblemError } from "./problem.ts";
+import { ProblemError } from "../http/problem.ts";
 
 export async function healthz(c: Context<{ Bindings: Env }>): Promise<Response> {
   try {

@@ -3,10 +3,10 @@
  * balancer (`/pools/{id}/health`, `/pools/{id}/origins/{name}/drain|undrain`, `/status`).
  */
 import { Hono } from "hono";
+import { ProblemError } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
 import { drainOrigin, readPoolHealth, undrainOrigin } from "./pool-ops.ts";
-import { ProblemError } from "./problem.ts";
 import { readStatus } from "./status.ts";
 import { configStore } from "./store.ts";
 

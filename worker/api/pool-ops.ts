@@ -4,14 +4,14 @@
  * other pool change (versioned, audited, pushed to edges and to the PoolState); the remembered weight
  * lives in the pool's PoolState.
  */
-import type { ResourceWrite, StoreResult } from "../../durable-objects/config-store-types.ts";
-import type { PoolState } from "../../durable-objects/pool-state.ts";
+import type { ResourceWrite, StoreResult } from "../../durable-objects/config-store/types.ts";
+import type { PoolState } from "../../durable-objects/pool-state/index.ts";
 import type { Pool } from "../config/schema.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
 import { buildSnapshot, toPoolHealth } from "../health/pool-health.ts";
 import type { OriginHealth, PoolHealth } from "../health/types.ts";
-import { ProblemError, problemType } from "./problem.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /** Concurrent writes to the same pool make a drain start over at most this many times. */

@@ -4,10 +4,10 @@
  */
 import { type Context, Hono } from "hono";
 import { KIND_COLLECTION, type ResourceKind } from "../config/resources.ts";
+import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, PATCH_TYPES, readJsonObject } from "./body.ts";
 import { API_BASE, type ApiEnv } from "./context.ts";
-import { etag, parseIfMatch } from "./preconditions.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /**

@@ -2,14 +2,14 @@
  * The API's side of the ConfigStore: one stub per call, failures turned back into `ProblemError`,
  * and every committed change installed in this isolate's config cache at once.
  */
-import type { ConfigStore } from "../../durable-objects/config-store.ts";
-import type { StoreResult } from "../../durable-objects/config-store-types.ts";
+import type { ConfigStore } from "../../durable-objects/config-store/index.ts";
+import type { StoreResult } from "../../durable-objects/config-store/types.ts";
 import type { ConfigSnapshot } from "../config/schema.ts";
 import { acceptSnapshot } from "../edge/config-cache.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
-import { etag } from "./preconditions.ts";
-import { ProblemError } from "./problem.ts";
+import { etag } from "../http/preconditions.ts";
+import { ProblemError } from "../http/problem.ts";
 
 /** The ConfigStore stub, counted as an admin DO call. */
 export function configStore(env: Env): DurableObjectStub<ConfigStore> {

@@ -3,7 +3,7 @@
  * kind, every pool reference resolvable within the document, no two load balancers on the same
  * hostname and path prefix. Pure: no runtime imports.
  */
-import type { FieldError } from "../api/problem.ts";
+import type { FieldError } from "../http/problem.ts";
 import { formatPath } from "./issue-path.ts";
 import { isJsonObject } from "./merge-patch.ts";
 import { missingPoolErrors, routeKey } from "./references.ts";

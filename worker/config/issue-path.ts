@@ -4,7 +4,7 @@
  * `poolWeights["web-eu"]`). Pure: no runtime imports.
  */
 import type { z } from "zod";
-import type { FieldError } from "../api/problem.ts";
+import type { FieldError } from "../http/problem.ts";
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

@@ -2,7 +2,7 @@
  * Rules that span resources: a load balancer names only existing pools, a pool in use cannot be
  * deleted, and no two load balancers claim the same hostname and path prefix. Pure: no runtime imports.
  */
-import type { FieldError } from "../api/problem.ts";
+import type { FieldError } from "../http/problem.ts";
 import { formatPath } from "./issue-path.ts";
 import type { LoadBalancerSpec } from "./resources.ts";
 

@@ -3,7 +3,7 @@
  * it), every problem reported as a field error. Pure: no runtime imports.
  */
 import type { z } from "zod";
-import type { FieldError } from "../api/problem.ts";
+import type { FieldError } from "../http/problem.ts";
 import { issuesToFieldErrors } from "./issue-path.ts";
 import { isJsonObject } from "./merge-patch.ts";
 import { type LoadBalancer, LoadBalancerSchema, type Pool, PoolSchema } from "./schema.ts";

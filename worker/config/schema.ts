@@ -3,6 +3,7 @@
  * Types, defaults, validation and the OpenAPI document all come from here. Pure: no runtime imports.
  */
 import { z } from "zod";
+import { HOP_BY_HOP_HEADERS } from "../http/headers.ts";
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const SLUG_MESSAGE = "must be 1-63 characters of a-z, 0-9, '-' or '_', starting with a letter or digit";
@@ -19,17 +20,7 @@ const OriginName = z
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
 
 /** Headers the proxy owns; configuring them per origin or per check would break the contract. */
-const RESERVED_HEADERS = new Set([
-  "host",
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-]);
+const RESERVED_HEADERS = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]);
 
 const HeaderMap = z
   .record(

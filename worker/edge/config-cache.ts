@@ -6,9 +6,10 @@
  * all, awaits the store once. A failed refresh keeps the old snapshot (fail static) and backs off.
  * Module scope holds plain data only; no promise is shared between requests.
  */
-import { ProblemError } from "../api/problem.ts";
+
 import type { ConfigSnapshot } from "../config/schema.ts";
 import type { Env } from "../env.ts";
+import { ProblemError } from "../http/problem.ts";
 import { countDoCall } from "./do-calls.ts";
 
 /** How old a snapshot may get before a request triggers a background refresh. */

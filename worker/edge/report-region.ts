@@ -1,7 +1,7 @@
 /**
  * Where this isolate's pool reports go. By default (`REPORT_AGGREGATION` unset or `"off"`) to the
  * pool's PoolState; with `"region"`, to the ReportAggregator of the pool and this isolate's region
- * (durable-objects/report-aggregator.ts), which answers the same way.
+ * (durable-objects/report-aggregator/index.ts), which answers the same way.
  *
  * The region is the continent of the first request that names one (`request.cf.continent`), kept for
  * the isolate's life: an isolate serves one Cloudflare location, and an isolate whose reports moved

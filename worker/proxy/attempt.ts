@@ -2,7 +2,7 @@
  * One attempt: a single fetch to one origin, bounded by the load balancer's timeout, classified
  * as a response, a timeout or a connection failure. Never throws for what the origin does.
  */
-import type { UpstreamTarget } from "./upstream-url.ts";
+import type { UpstreamTarget } from "../http/upstream-target.ts";
 
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: Response; readonly latencyMs: number }

@@ -10,13 +10,13 @@ import { balancerFor } from "../edge/balancers.ts";
 import { recordAttempt } from "../edge/metrics.ts";
 import { type AttemptOutcome, beginAttempt, isFailure } from "../edge/outcomes.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
+import { learnReachability, needsReachability, refusesConnections } from "../edge/refusals.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
+import { retryBudgetOf } from "../edge/retry-budgets.ts";
 import type { Env } from "../env.ts";
 import { type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
-import { learnReachability, needsReachability, refusesConnections } from "./refusal.ts";
 import { type PreparedBody, prepareBody } from "./request-body.ts";
-import { retryBudgetOf } from "./retry-budget.ts";
 import {
   type AttemptFailure,
   failureOfStatus,

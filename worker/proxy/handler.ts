@@ -3,19 +3,20 @@
  * hand back its response. With a warm isolate nothing here waits for a Durable Object.
  */
 import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
-import { ProblemError, problemResponse, problemType } from "../api/problem.ts";
 import { getConfig, warmConfig } from "../edge/config-cache.ts";
+import { indexConfig } from "../edge/config-index.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
-import { observeRequest, type ProxiedRequest } from "../edge/observe.ts";
 import { prepareLoadBalancerPools } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
-import { indexConfig } from "../routing/config-index.ts";
+import { MAX_HOPS } from "../http/headers.ts";
+import { ProblemError, problemResponse, problemType } from "../http/problem.ts";
 import type { GeoLocation } from "../routing/geo.ts";
-import { affinityCookie, pickWithAffinity, pinTarget, readSession } from "./affinity.ts";
 import { type ForwardResult, forward } from "./forward.ts";
-import { type ForwardingInfo, isWebSocketUpgrade, MAX_HOPS, readHops, requestIdOf } from "./headers.ts";
+import { type ForwardingInfo, isWebSocketUpgrade, readHops, requestIdOf } from "./headers.ts";
+import { observeRequest, type ProxiedRequest } from "./observe.ts";
 import { clientResponse } from "./response.ts";
 import { matchRoute, planPool } from "./route-plan.ts";
+import { affinityCookie, pickWithAffinity, pinTarget, readSession } from "./session.ts";
 import { pathAndQueryOf } from "./upstream-url.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */

@@ -2,21 +2,7 @@
  * Header rewriting between client, load balancer and origin. Pure (WHATWG Headers only).
  */
 
-/** Counts how many times a request passed through this load balancer, to stop routing loops. */
-export const HOPS_HEADER = "x-edge-lb-hops";
-/** A request that arrives having passed this many times is refused with 508. */
-export const MAX_HOPS = 5;
-
-/** Hop-by-hop headers (RFC 9110 section 7.6.1 plus the common legacy ones). */
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
+import { HOP_BY_HOP_HEADERS, HOPS_HEADER } from "../http/headers.ts";
 
 /** Up to 200 visible ASCII characters: anything else is replaced by a generated id. */
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -53,7 +39,7 @@ export function stripHopByHop(headers: Headers, keepUpgrade = false): void {
       }
     }
   }
-  for (const name of HOP_BY_HOP) {
+  for (const name of HOP_BY_HOP_HEADERS) {
     if (keepUpgrade && name === "upgrade") continue;
     headers.delete(name);
   }

@@ -8,7 +8,7 @@
  * as if the origin were unreachable (which would count against the origin's passive health, so that
  * any client could eject origins) or silently reaching the origin without the content it was sent.
  */
-import { ProblemError, problemType } from "../api/problem.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
 
 export type PreparedBody =
   /** Absent or kept in memory: every attempt can send it. */

@@ -3,7 +3,7 @@
  * hop-by-hop headers removed, `X-Request-Id` set and, when the load balancer asks for them, the
  * debug headers. WebSocket handshakes pass on the origin's socket.
  */
-import { ProblemError, problemType } from "../api/problem.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
 import { downstreamResponseHeaders, stripHopByHop } from "./headers.ts";
 
 export interface DebugInfo {

@@ -5,10 +5,10 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { ConfigSnapshot, Pool } from "../config/schema.ts";
+import { indexConfig } from "../edge/config-index.ts";
 import { fallbackPoolCandidates, poolView } from "../edge/pool-view.ts";
 import type { PoolView } from "../health/edge-view.ts";
 import { choosePool, type PoolAssessment, type PoolChoice } from "../routing/choose-pool.ts";
-import { indexConfig } from "../routing/config-index.ts";
 import type { GeoLocation } from "../routing/geo.ts";
 import { matchLoadBalancer, type RouteMatch } from "../routing/match.ts";
 

@@ -10,15 +10,7 @@
  * `fetch()` parses the target URL the same way.
  */
 
-export interface UpstreamTarget {
-  /** The URL to fetch. */
-  readonly url: string;
-  /**
-   * With `hostHeader`: the origin's own host, which the request must actually reach (Cloudflare's
-   * `cf.resolveOverride`); null otherwise.
-   */
-  readonly resolveOverride: string | null;
-}
+import type { UpstreamTarget } from "../http/upstream-target.ts";
 
 interface OriginAddress {
   readonly address: string;

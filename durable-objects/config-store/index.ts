@@ -1,0 +1,232 @@
+/**
+ * The one ConfigStore DO (named "global"): pools, load balancers, the global configuration version,
+ * the audit log and the queue of PoolState notifications, all in SQLite (docs/storage.md).
+ *
+ * Every write runs in one `transactionSync`, so it lands whole or not at all. Expected failures come
+ * back as `{ ok: false, problem }`; nothing expected is thrown across RPC. The edge polls
+ * `snapshot()` every couple of seconds per isolate, so the unchanged answer is a comparison with a
+ * version held in memory.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { KIND_LABEL, type ResourceKind } from "../../worker/config/resources.ts";
+import type { ConfigSnapshot } from "../../worker/config/schema.ts";
+import type { Env } from "../../worker/env.ts";
+import type { IfMatch } from "../../worker/http/preconditions.ts";
+import { logConfigChanges } from "./log.ts";
+import { deliverNotifications } from "./notify.ts";
+import { ConfigTables, migrate } from "./sql.ts";
+import type {
+  AuditEntry,
+  ConfigReplace,
+  PendingNotification,
+  ResourceDelete,
+  ResourceWrite,
+  StoredResource,
+  StoreEvent,
+  StoreResult,
+} from "./types.ts";
+import { fail } from "./types.ts";
+import {
+  createResource,
+  deleteResource,
+  patchResource,
+  replaceConfig,
+  replaceResource,
+  type WriteContext,
+} from "./writes.ts";
+
+/** A first retry for notifications that an interrupted write leaves behind. */
+const SAFETY_ALARM_MS = 10_000;
+/** A write that changes more pools than this leaves their notifications to the alarm, so it answers fast. */
+const INLINE_NOTIFICATIONS = 20;
+const MAX_LIST = 1000;
+
+export class ConfigStore extends DurableObject<Env> {
+  readonly #tables: ConfigTables;
+  #version = 0;
+  #snapshot: ConfigSnapshot | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#tables = new ConfigTables(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql);
+      this.#version = this.#tables.version();
+    });
+  }
+
+  /** The whole configuration, or null when `knownVersion` is already the current version. */
+  async snapshot(knownVersion?: number): Promise<ConfigSnapshot | null> {
+    if (knownVersion === this.#version) return null;
+    return this.#currentSnapshot();
+  }
+
+  /** One resource, or a 404 problem. */
+  async getResource(kind: ResourceKind, id: string): Promise<StoreResult<{ resource: StoredResource }>> {
+    const resource = this.#tables.get(kind, id);
+    if (!resource) return fail(404, `No ${KIND_LABEL[kind]} with id "${id}".`);
+    return { ok: true, resource };
+  }
+
+  /** Every resource of a kind, sorted by id, with the configuration version they belong to. */
+  async listResources(kind: ResourceKind): Promise<{ version: number; items: StoredResource[] }> {
+    const snapshot = this.#currentSnapshot();
+    return { version: snapshot.version, items: kind === "pool" ? snapshot.pools : snapshot.loadBalancers };
+  }
+
+  /** Creates a resource (409 when the id exists). */
+  async createResource(kind: ResourceKind, input: unknown): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => createResource(w, kind, input));
+  }
+
+  /** Replaces a resource; missing optional fields take their defaults. */
+  async replaceResource(
+    kind: ResourceKind,
+    id: string,
+    input: unknown,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => replaceResource(w, kind, id, input, ifMatch));
+  }
+
+  /** Applies a JSON merge patch to a resource and validates the result in full. */
+  async patchResource(
+    kind: ResourceKind,
+    id: string,
+    patch: unknown,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, (w) => patchResource(w, kind, id, patch, ifMatch));
+  }
+
+  /** Deletes a resource (409 for a pool that load balancers name). */
+  async deleteResource(
+    kind: ResourceKind,
+    id: string,
+    ifMatch?: IfMatch,
+  ): Promise<StoreResult<ResourceDelete>> {
+    const result = this.#transaction((w) => deleteResource(w, kind, id, ifMatch));
+    if (!result.ok) return result;
+    await this.#afterCommit(kind === "pool" ? [id] : []);
+    return { ok: true, id: result.id, snapshot: this.#currentSnapshot() };
+  }
+
+  /** Replaces pools and load balancers at once (all or nothing), or reports what that would change. */
+  async replaceConfig(
+    input: unknown,
+    ifMatch?: IfMatch,
+    dryRun = false,
+  ): Promise<StoreResult<ConfigReplace>> {
+    const result = this.#transaction((w) => replaceConfig(w, input, ifMatch, dryRun));
+    if (!result.ok) return result;
+    const { pools } = result.changes;
+    const notified = [...pools.created, ...pools.updated, ...pools.deleted];
+    if (!dryRun && notified.length > 0) await this.#afterCommit(notified);
+    return { ...result, snapshot: dryRun ? null : this.#currentSnapshot() };
+  }
+
+  /** The newest audit entries, newest first. */
+  async audit(limit: number): Promise<AuditEntry[]> {
+    return this.#tables.audit(clampLimit(limit));
+  }
+
+  /** Configuration changes as events, newest first, in the shape PoolState uses for its own. */
+  async events(limit: number): Promise<StoreEvent[]> {
+    return this.#tables.audit(clampLimit(limit)).map((entry) => ({
+      at: Date.parse(entry.at),
+      kind: "config_change",
+      subject: `${entry.kind === "pool" ? "pool" : "load_balancer"}/${entry.id}`,
+      message: describeAudit(entry),
+    }));
+  }
+
+  /** Pool changes that their PoolState has not yet confirmed (normally empty). */
+  async pendingNotifications(): Promise<PendingNotification[]> {
+    return this.#tables.pendingNotifications();
+  }
+
+  /** Retries the notifications that are due; re-arms itself while any remain. */
+  override async alarm(): Promise<void> {
+    await this.#deliver();
+  }
+
+  async #writeResource(
+    kind: ResourceKind,
+    change: (w: WriteContext) => StoreResult<{ resource: StoredResource; changed: boolean }>,
+  ): Promise<StoreResult<ResourceWrite>> {
+    const result = this.#transaction(change);
+    if (!result.ok) return result;
+    const { resource, changed } = result;
+    if (changed && kind === "pool") await this.#afterCommit([resource.id]);
+    return { ok: true, resource, changed, snapshot: this.#currentSnapshot() };
+  }
+
+  #transaction<T extends object>(change: (w: WriteContext) => StoreResult<T>): StoreResult<T> {
+    const result = this.ctx.storage.transactionSync(() => {
+      const outcome = change({ tables: this.#tables, now: Date.now() });
+      if (outcome.ok) this.#tables.trimAudit();
+      return outcome;
+    });
+    const version = this.#tables.version();
+    if (version !== this.#version) {
+      logConfigChanges(this.#tables, this.#version);
+      this.#version = version;
+      this.#snapshot = null;
+    }
+    return result;
+  }
+
+  /**
+   * Arms a safety alarm first, so an interrupted delivery is retried, then delivers at once; a large
+   * change is delivered by an alarm right away instead of holding the response.
+   */
+  async #afterCommit(poolIds: readonly string[]): Promise<void> {
+    if (poolIds.length === 0) return;
+    if (poolIds.length > INLINE_NOTIFICATIONS) {
+      await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
+    await this.ctx.storage.setAlarm(Date.now() + SAFETY_ALARM_MS);
+    await this.#deliver(poolIds);
+  }
+
+  async #deliver(poolIds?: readonly string[]): Promise<void> {
+    const next = await deliverNotifications(
+      {
+        tables: this.#tables,
+        poolState: (poolId) => this.env.POOL_STATE.getByName(poolId),
+        now: Date.now,
+      },
+      poolIds,
+    );
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+  }
+
+  #currentSnapshot(): ConfigSnapshot {
+    if (!this.#snapshot || this.#snapshot.version !== this.#version) {
+      this.#snapshot = {
+        version: this.#version,
+        pools: this.#tables.list("pool"),
+        loadBalancers: this.#tables.list("load_balancer"),
+      };
+    }
+    return this.#snapshot;
+  }
+}
+
+function clampLimit(limit: number): number {
+  return Number.isInteger(limit) ? Math.min(Math.max(limit, 1), MAX_LIST) : 100;
+}
+
+function describeAudit(entry: AuditEntry): string {
+  const what = `${entry.kind === "pool" ? "pool" : "load balancer"} "${entry.id}"`;
+  const via = entry.via === "config" ? " via PUT /config" : "";
+  const versions =
+    entry.versionFrom === null
+      ? `version ${entry.versionTo}`
+      : entry.versionTo === null
+        ? `was version ${entry.versionFrom}`
+        : `version ${entry.versionFrom} -> ${entry.versionTo}`;
+  return `${what}: ${entry.change}${via} (${versions})`;
+}

@@ -1,0 +1,328 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Pool } from "../../worker/config/schema.ts";
+import type { Env } from "../../worker/env.ts";
+import { poolEvent } from "../../worker/health/events.ts";
+import { InflightTable } from "../../worker/health/inflight.ts";
+import { ejectOutliers } from "../../worker/health/passive.ts";
+import {
+  buildSnapshot,
+  checksOn,
+  describePoolHealth,
+  toPoolHealth,
+} from "../../worker/health/pool-health.ts";
+import {
+  applyProbe,
+  applyTraffic,
+  endEjection,
+  newRecord,
+  originTarget,
+  type ProbeResult,
+  resetCheck,
+} from "../../worker/health/record.ts";
+import { normalizeReport } from "../../worker/health/report.ts";
+import type {
+  HealthEvent,
+  HealthReport,
+  OriginRecord,
+  PoolHealth,
+  PoolSnapshot,
+  PoolTimeline,
+} from "../../worker/health/types.ts";
+import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
+import { PoolStateMetrics } from "./metrics.ts";
+import { probeOrigins } from "./probe.ts";
+import { MAX_EVENTS, PoolStateStore } from "./store.ts";
+
+/** When an alarm finds a round still running, it comes back after this long. */
+const BUSY_RETRY_MS = 1000;
+
+/**
+ * One per pool (named by pool id): active probes on its alarm, passive ejections from the edges'
+ * reports, in-flight sums, and the pool's event log. The rules live in worker/health (pure); this
+ * class keeps the state (SQLite, plus in-flight figures in memory) and does the I/O.
+ */
+export class PoolState extends DurableObject<Env> {
+  #store: PoolStateStore;
+  #pool: Pool | null = null;
+  #records = new Map<string, OriginRecord>();
+  #inflight = new InflightTable();
+  #metrics: PoolStateMetrics;
+  /** Bumped by every change that makes a running probe round obsolete. */
+  #generation = 0;
+  #probing = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new PoolStateStore(ctx.storage.sql);
+    this.#metrics = new PoolStateMetrics(ctx.storage.sql);
+    if (this.#store.exists()) {
+      this.#pool = this.#store.loadPool();
+      this.#records = this.#store.loadRecords();
+    }
+  }
+
+  /** The clock of every health decision; tests replace it to move time without sleeping. */
+  protected now(): number {
+    return Date.now();
+  }
+
+  /** Called by the ConfigStore after every committed change of this pool; null when it was deleted. */
+  async configure(pool: Pool | null): Promise<void> {
+    const previous = this.#pool;
+    if (pool === null) {
+      this.#generation++;
+      this.#pool = null;
+      this.#records.clear();
+      this.#inflight.clear();
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.#metrics.reset();
+      return;
+    }
+    const now = this.now();
+    const events: HealthEvent[] = [];
+    this.#store.migrate();
+    const names = new Set(pool.origins.map((origin) => origin.name));
+    this.#store.keepDrainedWeights(names);
+    for (const name of [...this.#records.keys()]) {
+      if (names.has(name)) continue;
+      this.#records.delete(name);
+      this.#store.deleteRecord(name);
+    }
+    for (const origin of pool.origins) {
+      const target = originTarget(origin);
+      const existing = this.#records.get(origin.name);
+      const record = existing?.target === target ? existing : newRecord(origin.name, target, now);
+      this.#records.set(origin.name, record);
+      if (!checksOn(pool)) pushEvent(events, resetCheck(pool.id, record, now));
+      if (!pool.passiveHealth.enabled) {
+        pushEvent(events, endEjection(pool.id, record, now, "passive health checks turned off"));
+      }
+      this.#store.saveRecord(record);
+    }
+    this.#pool = pool;
+    this.#store.savePool(pool);
+    const probesChanged = previous === null || probeKey(previous) !== probeKey(pool);
+    if (probesChanged) {
+      this.#generation++;
+      this.#store.setLastRoundAt(null);
+    }
+    this.#expireEjections(now, events);
+    this.#settle(now, events);
+    if (!checksOn(pool)) {
+      await this.ctx.storage.deleteAlarm();
+    } else if (!this.#probing && (probesChanged || (await this.ctx.storage.getAlarm()) === null)) {
+      // A running round notices the new generation and re-arms at once when it ends.
+      await this.ctx.storage.setAlarm(now);
+    }
+  }
+
+  /**
+   * One probe round over every origin, then the next alarm `intervalSeconds` later. Alarms are
+   * delivered at least once: a round less than half an interval after the last one is skipped.
+   */
+  override async alarm(): Promise<void> {
+    const pool = this.#pool;
+    const check = pool?.healthCheck;
+    if (!pool || !check?.enabled) return;
+    const intervalMs = check.intervalSeconds * 1000;
+    const started = this.now();
+    if (this.#probing) {
+      await this.ctx.storage.setAlarm(started + BUSY_RETRY_MS);
+      return;
+    }
+    const last = this.#store.lastRoundAt();
+    if (last !== null && started - last < intervalMs / 2) {
+      await this.ctx.storage.setAlarm(last + intervalMs);
+      return;
+    }
+    const generation = this.#generation;
+    let results: ProbeResult[];
+    this.#probing = true;
+    try {
+      results = await probeOrigins(pool.origins, check, () => this.now());
+    } finally {
+      this.#probing = false;
+    }
+    const current = this.#pool;
+    if (!current || !checksOn(current)) return;
+    if (generation !== this.#generation) {
+      await this.ctx.storage.setAlarm(this.now());
+      return;
+    }
+    const now = this.now();
+    const events: HealthEvent[] = [];
+    for (const result of results) {
+      const record = this.#records.get(result.name);
+      if (!record) continue;
+      pushEvent(events, applyProbe(current.id, record, result, check));
+      this.#store.saveRecord(record);
+    }
+    this.#store.setLastRoundAt(started);
+    this.#expireEjections(now, events);
+    this.#settle(now, events);
+    await this.ctx.storage.setAlarm(now + intervalMs);
+  }
+
+  /**
+   * The edges' passive observations, batched per isolate. Applies outlier ejection pool-wide and
+   * returns the fresh snapshot, so a report also refreshes the edge's view; null for an unknown pool.
+   * `metrics`, the isolate's request metrics since its last report, is added to the pool's totals.
+   */
+  async report(batch: HealthReport, metrics?: MetricsDelta): Promise<PoolSnapshot | null> {
+    const pool = this.#pool;
+    if (!pool) return null;
+    if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics);
+    const now = this.now();
+    const events: HealthEvent[] = [];
+    this.#expireEjections(now, events);
+    const report = normalizeReport(batch, (name) => this.#records.has(name));
+    if (!report) return this.#settle(now, events);
+    const inflight: Record<string, number> = {};
+    for (const [name, figures] of report.origins) if (figures.inflight > 0) inflight[name] = figures.inflight;
+    this.#inflight.record(report.isolateId, report.sentAt, inflight, now);
+    this.#inflight.prune(now);
+    for (const [name, figures] of report.origins) {
+      const record = this.#records.get(name);
+      if (record) applyTraffic(record, figures, now);
+    }
+    const ejections = ejectOutliers(pool.id, pool.origins, this.#records, pool.passiveHealth, now);
+    events.push(...ejections);
+    const touched = new Set([...report.origins.keys(), ...ejections.map((event) => event.origin ?? "")]);
+    for (const name of touched) {
+      const record = this.#records.get(name);
+      if (record) this.#store.saveRecord(record);
+    }
+    return this.#settle(now, events);
+  }
+
+  /** What edges cache (about a second): per-origin health, in-flight sums, pool health. */
+  async snapshot(): Promise<PoolSnapshot | null> {
+    if (!this.#pool) return null;
+    const now = this.now();
+    const events: HealthEvent[] = [];
+    this.#expireEjections(now, events);
+    return this.#settle(now, events);
+  }
+
+  /** The body of `GET /pools/{id}/health`; null for a pool this object does not know. */
+  async health(): Promise<PoolHealth | null> {
+    const pool = this.#pool;
+    const snapshot = await this.snapshot();
+    if (!pool || !snapshot) return null;
+    return toPoolHealth(
+      snapshot,
+      pool.origins.map((origin) => origin.name),
+    );
+  }
+
+  /** The pool's metric totals and gauges for `/__lb/metrics`; null for a pool this object does not know. */
+  async metrics(): Promise<PoolMetrics | null> {
+    const pool = this.#pool;
+    const snapshot = await this.snapshot();
+    if (!pool || !snapshot) return null;
+    return this.#metrics.read(pool, snapshot);
+  }
+
+  /** Health transitions and ejections of this pool, newest first (the last 500 are kept). */
+  async events(limit: number): Promise<HealthEvent[]> {
+    if (!this.#store.exists()) return [];
+    const bounded = Number.isFinite(limit)
+      ? Math.min(Math.max(Math.floor(limit), 0), MAX_EVENTS)
+      : MAX_EVENTS;
+    return bounded === 0 ? [] : this.#store.listEvents(bounded);
+  }
+
+  /**
+   * The pool's current verdict and its newest `limit` pool health transitions, newest first: what
+   * the failover history of the load balancers using the pool is derived from. Null for a pool this
+   * object does not know.
+   */
+  async timeline(limit: number): Promise<PoolTimeline | null> {
+    const pool = this.#pool;
+    if (!pool || !(await this.snapshot())) return null;
+    const bounded = Number.isFinite(limit)
+      ? Math.min(Math.max(Math.floor(limit), 1), MAX_EVENTS)
+      : MAX_EVENTS;
+    return {
+      pool: pool.id,
+      healthy: this.#store.poolHealthy(),
+      events: this.#store.listEventsOfKinds(["pool_healthy", "pool_unhealthy"], bounded),
+    };
+  }
+
+  /** Remembers the weight an origin had before it was drained through the API. */
+  async rememberDrainedWeight(name: string, weight: number): Promise<void> {
+    if (!Number.isFinite(weight) || weight <= 0) return;
+    this.#store.migrate();
+    this.#store.setDrainedWeight(name, weight);
+  }
+
+  /** The weight to restore on undrain, or null when the API did not drain the origin. */
+  async drainedWeight(name: string): Promise<number | null> {
+    if (!this.#store.exists()) return null;
+    // Storage written before drains were remembered lacks the table until a migration.
+    this.#store.migrate();
+    return this.#store.drainedWeight(name);
+  }
+
+  /** Forgets a drained weight once it has been restored. */
+  async forgetDrainedWeight(name: string): Promise<void> {
+    if (!this.#store.exists()) return;
+    this.#store.migrate();
+    this.#store.deleteDrainedWeight(name);
+  }
+
+  /** Ends the ejections that have run out by `now`. */
+  #expireEjections(now: number, events: HealthEvent[]): void {
+    const pool = this.#pool;
+    if (!pool) return;
+    for (const record of this.#records.values()) {
+      const event = endEjection(pool.id, record, now);
+      if (!event) continue;
+      events.push(event);
+      this.#store.saveRecord(record);
+    }
+  }
+
+  /** Settles pool health (an event when it flips), records `events` and returns the snapshot. */
+  #settle(now: number, events: HealthEvent[]): PoolSnapshot {
+    const pool = this.#pool as Pool;
+    const snapshot = buildSnapshot(pool, this.#records, this.#inflight.totals(now), now);
+    const previous = this.#store.poolHealthy();
+    if (previous !== snapshot.healthy) {
+      this.#store.setPoolHealthy(snapshot.healthy);
+      if (previous !== null) {
+        const kind = snapshot.healthy ? "pool_healthy" : "pool_unhealthy";
+        events.push(poolEvent(pool.id, kind, now, describePoolHealth(pool, snapshot.healthyOrigins)));
+      }
+    }
+    for (const event of events) {
+      this.#store.insertEvent(event);
+      console.log(
+        JSON.stringify({
+          event: event.kind,
+          at: new Date(event.at).toISOString(),
+          subject: event.subject,
+          pool: event.pool,
+          origin: event.origin,
+          message: event.message,
+        }),
+      );
+    }
+    this.#metrics.countEvents(events);
+    return snapshot;
+  }
+}
+
+function pushEvent(events: HealthEvent[], event: HealthEvent | null): void {
+  if (event) events.push(event);
+}
+
+/** Everything a probe round depends on: another key makes a running round's results obsolete. */
+function probeKey(pool: Pool): string {
+  return JSON.stringify({
+    check: pool.healthCheck,
+    origins: pool.origins.map((o) => [o.name, o.address, o.hostHeader, o.headers]),
+  });
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import type { PoolInput } from "../../../worker/config/schema.ts";
+import {
+  type EdgeViewInput,
+  fallbackCandidates,
+  type LocalOrigin,
+  mayEjectLocally,
+  viewPool,
+} from "../../../worker/health/edge-view.ts";
+import { buildSnapshot } from "../../../worker/health/pool-health.ts";
+import type { OriginRecord, PoolSnapshot } from "../../../worker/health/types.ts";
+import { makePool, recordsFor } from "../health/fixtures.ts";
+
+const T0 = 1_700_000_000_000;
+
+const three = [
+  { name: "a", address: "http://127.0.0.1:9001" },
+  { name: "b", address: "http://127.0.0.1:9002" },
+  { name: "c", address: "http://127.0.0.1:9003" },
+];
+
+/** A snapshot as the PoolState builds it, after `change` edited the records. */
+function snapshotOf(
+  input: Partial<PoolInput>,
+  change: (records: Map<string, OriginRecord>) => void = () => undefined,
+  inflight: Record<string, number> = {},
+): { pool: ReturnType<typeof makePool>; snapshot: PoolSnapshot } {
+  const pool = makePool({ origins: three, ...input });
+  const records = recordsFor(pool, T0 - 60_000);
+  change(records);
+  return { pool, snapshot: buildSnapshot(pool, records, new Map(Object.entries(inflight)), T0) };
+}
+
+function view(
+  pool: ReturnType<typeof makePool>,
+  snapshot: PoolSnapshot | null,
+  local: Record<string, Partial<LocalOrigin>> = {},
+  now = T0,
+): EdgeViewInput {
+  return {
+    pool,
+    snapshot,
+    now,
+    local: (name) => {
+      const entry = local[name];
+      return entry ? { inflightDelta: 0, latencyMs: null, ejectedUntil: null, ...entry } : undefined;
+    },
+  };
+}
+
+const names = (list: readonly { name: string }[]) => list.map((c) => c.name);
+
+describe("usable origins", () => {
+  it("without a snapshot, every enabled origin with weight counts (unknown counts as healthy)", () => {
+    const pool = makePool({ origins: three });
+    const result = viewPool(view(pool, null));
+    expect(names(result.candidates)).toEqual(["a", "b", "c"]);
+    expect(result).toMatchObject({ healthy: true, healthyOrigins: 3, reason: null });
+  });
+
+  it("leaves out origins failed by active checks, ejected globally or here, drained and tried", () => {
+    const { pool, snapshot } = snapshotOf(
+      { origins: [...three, { name: "d", address: "http://127.0.0.1:9004", weight: 0 }] },
+      (records) => {
+        records.get("a")!.check = "unhealthy";
+        records.get("b")!.ejectedUntil = T0 + 5000;
+      },
+    );
+    const input = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } });
+    expect(viewPool(input).candidates).toEqual([]);
+    expect(viewPool(input).reason).toBe(
+      "no usable origin (1 unhealthy, 1 ejected, 1 ejected by this edge, 1 drained)",
+    );
+    // c and d are healthy as far as every edge knows; the pool stays healthy.
+    expect(viewPool(input).healthy).toBe(true);
+    const later = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } }, T0 + 1000);
+    expect(names(viewPool(later).candidates)).toEqual(["c"]);
+    expect(names(viewPool(later, new Set(["c"])).candidates)).toEqual([]);
+  });
+
+  it("takes an origin back once its ejection ran out, even before the next snapshot", () => {
+    const { pool, snapshot } = snapshotOf({}, (records) => {
+      records.get("a")!.ejectedUntil = T0 + 2000;
+    });
+    expect(names(viewPool(view(pool, snapshot)).candidates)).toEqual(["b", "c"]);
+    expect(names(viewPool(view(pool, snapshot, {}, T0 + 2000)).candidates)).toEqual(["a", "b", "c"]);
+  });
+
+  it("uses backups only when no primary is usable", () => {
+    const origins = [
+      { name: "p", address: "http://127.0.0.1:9001" },
+      { name: "k", address: "http://127.0.0.1:9002", backup: true },
+    ];
+    const { pool, snapshot } = snapshotOf({ origins });
+    expect(names(viewPool(view(pool, snapshot)).candidates)).toEqual(["p"]);
+    expect(names(viewPool(view(pool, snapshot), new Set(["p"])).candidates)).toEqual(["k"]);
+    const down = snapshotOf({ origins }, (records) => {
+      records.get("p")!.check = "unhealthy";
+    });
+    expect(names(viewPool(view(down.pool, down.snapshot)).candidates)).toEqual(["k"]);
+  });
+
+  it("counts global and local in-flight requests against maxConnections", () => {
+    const origins = [
+      { name: "a", address: "http://127.0.0.1:9001", maxConnections: 3 },
+      { name: "b", address: "http://127.0.0.1:9002" },
+    ];
+    const { pool, snapshot } = snapshotOf({ origins }, undefined, { a: 2, b: 7 });
+    const open = viewPool(view(pool, snapshot));
+    expect(open.candidates.map((c) => [c.name, c.inflight])).toEqual([
+      ["a", 2],
+      ["b", 7],
+    ]);
+    const full = viewPool(view(pool, snapshot, { a: { inflightDelta: 1 } }));
+    expect(names(full.candidates)).toEqual(["b"]);
+  });
+
+  it("scales the weight during slow start and prefers local response times", () => {
+    const { pool, snapshot } = snapshotOf({ slowStartSeconds: 100 }, (records) => {
+      for (const record of records.values()) record.healthySince = T0 - 200_000;
+      records.get("a")!.healthySince = T0 - 50_000;
+      records.get("b")!.latencyMs = 80;
+    });
+    const result = viewPool(view(pool, snapshot, { c: { latencyMs: 12 } }));
+    const byName = Object.fromEntries(result.candidates.map((c) => [c.name, c]));
+    expect(byName.a!.weight).toBeCloseTo(0.55);
+    expect(byName.b!.weight).toBe(1);
+    expect(byName.b!.latencyMs).toBe(80);
+    expect(byName.c!.latencyMs).toBe(12);
+  });
+
+  it("slow-starts an origin back from a local ejection", () => {
+    const { pool, snapshot } = snapshotOf({ slowStartSeconds: 10 }, (records) => {
+      for (const record of records.values()) record.healthySince = T0 - 200_000;
+    });
+    const result = viewPool(view(pool, snapshot, { a: { ejectedUntil: T0 - 5000 } }));
+    expect(result.candidates.find((c) => c.name === "a")!.weight).toBeCloseTo(0.55);
+  });
+});
+
+describe("pool health", () => {
+  it("is unhealthy below minimumOrigins, with the reason", () => {
+    const { pool, snapshot } = snapshotOf({ minimumOrigins: 2 }, (records) => {
+      records.get("a")!.check = "unhealthy";
+      records.get("b")!.ejectedUntil = T0 + 1;
+    });
+    const result = viewPool(view(pool, snapshot));
+    expect(result.healthy).toBe(false);
+    expect(names(result.candidates)).toEqual(["c"]);
+    expect(result.reason).toBe("pool is unhealthy: 1 of 3 origins healthy (minimum 2)");
+  });
+
+  it("does not count local ejections against pool health, so every edge fails over alike", () => {
+    const { pool, snapshot } = snapshotOf({ minimumOrigins: 3 });
+    const result = viewPool(view(pool, snapshot, { a: { ejectedUntil: T0 + 1 } }));
+    expect(result).toMatchObject({ healthy: true, healthyOrigins: 3, reason: null });
+    expect(names(result.candidates)).toEqual(["b", "c"]);
+  });
+
+  it("is unhealthy when disabled", () => {
+    const pool = makePool({ origins: three, enabled: false });
+    expect(viewPool(view(pool, null)).reason).toBe("pool is disabled");
+  });
+});
+
+describe("fallback pool", () => {
+  it("prefers usable origins and otherwise ignores health", () => {
+    const { pool, snapshot } = snapshotOf({}, (records) => {
+      records.get("a")!.check = "unhealthy";
+    });
+    expect(names(fallbackCandidates(view(pool, snapshot)))).toEqual(["b", "c"]);
+    const down = snapshotOf({}, (records) => {
+      for (const record of records.values()) record.check = "unhealthy";
+    });
+    expect(names(fallbackCandidates(view(down.pool, down.snapshot)))).toEqual(["a", "b", "c"]);
+    expect(names(fallbackCandidates(view(down.pool, down.snapshot), new Set(["a"])))).toEqual(["b", "c"]);
+  });
+
+  it("never sends to a disabled or drained origin", () => {
+    const pool = makePool({
+      origins: [
+        { name: "a", address: "http://127.0.0.1:9001", enabled: false },
+        { name: "b", address: "http://127.0.0.1:9002", weight: 0 },
+      ],
+    });
+    expect(fallbackCandidates(view(pool, null))).toEqual([]);
+  });
+});
+
+describe("local ejection", () => {
+  it("stays within maxEjectionPercent, counting the PoolState's ejections", () => {
+    const { pool, snapshot } = snapshotOf({ passiveHealth: { maxEjectionPercent: 50 } }, (records) => {
+      records.get("a")!.ejectedUntil = T0 + 1000;
+    });
+    // 50% of 3 is one origin, and a already is out.
+    expect(mayEjectLocally(view(pool, snapshot), "b")).toBe(false);
+    expect(mayEjectLocally(view(pool, snapshot, {}, T0 + 1000), "b")).toBe(true);
+    expect(mayEjectLocally(view(pool, null, { c: { ejectedUntil: T0 + 1 } }), "b")).toBe(false);
+  });
+
+  it("may always shed one origin of a small pool, but never with passive checks off", () => {
+    const pool = makePool({ origins: three.slice(0, 1) });
+    expect(mayEjectLocally(view(pool, null), "a")).toBe(true);
+    const off = makePool({ origins: three, passiveHealth: { enabled: false } });
+    expect(mayEjectLocally(view(off, null), "a")).toBe(false);
+    const zero = makePool({ origins: three, passiveHealth: { maxEjectionPercent: 0 } });
+    expect(mayEjectLocally(view(zero, null), "a")).toBe(false);
+  });
+});

@@ -1,0 +1,351 @@
+/**
+ * API.md, "Conventions", sentence by sentence, through the Worker's entry.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../../worker/env.ts";
+import {
+  api,
+  apiWith,
+  BASE,
+  body,
+  create,
+  errorPaths,
+  expectProblem,
+  loadBalancer,
+  pool,
+  READER,
+  type SendOptions,
+} from "./contract-support.ts";
+
+const MIB = 1024 * 1024;
+
+describe("base path and ADMIN_HOSTNAME", () => {
+  it("answers the API on any hostname when ADMIN_HOSTNAME is unset", async () => {
+    for (const host of ["lb.example.com", "localhost", "anything.test"]) {
+      const response = await api("GET", `http://${host}/__lb/api/v1/pools`);
+      expect(response.status, host).toBe(200);
+    }
+  });
+
+  it("answers only on ADMIN_HOSTNAME when it is set; elsewhere the path is proxied", async () => {
+    const bindings = { ...env, ADMIN_HOSTNAME: "admin.contract.test" } as Env;
+    const admin = await apiWith(bindings, "GET", "http://admin.contract.test/__lb/api/v1/pools");
+    expect(admin.status).toBe(200);
+    const upper = await apiWith(bindings, "GET", "http://ADMIN.contract.test/__lb/api/v1/pools");
+    expect(upper.status).toBe(200);
+    const other = await apiWith(bindings, "GET", "http://other.contract.test/__lb/api/v1/pools");
+    const problem = await expectProblem(other, 404);
+    expect(problem.detail).not.toMatch(/token/i);
+    expect(other.headers.get("www-authenticate")).toBeNull();
+  });
+});
+
+describe("auth", () => {
+  it("answers 401 with WWW-Authenticate: Bearer for a missing, wrong or malformed token", async () => {
+    const cases: [string, Record<string, string>][] = [
+      ["missing", {}],
+      ["wrong", { authorization: "Bearer nope" }],
+      ["basic", { authorization: "Basic dGVzdC1hZG1pbi10b2tlbg==" }],
+      ["basic x", { authorization: "Basic x" }],
+      ["bare scheme", { authorization: "Bearer" }],
+      ["scheme and space", { authorization: "Bearer " }],
+      ["two tokens", { authorization: "Bearer test-admin-token extra" }],
+      ["token only", { authorization: "test-admin-token" }],
+      ["unicode", { authorization: "Bearer t\u00e9st" }],
+    ];
+    for (const [what, headers] of cases) {
+      const response = await api("GET", "/pools", { token: null, headers });
+      await expectProblem(response, 401, what);
+      expect(response.headers.get("www-authenticate"), what).toBe("Bearer");
+    }
+  });
+
+  it("answers 401 on every endpoint, reads and writes alike", async () => {
+    for (const [method, path] of [
+      ["GET", "/pools"],
+      ["POST", "/pools"],
+      ["GET", "/load_balancers/x"],
+      ["DELETE", "/load_balancers/x"],
+      ["PUT", "/config"],
+      ["GET", "/status"],
+      ["GET", "/events"],
+      ["GET", "/explain?url=http://x.test/"],
+      ["POST", "/pools/x/origins/a/drain"],
+      ["GET", "http://lb.example.com/__lb/metrics"],
+    ] as const) {
+      const response = await api(method, path, { token: null });
+      await expectProblem(response, 401, `${method} ${path}`);
+    }
+  });
+
+  it("answers 403 to the read token on every write and changes nothing", async () => {
+    await create("pools", pool("ro-pool", { origins: [{ name: "a", address: "http://127.0.0.1:1" }] }));
+    await create("load_balancers", loadBalancer("ro-lb", ["ro-pool"]));
+    const before = await (await api("GET", "/config")).text();
+    const writes: [string, string, unknown][] = [
+      ["POST", "/pools", pool("ro-new")],
+      ["PUT", "/pools/ro-pool", pool("ro-pool", { description: "x" })],
+      ["PATCH", "/pools/ro-pool", { description: "x" }],
+      ["DELETE", "/pools/ro-pool", undefined],
+      ["POST", "/load_balancers", loadBalancer("ro-new", ["ro-pool"])],
+      ["PUT", "/load_balancers/ro-lb", loadBalancer("ro-lb", ["ro-pool"], { enabled: false })],
+      ["PATCH", "/load_balancers/ro-lb", { enabled: false }],
+      ["DELETE", "/load_balancers/ro-lb", undefined],
+      ["PUT", "/config", { pools: [], loadBalancers: [] }],
+      ["PUT", "/config?dryRun=true", { pools: [], loadBalancers: [] }],
+      ["POST", "/pools/ro-pool/origins/a/drain", undefined],
+      ["POST", "/pools/ro-pool/origins/a/undrain", undefined],
+    ];
+    for (const [method, path, json] of writes) {
+      await expectProblem(await api(method, path, { token: READER, json }), 403, `${method} ${path}`);
+    }
+    expect(await (await api("GET", "/config")).text()).toBe(before);
+  });
+
+  it("lets the read token read everything", async () => {
+    for (const path of ["/pools", "/load_balancers", "/config", "/status", "/events", "/audit"]) {
+      expect((await api("GET", path, { token: READER })).status, path).toBe(200);
+    }
+    expect((await api("GET", "http://lb.example.com/__lb/metrics", { token: READER })).status).toBe(200);
+  });
+
+  it("answers 503 saying how to set ADMIN_TOKEN when it is unset", async () => {
+    const { ADMIN_TOKEN: _unset, ...rest } = env;
+    for (const [method, url] of [
+      ["GET", `${BASE}/pools`],
+      ["POST", `${BASE}/pools`],
+      ["GET", "http://lb.example.com/__lb/metrics"],
+    ] as const) {
+      const response = await apiWith(rest as Env, method, url, { json: method === "POST" ? {} : undefined });
+      const problem = await expectProblem(response, 503, url);
+      expect(problem.detail).toContain("ADMIN_TOKEN");
+      expect(problem.detail).toMatch(/wrangler secret put ADMIN_TOKEN/);
+    }
+  });
+});
+
+describe("bodies", () => {
+  it("answers 415 to POST, PUT and PATCH without a JSON content type", async () => {
+    await create("pools", pool("ct-pool"));
+    for (const [method, path] of [
+      ["POST", "/pools"],
+      ["PUT", "/pools/ct-pool"],
+      ["PATCH", "/pools/ct-pool"],
+      ["POST", "/load_balancers"],
+      ["PUT", "/config"],
+    ] as const) {
+      for (const contentType of [null, "text/plain", "application/xml", "application/jsonx"]) {
+        const response = await api(method, path, { raw: "{}", contentType });
+        await expectProblem(response, 415, `${method} ${path} ${contentType}`);
+      }
+    }
+  });
+
+  it("accepts application/json; charset=utf-8", async () => {
+    const response = await api("POST", "/pools", {
+      json: pool("charset-pool"),
+      contentType: "application/json; charset=utf-8",
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it("answers 413 above 1 MiB with and without Content-Length", async () => {
+    const big = JSON.stringify(pool("big", { description: "x".repeat(MIB) }));
+    await expectProblem(await api("POST", "/pools", { raw: big }), 413, "with length");
+    const stream = new Blob([big]).stream();
+    await expectProblem(await api("POST", "/pools", { raw: stream }), 413, "streamed");
+    await expectProblem(await api("PUT", "/config", { raw: big }), 413, "config");
+    expect((await api("GET", "/pools/big")).status).toBe(404);
+  });
+
+  it("never answers 500 to junk bodies", async () => {
+    const junk = [
+      "",
+      "{",
+      "[]",
+      "[1,2]",
+      "null",
+      "true",
+      '"s"',
+      "1e999",
+      "NaN",
+      '{"id": NaN}',
+      "\u0000",
+      `${"[".repeat(100_000)}`,
+      `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`,
+      '{"id":"\\ud800"}',
+      '{"id":"x","id":"y"}',
+      '{"constructor":{"prototype":{"x":1}}}',
+    ];
+    for (const raw of junk) {
+      for (const [method, path] of [
+        ["POST", "/pools"],
+        ["POST", "/load_balancers"],
+        ["PUT", "/config"],
+      ] as const) {
+        const response = await api(method, path, { raw });
+        await expectProblem(response, 400, `${method} ${path} ${raw.slice(0, 20)}`);
+      }
+    }
+  });
+});
+
+describe("odd headers", () => {
+  it("never answer 500", async () => {
+    await create("pools", pool("hdr-pool"));
+    const cases: [string, string, SendOptions][] = [
+      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": "" } }],
+      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": '"' } }],
+      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": `"${"9".repeat(400)}"` } }],
+      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": 'W/, *, "1"' } }],
+      ["GET", "/pools/hdr-pool", { headers: { "if-none-match": '"""' } }],
+      ["POST", "/pools", { raw: "{}", contentType: ";;;" }],
+      ["POST", "/pools", { raw: "{}", contentType: 'application/json; charset="' }],
+      ["GET", "/pools", { token: "x".repeat(20_000) }],
+      ["PUT", "/config", { raw: "{}", headers: { "content-length": "abc" } }],
+    ];
+    for (const [method, path, options] of cases) {
+      const response = await api(method, path, options);
+      if (response.status >= 400)
+        await expectProblem(response, response.status, JSON.stringify(options.headers));
+      expect(response.status).toBeLessThan(500);
+    }
+  });
+});
+
+describe("ids", () => {
+  it("accepts slugs up to 63 characters and refuses anything else at path id", async () => {
+    for (const id of ["a", "0", "a-b_c", "x".repeat(63), "9lives"]) {
+      expect((await api("POST", "/pools", { json: pool(id) })).status, id).toBe(201);
+    }
+    for (const id of ["x".repeat(64), "Upper", "-lead", "_lead", "a.b", "a b", "", "é", "a/b", 7, null]) {
+      const paths = await errorPaths(await api("POST", "/pools", { json: pool(id as string) }), String(id));
+      expect(paths, String(id)).toContain("id");
+    }
+    expect(await errorPaths(await api("POST", "/pools", { json: { origins: [] } }))).toContain("id");
+  });
+
+  it("answers 409 to creating an existing id, for both kinds", async () => {
+    await create("pools", pool("dupe"));
+    await expectProblem(await api("POST", "/pools", { json: pool("dupe") }), 409);
+    await create("load_balancers", loadBalancer("dupe", ["dupe"]));
+    const again = await api("POST", "/load_balancers", {
+      json: loadBalancer("dupe", ["dupe"], { hostname: "elsewhere.contract.test" }),
+    });
+    await expectProblem(again, 409);
+  });
+
+  it("answers 404 to an unknown id on every method and sub-resource", async () => {
+    await create("pools", pool("known"));
+    const cases: [string, string, unknown][] = [
+      ["GET", "/pools/unknown", undefined],
+      ["PUT", "/pools/unknown", pool("unknown")],
+      ["PATCH", "/pools/unknown", {}],
+      ["DELETE", "/pools/unknown", undefined],
+      ["GET", "/load_balancers/unknown", undefined],
+      ["PUT", "/load_balancers/unknown", loadBalancer("unknown", ["known"])],
+      ["PATCH", "/load_balancers/unknown", {}],
+      ["DELETE", "/load_balancers/unknown", undefined],
+      ["GET", "/pools/unknown/health", undefined],
+      ["POST", "/pools/unknown/origins/a/drain", undefined],
+      ["POST", "/pools/unknown/origins/a/undrain", undefined],
+      ["POST", "/pools/known/origins/nope/drain", undefined],
+      ["POST", "/pools/known/origins/nope/undrain", undefined],
+      ["GET", "/pools/a%2Fb", undefined],
+      ["GET", "/pools/a%2Fb/health", undefined],
+      ["POST", "/pools/known/origins/a%2Fb/drain", undefined],
+      ["GET", `/pools/${"x".repeat(5000)}`, undefined],
+    ];
+    for (const [method, path, json] of cases) {
+      await expectProblem(await api(method, path, { json }), 404, `${method} ${path.slice(0, 60)}`);
+    }
+  });
+});
+
+describe("versions, ETags and If-Match", () => {
+  it("sends ETag on every GET of a resource, the list and the config", async () => {
+    const created = await create("pools", pool("etag-pool"));
+    const lb = await create("load_balancers", loadBalancer("etag-lb", ["etag-pool"]));
+    expect(created.version).toBe(1);
+    expect(lb.version).toBe(1);
+    expect((await api("GET", "/pools/etag-pool")).headers.get("etag")).toBe(`"${created.version}"`);
+    expect((await api("GET", "/load_balancers/etag-lb")).headers.get("etag")).toBe(`"${lb.version}"`);
+    const config = await api("GET", "/config");
+    const { version } = await body<{ version: number }>(config);
+    expect(config.headers.get("etag")).toBe(`"${version}"`);
+    for (const path of ["/pools", "/load_balancers"]) {
+      expect((await api("GET", path)).headers.get("etag"), path).toBe(`"${version}"`);
+    }
+  });
+
+  it("counts each resource's own changes from 1, and never hands out a version twice", async () => {
+    const created = await create("pools", pool("counted"));
+    expect(created.version).toBe(1);
+    await create("pools", pool("counted-other"));
+    const patch = (description: string) => api("PATCH", "/pools/counted", { json: { description } });
+    expect((await body<{ version: number }>(await patch("one"))).version).toBe(2);
+    expect((await body<{ version: number }>(await patch("one"))).version).toBe(2);
+    const put = await api("PUT", "/pools/counted", { json: pool("counted") });
+    expect(put.headers.get("etag")).toBe('"3"');
+    expect((await api("DELETE", "/pools/counted")).status).toBe(204);
+    const again = await create("pools", pool("counted"));
+    expect(again.version).toBe(4);
+    const stale = await api("PATCH", "/pools/counted", {
+      json: { enabled: false },
+      headers: { "if-match": '"1"' },
+    });
+    await expectProblem(stale, 412);
+  });
+
+  it("answers 412 to a stale If-Match on every write of a load balancer and changes nothing", async () => {
+    await create("pools", pool("im-pool"));
+    const first = await create("load_balancers", loadBalancer("im-lb", ["im-pool"]));
+    const moved = await body<{ version: number }>(
+      await api("PATCH", "/load_balancers/im-lb", { json: { debugHeaders: true } }),
+    );
+    expect(moved.version).toBeGreaterThan(first.version);
+    const stale = { "if-match": `"${first.version}"` };
+    for (const [method, json] of [
+      ["PUT", loadBalancer("im-lb", ["im-pool"])],
+      ["PATCH", { enabled: false }],
+      ["DELETE", undefined],
+    ] as const) {
+      const response = await api(method, "/load_balancers/im-lb", { json, headers: stale });
+      await expectProblem(response, 412, method);
+    }
+    const now = await body(await api("GET", "/load_balancers/im-lb"));
+    expect(now).toMatchObject({ version: moved.version, enabled: true, debugHeaders: true });
+    const ok = await api("DELETE", "/load_balancers/im-lb", {
+      headers: { "if-match": `"${moved.version}"` },
+    });
+    expect(ok.status).toBe(204);
+  });
+
+  it("answers 412 to PUT /config with a stale If-Match, dry run included", async () => {
+    const { version } = await body<{ version: number }>(await api("GET", "/config"));
+    await create("pools", pool("cfg-stale"));
+    const before = await (await api("GET", "/config")).text();
+    for (const query of ["", "?dryRun=true"]) {
+      const response = await api("PUT", `/config${query}`, {
+        json: { pools: [], loadBalancers: [] },
+        headers: { "if-match": `"${version}"` },
+      });
+      await expectProblem(response, 412, query);
+    }
+    expect(await (await api("GET", "/config")).text()).toBe(before);
+  });
+});
+
+describe("lists", () => {
+  it("returns { items } sorted by id for both kinds", async () => {
+    for (const id of ["sort-c", "sort-a", "sort-b"]) await create("pools", pool(id));
+    for (const id of ["sort-z", "sort-x", "sort-y"])
+      await create("load_balancers", loadBalancer(id, ["sort-a"]));
+    for (const path of ["/pools", "/load_balancers"]) {
+      const { items } = await body<{ items: { id: string }[] }>(await api("GET", path));
+      const ids = items.map((item) => item.id);
+      expect(ids, path).toEqual([...ids].sort());
+    }
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * API.md, "Pools" and "Load balancers": every default, every limit, PUT and PATCH semantics.
+ */
+import { describe, expect, it } from "vitest";
+import { api, body, create, errorPaths, expectProblem, loadBalancer, pool } from "./contract-support.ts";
+
+const HEALTH_CHECK_DEFAULTS = {
+  enabled: true,
+  path: "/",
+  method: "GET",
+  headers: {},
+  expectedCodes: "2xx",
+  expectedBody: null,
+  intervalSeconds: 15,
+  timeoutMs: 5000,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  followRedirects: false,
+};
+
+const POOL_DEFAULTS = {
+  description: "",
+  enabled: true,
+  algorithm: "round_robin",
+  hashOn: "ip",
+  minimumOrigins: 1,
+  slowStartSeconds: 0,
+  healthCheck: null,
+  passiveHealth: { enabled: true, consecutiveFailures: 5, ejectionSeconds: 30, maxEjectionPercent: 50 },
+};
+
+const ORIGIN_DEFAULTS = {
+  weight: 1,
+  enabled: true,
+  backup: false,
+  hostHeader: null,
+  headers: {},
+  maxConnections: null,
+};
+
+const LB_DEFAULTS = {
+  pathPrefix: "/",
+  enabled: true,
+  fallbackPool: null,
+  steering: "failover",
+  poolWeights: {},
+  regionPools: {},
+  countryPools: {},
+  sessionAffinity: {
+    type: "none",
+    cookieName: "__lb",
+    headerName: null,
+    ttlSeconds: 82800,
+    onOriginFailure: "reselect",
+  },
+  retries: {
+    attempts: 2,
+    onStatus: [502, 503, 504],
+    methods: ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"],
+    bufferBodyBytes: 65536,
+  },
+  timeouts: { requestMs: 30000 },
+  debugHeaders: false,
+};
+
+function origins(count: number, extra: Record<string, unknown> = {}): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `o${i}`,
+    address: `http://10.0.0.1:${i + 1}`,
+    ...extra,
+  }));
+}
+
+describe("pool defaults", () => {
+  it("fills every default on a minimal create and GET returns the same", async () => {
+    const created = await create("pools", pool("min-pool"));
+    const got = await body(await api("GET", "/pools/min-pool"));
+    expect(got).toEqual(created);
+    expect(got).toEqual({
+      id: "min-pool",
+      ...POOL_DEFAULTS,
+      origins: [{ name: "a", address: "http://127.0.0.1:9001", ...ORIGIN_DEFAULTS }],
+      version: created.version,
+    });
+  });
+
+  it("turns healthCheck {} and passiveHealth {} into all their defaults", async () => {
+    await create("pools", pool("hc-empty", { healthCheck: {}, passiveHealth: {} }));
+    const got = await body(await api("GET", "/pools/hc-empty"));
+    expect(got.healthCheck).toEqual(HEALTH_CHECK_DEFAULTS);
+    expect(got.passiveHealth).toEqual(POOL_DEFAULTS.passiveHealth);
+  });
+
+  it("accepts a short health check interval without a timeout, picking one that fits", async () => {
+    await create("pools", pool("hc-fast", { healthCheck: { intervalSeconds: 1 } }));
+    const got = await body<{ healthCheck: { intervalSeconds: number; timeoutMs: number } }>(
+      await api("GET", "/pools/hc-fast"),
+    );
+    expect(got.healthCheck.intervalSeconds).toBe(1);
+    expect(got.healthCheck.timeoutMs).toBeLessThan(1000);
+    expect(got.healthCheck.timeoutMs).toBeGreaterThan(0);
+  });
+
+  it("accepts healthCheck null and every algorithm and hashOn form", async () => {
+    await create("pools", pool("hc-null", { healthCheck: null }));
+    for (const algorithm of [
+      "round_robin",
+      "random",
+      "least_connections",
+      "least_request",
+      "least_time",
+      "hash",
+      "first",
+    ]) {
+      await create("pools", pool(`alg-${algorithm.replaceAll("_", "-")}`, { algorithm }));
+    }
+    for (const [i, hashOn] of ["ip", "path", "header:x-user", "cookie:sid", "query:user"].entries()) {
+      await create("pools", pool(`hash-${i}`, { algorithm: "hash", hashOn }));
+    }
+    expect(
+      await errorPaths(await api("POST", "/pools", { json: pool("alg-bad", { algorithm: "fastest" }) })),
+    ).toEqual(["algorithm"]);
+    expect(
+      await errorPaths(await api("POST", "/pools", { json: pool("hash-bad", { hashOn: "header:" }) })),
+    ).toEqual(["hashOn"]);
+  });
+});
+
+describe("pool limits", () => {
+  it("takes 1 to 1000 origins", async () => {
+    expect(await errorPaths(await api("POST", "/pools", { json: pool("none", { origins: [] }) }))).toEqual([
+      "origins",
+    ]);
+    await create("pools", pool("thousand", { origins: origins(1000) }));
+    const over = await api("POST", "/pools", { json: pool("thousand-one", { origins: origins(1001) }) });
+    expect(await errorPaths(over)).toEqual(["origins"]);
+  });
+
+  it("takes weights 0 to 1000", async () => {
+    await create("pools", pool("w-zero", { origins: origins(1, { weight: 0 }) }));
+    await create("pools", pool("w-max", { origins: origins(1, { weight: 1000 }) }));
+    for (const weight of [-1, 1001, "1", null, true]) {
+      const response = await api("POST", "/pools", {
+        json: pool("w-bad", { origins: origins(1, { weight }) }),
+      });
+      expect(await errorPaths(response, String(weight))).toEqual(["origins[0].weight"]);
+    }
+  });
+
+  it("refuses duplicate origin names and addresses that are not http(s)", async () => {
+    const dup = await api("POST", "/pools", {
+      json: pool("dup-names", { origins: [...origins(1), ...origins(1)] }),
+    });
+    expect(await errorPaths(dup)).toEqual(["origins[1].name"]);
+    for (const address of ["ftp://x", "x", "//x", "http://u:p@x", "http://x/?q", "http://x/#f", "http://"]) {
+      const response = await api("POST", "/pools", {
+        json: pool("bad-addr", { origins: [{ name: "a", address }] }),
+      });
+      expect(await errorPaths(response, address)).toEqual(["origins[0].address"]);
+    }
+    await create(
+      "pools",
+      pool("good-addr", { origins: [{ name: "a", address: "https://eu1.example.com:8443/base" }] }),
+    );
+  });
+
+  it("bounds the health check interval 1..3600 and the timeout below it", async () => {
+    for (const intervalSeconds of [0, 3601, 1.5]) {
+      const response = await api("POST", "/pools", {
+        json: pool("iv", { healthCheck: { intervalSeconds } }),
+      });
+      expect(await errorPaths(response, String(intervalSeconds))).toContain("healthCheck.intervalSeconds");
+    }
+    const slow = await api("POST", "/pools", {
+      json: pool("iv", { healthCheck: { intervalSeconds: 2, timeoutMs: 2000 } }),
+    });
+    expect(await errorPaths(slow)).toEqual(["healthCheck.timeoutMs"]);
+    await create("pools", pool("iv-max", { healthCheck: { intervalSeconds: 3600 } }));
+  });
+});
+
+describe("load balancer defaults and limits", () => {
+  it("fills every default on a minimal create and GET returns the same", async () => {
+    await create("pools", pool("lb-min-pool"));
+    const created = await create("load_balancers", {
+      id: "lb-min",
+      hostname: "min.contract.test",
+      pools: ["lb-min-pool"],
+    });
+    const got = await body(await api("GET", "/load_balancers/lb-min"));
+    expect(got).toEqual(created);
+    expect(got).toMatchObject({
+      id: "lb-min",
+      hostname: "min.contract.test",
+      pools: ["lb-min-pool"],
+      ...LB_DEFAULTS,
+    });
+  });
+
+  it("turns nested {} into all their defaults", async () => {
+    await create("pools", pool("lb-nested-pool"));
+    await create(
+      "load_balancers",
+      loadBalancer("lb-nested", ["lb-nested-pool"], {
+        sessionAffinity: {},
+        retries: {},
+        timeouts: {},
+      }),
+    );
+    const got = await body(await api("GET", "/load_balancers/lb-nested"));
+    expect(got).toMatchObject(LB_DEFAULTS);
+  });
+
+  it("accepts exact, wildcard and localhost hostnames and refuses others at hostname", async () => {
+    await create("pools", pool("host-pool"));
+    for (const [id, hostname] of [
+      ["host-exact", "www.host.test"],
+      ["host-wild", "*.host.test"],
+      ["host-local", "localhost"],
+      ["host-ip", "127.0.0.1"],
+    ]) {
+      await create("load_balancers", loadBalancer(id as string, ["host-pool"], { hostname }));
+    }
+    for (const hostname of [
+      "",
+      "*",
+      "*.",
+      "a..b",
+      "http://x.test",
+      "x.test/",
+      "x.test:80",
+      "a b",
+      "*.*.x",
+      "é.test",
+      42,
+    ]) {
+      const response = await api("POST", "/load_balancers", {
+        json: loadBalancer("host-bad", ["host-pool"], { hostname }),
+      });
+      expect(await errorPaths(response, String(hostname))).toEqual(["hostname"]);
+    }
+  });
+
+  it("takes 1 to 20 pools that all exist, and a fallback pool that exists", async () => {
+    const ids = Array.from({ length: 21 }, (_, i) => `many-${i}`);
+    for (const id of ids) await create("pools", pool(id));
+    await create("load_balancers", loadBalancer("twenty", ids.slice(0, 20)));
+    expect(
+      await errorPaths(await api("POST", "/load_balancers", { json: loadBalancer("zero", []) })),
+    ).toEqual(["pools"]);
+    expect(
+      await errorPaths(await api("POST", "/load_balancers", { json: loadBalancer("too-many", ids) })),
+    ).toEqual(["pools"]);
+    const missing = await api("POST", "/load_balancers", {
+      json: loadBalancer("missing", ["many-0", "ghost"]),
+    });
+    expect(await errorPaths(missing)).toEqual(["pools[1]"]);
+    const fallback = await api("POST", "/load_balancers", {
+      json: loadBalancer("fb", ["many-0"], { fallbackPool: "ghost" }),
+    });
+    expect(await errorPaths(fallback)).toEqual(["fallbackPool"]);
+    await create("load_balancers", loadBalancer("fb-ok", ["many-0"], { fallbackPool: "many-1" }));
+  });
+
+  it("refuses to delete a pool in use (409 naming the load balancers)", async () => {
+    await create("pools", pool("busy"));
+    await create("load_balancers", loadBalancer("busy-user", ["busy"]));
+    const problem = await expectProblem(await api("DELETE", "/pools/busy"), 409);
+    expect(problem.detail).toContain("busy-user");
+    expect((await api("GET", "/pools/busy")).status).toBe(200);
+  });
+});
+
+describe("PUT and PATCH", () => {
+  it("PUT without optional fields resets them to their defaults, for both kinds", async () => {
+    await create(
+      "pools",
+      pool("put-reset", {
+        description: "d",
+        enabled: false,
+        algorithm: "hash",
+        healthCheck: { path: "/h" },
+        origins: origins(1, { weight: 5, backup: true }),
+      }),
+    );
+    const replaced = await body(await api("PUT", "/pools/put-reset", { json: { origins: origins(1) } }));
+    expect(replaced).toMatchObject({ ...POOL_DEFAULTS, origins: [{ ...origins(1)[0], ...ORIGIN_DEFAULTS }] });
+    await create(
+      "load_balancers",
+      loadBalancer("put-reset", ["put-reset"], {
+        debugHeaders: true,
+        retries: { attempts: 5 },
+        sessionAffinity: { type: "cookie" },
+      }),
+    );
+    const lb = await body(
+      await api("PUT", "/load_balancers/put-reset", {
+        json: { hostname: "put-reset.contract.test", pools: ["put-reset"] },
+      }),
+    );
+    expect(lb).toMatchObject(LB_DEFAULTS);
+  });
+
+  it("PATCH merges nested objects, null resets a member to its default", async () => {
+    await create("pools", pool("merge-lb-pool"));
+    await create(
+      "load_balancers",
+      loadBalancer("merge-lb", ["merge-lb-pool"], {
+        sessionAffinity: { type: "cookie", cookieName: "sid", ttlSeconds: 60 },
+      }),
+    );
+    const patched = await body(
+      await api("PATCH", "/load_balancers/merge-lb", {
+        json: { sessionAffinity: { ttlSeconds: 120, cookieName: null }, timeouts: { requestMs: 5000 } },
+        contentType: "application/merge-patch+json",
+      }),
+    );
+    expect(patched.sessionAffinity).toEqual({
+      ...LB_DEFAULTS.sessionAffinity,
+      type: "cookie",
+      ttlSeconds: 120,
+    });
+    expect(patched.timeouts).toEqual({ requestMs: 5000 });
+    const reset = await body(
+      await api("PATCH", "/load_balancers/merge-lb", { json: { sessionAffinity: null } }),
+    );
+    expect(reset.sessionAffinity).toEqual(LB_DEFAULTS.sessionAffinity);
+  });
+
+  it("PATCH of healthCheck on a pool without one starts from the defaults", async () => {
+    await create("pools", pool("merge-hc"));
+    const patched = await body(
+      await api("PATCH", "/pools/merge-hc", { json: { healthCheck: { path: "/up" } } }),
+    );
+    expect(patched.healthCheck).toEqual({ ...HEALTH_CHECK_DEFAULTS, path: "/up" });
+    const off = await body(await api("PATCH", "/pools/merge-hc", { json: { healthCheck: null } }));
+    expect(off.healthCheck).toBeNull();
+  });
+
+  it("versions only grow, across kinds and writes", async () => {
+    const seen: number[] = [];
+    const created = await create("pools", pool("grow"));
+    seen.push(created.version);
+    for (const description of ["1", "2", "3"]) {
+      const patched = await body<{ version: number }>(
+        await api("PATCH", "/pools/grow", { json: { description } }),
+      );
+      seen.push(patched.version);
+    }
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The query of `GET /explain`: the request to explain, described by its URL, client address,
+ * headers and location. Every problem with it is reported at once, by parameter, as a 400.
+ */
+
+import { type FieldError, ProblemError, problemType } from "../../http/problem.ts";
+import type { GeoLocation } from "../../routing/geo.ts";
+
+/** A request described for explaining. */
+export interface DescribedRequest {
+  readonly url: URL;
+  /** The client address, as `CF-Connecting-IP` would carry it; null when not given. */
+  readonly ip: string | null;
+  /** The request headers, `CF-Connecting-IP` included when `ip` is given. */
+  readonly headers: Headers;
+  readonly location: GeoLocation;
+}
+
+const HEADER_PREFIX = "header.";
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const CODE = /^[A-Za-z]{2}$/;
+const MAX_HEADERS = 100;
+const SINGLE = ["url", "ip", "country", "continent"] as const;
+
+/**
+ * Reads and checks the query; throws a 400 problem naming every bad parameter.
+ * @example parseExplainQuery(new URL("https://lb/x?url=https://www.example.com/&ip=203.0.113.7").searchParams)
+ */
+export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
+  const errors: FieldError[] = [];
+  const values = new Map<string, string>();
+  const headers = new Headers();
+  let headerCount = 0;
+  for (const [name, value] of query) {
+    if ((SINGLE as readonly string[]).includes(name)) {
+      if (values.has(name)) errors.push({ path: name, message: "may be given only once" });
+      else values.set(name, value);
+    } else if (name.startsWith(HEADER_PREFIX)) {
+      headerCount++;
+      const error = addHeader(headers, name.slice(HEADER_PREFIX.length), value);
+      if (error) errors.push({ path: name, message: error });
+    } else {
+      errors.push({
+        path: name,
+        message: "unknown parameter; use url, ip, header.<name>, country or continent",
+      });
+    }
+  }
+  if (headerCount > MAX_HEADERS) {
+    errors.push({ path: HEADER_PREFIX, message: `at most ${MAX_HEADERS} headers may be described` });
+  }
+  const url = parseUrl(values.get("url"), errors);
+  const ip = parseIp(values.get("ip"), errors);
+  const country = parseCode(values.get("country"), "country", "an ISO 3166-1 alpha-2 code, e.g. DE", errors);
+  const continent = parseCode(values.get("continent"), "continent", "a continent code, e.g. EU", errors);
+  if (errors.length > 0 || !url) {
+    throw new ProblemError(400, "The request to explain is not described correctly; see errors.", {
+      type: problemType("validation"),
+      title: "Validation failed",
+      errors,
+    });
+  }
+  if (ip !== null) headers.set("cf-connecting-ip", ip);
+  return { url, ip: ip ?? headers.get("cf-connecting-ip"), headers, location: { country, continent } };
+}
+
+function parseUrl(value: string | undefined, errors: FieldError[]): URL | null {
+  if (value === undefined || value === "") {
+    errors.push({
+      path: "url",
+      message: "is required: the absolute URL of the request, e.g. https://www.example.com/cart",
+    });
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    errors.push({ path: "url", message: "must be an absolute http or https URL" });
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    errors.push({ path: "url", message: `must use http or https, not ${url.protocol.slice(0, -1)}` });
+    return null;
+  }
+  if (url.hostname === "") {
+    errors.push({ path: "url", message: "must name a host" });
+    return null;
+  }
+  return url;
+}
+
+function parseIp(value: string | undefined, errors: FieldError[]): string | null {
+  if (value === undefined) return null;
+  if (IPV4.test(value) || isIpv6(value)) return value;
+  errors.push({ path: "ip", message: "must be an IPv4 or IPv6 address, e.g. 203.0.113.7" });
+  return null;
+}
+
+function isIpv6(value: string): boolean {
+  if (!value.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(value)) return false;
+  try {
+    return new URL(`http://[${value}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+function parseCode(
+  value: string | undefined,
+  path: string,
+  what: string,
+  errors: FieldError[],
+): string | null {
+  if (value === undefined || value === "") return null;
+  if (CODE.test(value)) return value.toUpperCase();
+  errors.push({ path, message: `must be ${what}` });
+  return null;
+}
+
+/** Adds one described header; returns what is wrong with it, or null. */
+function addHeader(headers: Headers, name: string, value: string): string | null {
+  if (!TOKEN.test(name)) return "the header name must be a token, e.g. header.x-user";
+  const lower = name.toLowerCase();
+  if (lower === "host") return "the host comes from url";
+  try {
+    // Several cookies travel in one Cookie header, separated by "; ", as browsers send them.
+    const prior = lower === "cookie" ? headers.get("cookie") : null;
+    if (prior !== null) headers.set("cookie", `${prior}; ${value}`);
+    else headers.append(name, value);
+  } catch {
+    return "the value is not a valid header value";
+  }
+  return null;
+}

@@ -1,0 +1,277 @@
+/**
+ * The decision trace of `GET /explain`: which load balancer, pool and origin a described request
+ * would reach now, and why at each step.
+ *
+ * It runs the proxy's own decisions on this isolate's caches, never a second copy of them:
+ * `matchRoute`, `planPool` (steering, affinity pin, pool health, usable origins), `readSession`,
+ * `pickWithAffinity` and the pool's balancer, on the same configuration snapshot and pool-state
+ * snapshots the proxy uses. Nothing is changed: the balancer is only peeked (round robin names its
+ * next origin without moving on), no request is counted in flight, no cookie is issued. Steps that
+ * draw random numbers are shown as one draw plus each outcome's share (routing/explain.ts).
+ */
+import { type KeySource, parseKeySpec, readCookie, requestKey } from "../../affinity/request-key.ts";
+import type { Balancer } from "../../balancing/types.ts";
+import type { ConfigSnapshot, LoadBalancer, Pool } from "../../config/schema.ts";
+import { balancerFor } from "../../edge/balancers.ts";
+import { getConfig } from "../../edge/config-cache.ts";
+import { indexConfig } from "../../edge/config-index.ts";
+import { prepareLoadBalancerPools } from "../../edge/pool-state-cache.ts";
+import type { Env } from "../../env.ts";
+import { MAX_HOPS } from "../../http/headers.ts";
+import { ProblemError, problemType } from "../../http/problem.ts";
+import { readHops } from "../../proxy/headers.ts";
+import { matchRoute, planPool } from "../../proxy/route-plan.ts";
+import { pickWithAffinity, pinTarget, readSession, type Session } from "../../proxy/session.ts";
+import { explainDraw, pointsFor, type Share } from "../../routing/explain.ts";
+import { normalizeHostname } from "../../routing/hostname.ts";
+import type { RouteMatch } from "../../routing/match.ts";
+import { describeAffinity, describeOrigins, describePools, noMatchReason, originReason } from "./describe.ts";
+import type { DescribedRequest } from "./query.ts";
+import type { Explanation, ProxyAnswer } from "./schema.ts";
+
+/** Seconds the proxy asks a client to wait when no origin can serve (handler.ts). */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Explains where `described` would go now.
+ * @example const explanation = await explainRequest(parseExplainQuery(url.searchParams), env, ctx);
+ */
+export async function explainRequest(
+  described: DescribedRequest,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<Explanation> {
+  return inOrder(await explainSteps(described, env, ctx));
+}
+
+async function explainSteps(
+  described: DescribedRequest,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<Explanation> {
+  const config = await getConfig(env, ctx);
+  const { url, headers } = described;
+  const base: Omit<Explanation, "outcome" | "loadBalancer"> = {
+    request: {
+      url: url.href,
+      hostname: url.hostname,
+      path: url.pathname,
+      ip: described.ip,
+      headers: Object.fromEntries(headers),
+      country: described.location.country,
+      continent: described.location.continent,
+    },
+    configVersion: config.version,
+    pools: [],
+    pool: null,
+    affinity: null,
+    origins: [],
+    origin: null,
+  };
+  if (isManagementPath(url, env.ADMIN_HOSTNAME)) {
+    return {
+      ...base,
+      outcome: "management",
+      loadBalancer: null,
+      reason: `${url.pathname} on this hostname is answered by the management side (/__lb), not proxied.`,
+    };
+  }
+  const hops = readHops(headers);
+  if (hops >= MAX_HOPS) {
+    const detail = `This request has passed through the load balancer ${hops} times; a load balancer's origin points back at it.`;
+    return {
+      ...base,
+      outcome: "loop",
+      loadBalancer: null,
+      reason: `x-edge-lb-hops is ${hops}: the proxy stops the request as a loop before matching it.`,
+      wouldRespond: answer(508, detail, "loop-detected"),
+    };
+  }
+  const match = matchRoute(config, url.hostname, url.pathname);
+  if (!match) {
+    const detail = `No load balancer serves host "${url.hostname}" and path "${clip(url.pathname)}".`;
+    return {
+      ...base,
+      outcome: "no_load_balancer",
+      loadBalancer: null,
+      reason: noMatchReason(config, url.hostname, url.pathname),
+      wouldRespond: answer(404, detail, "no-load-balancer"),
+    };
+  }
+  return explainMatched(config, match, described, env, ctx, base);
+}
+
+async function explainMatched(
+  config: ConfigSnapshot,
+  match: RouteMatch,
+  described: DescribedRequest,
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  base: Pick<Explanation, "request" | "configVersion">,
+): Promise<Explanation> {
+  const loadBalancer = match.loadBalancer;
+  const { pools } = indexConfig(config);
+  await prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
+  const now = Date.now();
+  const { url, headers } = described;
+  const session = await readSession(new Request(url, { headers }), loadBalancer, env, now);
+  const poolDraw = explainDraw(
+    (random) =>
+      planPool(config, match, now, { location: described.location, pin: pinTarget(session), random }),
+    (plan) => plan.choice?.pool?.id ?? null,
+    { random: Math.random, points: pointsFor(originCount(poolsOf(loadBalancer, pools))) },
+  );
+  const { choice, candidates } = poolDraw.sample;
+  const lb = {
+    id: loadBalancer.id,
+    hostname: loadBalancer.hostname,
+    pathPrefix: loadBalancer.pathPrefix,
+    steering: loadBalancer.steering,
+    reason: matchReason(match),
+  };
+  const considered = describePools(choice?.considered ?? [], pools, now);
+  const pool = choice?.pool ?? null;
+  if (!choice || !pool || candidates.length === 0) {
+    const detail = `No origin of load balancer "${loadBalancer.id}" can serve this request right now.`;
+    return {
+      ...base,
+      outcome: "no_origin",
+      loadBalancer: lb,
+      pools: considered,
+      pool: null,
+      affinity: null,
+      origins: pool ? describeOrigins(pool, candidates, now) : [],
+      origin: null,
+      wouldRespond: {
+        ...answer(503, detail, "no-healthy-origin"),
+        headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+      },
+    };
+  }
+  const chosen = choice.considered.find((step) => step.verdict === "chosen" && step.pool === pool.id);
+  const source: KeySource = { url, headers, clientIp: headers.get("cf-connecting-ip") };
+  const hashKey = pool.algorithm === "hash" ? requestKey(parseKeySpec(pool.hashOn), source) : null;
+  const balancer = peeking(balancerFor(pool));
+  const originDraw = explainDraw(
+    (random) => {
+      const pick = pickWithAffinity({
+        session,
+        pool,
+        candidates,
+        pools,
+        source,
+        hashKey: hashKey?.key,
+        now,
+        random,
+        balancer,
+      });
+      return { pick, origin: balancer.pick({ candidates: pick.candidates, key: hashKey?.key, random }) };
+    },
+    (decision) => decision.origin?.name ?? null,
+    { random: Math.random, points: pointsFor(candidates.length) },
+  );
+  const { pick, origin } = originDraw.sample;
+  const configured = origin ? pool.origins[origin.index] : undefined;
+  return {
+    ...base,
+    outcome: "proxied",
+    loadBalancer: lb,
+    pools: considered,
+    pool: {
+      id: pool.id,
+      via: choice.via,
+      algorithm: pool.algorithm,
+      ...(pool.algorithm === "hash" ? { hashOn: pool.hashOn } : {}),
+      steering: choice.steering,
+      reason: chosen?.reason ?? choice.via,
+      ...drawFields(poolDraw),
+    },
+    affinity: describeAffinity(session, readSentCookie(session, headers), pick, pool, source),
+    origins: describeOrigins(pool, candidates, now),
+    origin: configured
+      ? {
+          name: configured.name,
+          address: configured.address,
+          ...drawFields(originDraw),
+          reason: originReason(pool, pick, hashKey, originDraw.random),
+        }
+      : null,
+  };
+}
+
+/** The explanation with its fields in reading order: the request, the outcome, then each step. */
+function inOrder(explanation: Explanation): Explanation {
+  const { request, outcome, configVersion, loadBalancer, reason, pools, pool, affinity, origins, origin } =
+    explanation;
+  const { wouldRespond } = explanation;
+  return {
+    request,
+    outcome,
+    configVersion,
+    loadBalancer,
+    ...(reason !== undefined ? { reason } : {}),
+    pools,
+    pool,
+    affinity,
+    origins,
+    origin,
+    ...(wouldRespond ? { wouldRespond } : {}),
+  };
+}
+
+/** The pool's balancer, asked without moving its state. */
+function peeking(balancer: Balancer): Balancer {
+  return { pick: (input) => (balancer.peek ? balancer.peek(input) : balancer.pick(input)) };
+}
+
+function drawFields(draw: { random: boolean; shares: readonly Share[] }): {
+  decided: "fixed" | "draw";
+  shares?: Share[];
+} {
+  return draw.random ? { decided: "draw", shares: [...draw.shares] } : { decided: "fixed" };
+}
+
+/** The pools a load balancer may route to, fallback included, that exist. */
+function poolsOf(loadBalancer: LoadBalancer, pools: ReadonlyMap<string, Pool>): Pool[] {
+  const ids = new Set(loadBalancer.pools);
+  if (loadBalancer.fallbackPool) ids.add(loadBalancer.fallbackPool);
+  return [...ids].flatMap((id) => {
+    const pool = pools.get(id);
+    return pool ? [pool] : [];
+  });
+}
+
+function originCount(pools: readonly Pool[]): number {
+  let count = 0;
+  for (const pool of pools) count += pool.origins.length;
+  return count;
+}
+
+/** Whether a cookie affinity cookie was sent at all (to tell "absent" from "not valid"). */
+function readSentCookie(session: Session | null, headers: Headers): boolean {
+  const affinity = session?.loadBalancer.sessionAffinity;
+  if (affinity?.type !== "cookie") return false;
+  return readCookie(headers.get("cookie"), affinity.cookieName) !== null;
+}
+
+function matchReason(match: RouteMatch): string {
+  const { hostname, pathPrefix } = match.loadBalancer;
+  const host =
+    match.matchedBy === "exact" ? `hostname "${hostname}" matches exactly` : `wildcard "${hostname}" matches`;
+  return `${host}; its pathPrefix "${pathPrefix}" is the longest that matches the path`;
+}
+
+/** Whether the Worker's management side, not the proxy, answers `url` (worker/index.ts). */
+function isManagementPath(url: URL, adminHostname: string | undefined): boolean {
+  const path = url.pathname;
+  if (path !== "/__lb" && !path.startsWith("/__lb/")) return false;
+  return !adminHostname || normalizeHostname(url.hostname) === normalizeHostname(adminHostname);
+}
+
+function answer(status: number, detail: string, type: string): ProxyAnswer {
+  return { status, problem: new ProblemError(status, detail, { type: problemType(type) }).problem };
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

@@ -1,0 +1,366 @@
+/**
+ * The paths of the OpenAPI document: the configuration API built here, and the operational
+ * endpoints (health, drain, status, explain, metrics) as API.md fixes them.
+ */
+import { SLUG_PATTERN } from "../../config/schema.ts";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../config-routes.ts";
+
+const STATUS: Record<string, string> = {
+  BadRequest: "400",
+  Unauthorized: "401",
+  Forbidden: "403",
+  NotFound: "404",
+  Conflict: "409",
+  PreconditionFailed: "412",
+  ContentTooLarge: "413",
+  UnsupportedMediaType: "415",
+  Unavailable: "503",
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown, type = "application/json") => ({ [type]: { schema } });
+const ok = (description: string, schema: unknown, headers?: Record<string, unknown>) => ({
+  description,
+  content: json(schema),
+  ...(headers ? { headers } : {}),
+});
+const problems = (...names: string[]) =>
+  Object.fromEntries(names.map((name) => [STATUS[name], { $ref: `#/components/responses/${name}` }]));
+
+const READ_ERRORS = ["Unauthorized", "Unavailable"];
+const WRITE_ERRORS = [
+  "BadRequest",
+  "Unauthorized",
+  "Forbidden",
+  "ContentTooLarge",
+  "UnsupportedMediaType",
+  "Unavailable",
+];
+const ETAG = { ETag: { description: 'The version, e.g. "7".', schema: { type: "string" } } };
+
+const idParam = (what: string) => ({
+  name: "id",
+  in: "path",
+  required: true,
+  description: `The ${what} id (a slug).`,
+  schema: { type: "string", pattern: SLUG_PATTERN.source },
+});
+const IF_MATCH = {
+  name: "If-Match",
+  in: "header",
+  required: false,
+  description:
+    'Only change if the current version matches: "7", W/"7" or *. A stale one gets 412 and changes nothing.',
+  schema: { type: "string" },
+};
+const LIMIT = {
+  name: "limit",
+  in: "query",
+  required: false,
+  description: `How many entries, newest first (1-${MAX_LIMIT}).`,
+  schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+};
+
+function resourcePaths(
+  collection: string,
+  what: string,
+  tag: string,
+  input: string,
+  stored: string,
+): Record<string, Record<string, unknown>> {
+  const base = `/__lb/api/v1/${collection}`;
+  return {
+    [base]: {
+      get: {
+        tags: [tag],
+        summary: `List ${what}s`,
+        description: "Sorted by id.",
+        responses: {
+          "200": ok(`Every ${what}.`, {
+            type: "object",
+            properties: { items: { type: "array", items: ref(stored) } },
+          }),
+          ...problems(...READ_ERRORS),
+        },
+      },
+      post: {
+        tags: [tag],
+        summary: `Create a ${what}`,
+        description: "Missing optional fields take their defaults. `version` in the body is ignored.",
+        requestBody: { required: true, content: json(ref(input)) },
+        responses: {
+          "201": ok(`The ${what} as stored.`, ref(stored), {
+            ...ETAG,
+            Location: { description: `URL of the new ${what}.`, schema: { type: "string" } },
+          }),
+          ...problems(...WRITE_ERRORS, "Conflict"),
+        },
+      },
+    },
+    [`${base}/{id}`]: {
+      parameters: [idParam(what)],
+      get: {
+        tags: [tag],
+        summary: `Get a ${what}`,
+        responses: { "200": ok(`The ${what}.`, ref(stored), ETAG), ...problems(...READ_ERRORS, "NotFound") },
+      },
+      put: {
+        tags: [tag],
+        summary: `Replace a ${what}`,
+        description:
+          "Missing optional fields take their defaults. `id` may be left out but must equal the path id; `version` is ignored.",
+        parameters: [IF_MATCH],
+        requestBody: { required: true, content: json(ref(input)) },
+        responses: {
+          "200": ok(`The ${what} as stored.`, ref(stored), ETAG),
+          ...problems(...WRITE_ERRORS, "NotFound", "Conflict", "PreconditionFailed"),
+        },
+      },
+      patch: {
+        tags: [tag],
+        summary: `Change part of a ${what}`,
+        description:
+          "A JSON merge patch (RFC 7396) applied to the stored resource, then validated in full: members merge, `null` " +
+          "removes a member (it takes its default), arrays are replaced. `id` cannot change.",
+        parameters: [IF_MATCH],
+        requestBody: {
+          required: true,
+          content: {
+            ...json({ type: "object" }, "application/merge-patch+json"),
+            ...json({ type: "object" }),
+          },
+        },
+        responses: {
+          "200": ok(`The ${what} as stored.`, ref(stored), ETAG),
+          ...problems(...WRITE_ERRORS, "NotFound", "Conflict", "PreconditionFailed"),
+        },
+      },
+      delete: {
+        tags: [tag],
+        summary: `Delete a ${what}`,
+        ...(collection === "pools"
+          ? { description: "A pool that a load balancer names cannot be deleted (409)." }
+          : {}),
+        parameters: [IF_MATCH],
+        responses: {
+          "204": { description: "Deleted." },
+          ...problems(
+            "Unauthorized",
+            "Forbidden",
+            "NotFound",
+            "PreconditionFailed",
+            "Unavailable",
+            "Conflict",
+          ),
+        },
+      },
+    },
+  };
+}
+
+/** Every path the Worker answers under `/__lb`. */
+export function openApiPaths(): Record<string, Record<string, unknown>> {
+  const noAuth = { security: [] };
+  return {
+    ...resourcePaths("pools", "pool", "pools", "Pool", "PoolResource"),
+    "/__lb/api/v1/pools/{id}/health": {
+      get: {
+        tags: ["operations"],
+        summary: "Health of a pool and its origins",
+        parameters: [idParam("pool")],
+        responses: {
+          "200": ok("Current health.", ref("PoolHealth")),
+          ...problems(...READ_ERRORS, "NotFound"),
+        },
+      },
+    },
+    ...Object.fromEntries(
+      (["drain", "undrain"] as const).map((action) => [
+        `/__lb/api/v1/pools/{id}/origins/{name}/${action}`,
+        {
+          post: {
+            tags: ["operations"],
+            summary: action === "drain" ? "Drain an origin" : "Undrain an origin",
+            description:
+              action === "drain"
+                ? "Sets the origin's weight to 0; it reports `draining` until its in-flight count reaches 0."
+                : "Restores the weight the origin had before it was drained.",
+            parameters: [
+              idParam("pool"),
+              {
+                name: "name",
+                in: "path",
+                required: true,
+                description: "The origin name.",
+                schema: { type: "string" },
+              },
+            ],
+            responses: {
+              "200": ok("The origin's new state.", ref("DrainResult")),
+              ...problems("Unauthorized", "Forbidden", "NotFound", "Unavailable"),
+            },
+          },
+        },
+      ]),
+    ),
+    ...resourcePaths(
+      "load_balancers",
+      "load balancer",
+      "load balancers",
+      "LoadBalancer",
+      "LoadBalancerResource",
+    ),
+    "/__lb/api/v1/config": {
+      get: {
+        tags: ["configuration"],
+        summary: "The whole configuration",
+        description:
+          "Pools and load balancers as one document; the ETag is the global configuration version.",
+        responses: {
+          "200": ok("The configuration.", ref("ConfigResponse"), ETAG),
+          ...problems(...READ_ERRORS),
+        },
+      },
+      put: {
+        tags: ["configuration"],
+        summary: "Replace the whole configuration",
+        description:
+          "All or nothing: every resource is validated, ids are unique per kind, every pool a load balancer names " +
+          "is in the document, and no two load balancers share hostname and pathPrefix. Resources that do not " +
+          "change keep their version. `If-Match` is compared with the global version.",
+        parameters: [
+          IF_MATCH,
+          {
+            name: "dryRun",
+            in: "query",
+            required: false,
+            description: "Validate and report what would change, without changing anything.",
+            schema: { type: "boolean", default: false },
+          },
+        ],
+        requestBody: { required: true, content: json(ref("ConfigDocument")) },
+        responses: {
+          "200": ok("What changed (or would change).", ref("ConfigReplaceResult"), ETAG),
+          ...problems(...WRITE_ERRORS, "PreconditionFailed"),
+        },
+      },
+    },
+    "/__lb/api/v1/events": {
+      get: {
+        tags: ["configuration"],
+        summary: "Recent events",
+        description: "Health transitions, ejections, failovers and configuration changes, newest first.",
+        parameters: [LIMIT],
+        responses: { "200": ok("Events.", ref("EventList")), ...problems("BadRequest", ...READ_ERRORS) },
+      },
+    },
+    "/__lb/api/v1/audit": {
+      get: {
+        tags: ["configuration"],
+        summary: "The audit log",
+        description: "Every configuration change, newest first (the newest 10,000 are kept).",
+        parameters: [LIMIT],
+        responses: {
+          "200": ok("Audit entries.", {
+            type: "object",
+            properties: { items: { type: "array", items: ref("AuditEntry") } },
+          }),
+          ...problems("BadRequest", ...READ_ERRORS),
+        },
+      },
+    },
+    "/__lb/api/v1/status": {
+      get: {
+        tags: ["operations"],
+        summary: "What every load balancer serves from now",
+        responses: { "200": ok("Status.", ref("Status")), ...problems(...READ_ERRORS) },
+      },
+    },
+    "/__lb/api/v1/explain": {
+      get: {
+        tags: ["operations"],
+        summary: "Explain where a request would go",
+        description:
+          "Runs the proxy's own decisions on this edge's current configuration and health, changing nothing " +
+          "(round robin names its next origin without moving on). Describe request headers (cookies, hash " +
+          "keys) with repeatable `header.<name>=<value>` parameters. A request the proxy would answer itself " +
+          "(404, 503, 508) is still a 200 here, with `wouldRespond`. Unknown parameters are a 400.",
+        parameters: [
+          {
+            name: "url",
+            in: "query",
+            required: true,
+            description: "The absolute http or https URL of the request: its hostname and path are matched.",
+            schema: { type: "string" },
+          },
+          {
+            name: "ip",
+            in: "query",
+            required: false,
+            description: "The client address (IPv4 or IPv6), for ip hashing and ip affinity.",
+            schema: { type: "string" },
+          },
+          {
+            name: "country",
+            in: "query",
+            required: false,
+            description: "ISO 3166-1 alpha-2 country of the client, for geo steering (request.cf.country).",
+            schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
+          },
+          {
+            name: "continent",
+            in: "query",
+            required: false,
+            description: "Continent code of the client, e.g. EU, for geo steering (request.cf.continent).",
+            schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
+          },
+        ],
+        responses: {
+          "200": ok("The decision, step by step.", ref("Explain")),
+          ...problems("BadRequest", ...READ_ERRORS),
+        },
+      },
+    },
+    "/__lb/metrics": {
+      get: {
+        tags: ["operations"],
+        summary: "Prometheus metrics",
+        description: "Text exposition format; needs the read or admin token.",
+        responses: {
+          "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } },
+          ...problems(...READ_ERRORS),
+        },
+      },
+    },
+    "/__lb/healthz": {
+      get: {
+        tags: ["meta"],
+        summary: "Liveness of the Worker",
+        description: "200 while the Worker can read its configuration, else 503. No auth.",
+        ...noAuth,
+        responses: {
+          "200": ok("Healthy.", ref("Healthz")),
+          "503": { $ref: "#/components/responses/Unavailable" },
+        },
+      },
+    },
+    "/__lb/openapi.json": {
+      get: {
+        tags: ["meta"],
+        summary: "This document",
+        ...noAuth,
+        responses: { "200": ok("OpenAPI 3.1.", { type: "object" }) },
+      },
+    },
+    "/__lb/docs": {
+      get: {
+        tags: ["meta"],
+        summary: "This document as a page",
+        ...noAuth,
+        responses: {
+          "200": { description: "HTML.", content: { "text/html": { schema: { type: "string" } } } },
+        },
+      },
+    },
+  };
+}
