@@ -1,109 +1,115 @@
 /**
  * The resource model: zod schemas for pools, load balancers and the whole configuration document.
- * Types, defaults, validation and the OpenAPI document all come from here. Pure: no runtime imports.
+ * Types, defaults, validation and the OpenAPI document all come from here: each field's meaning is
+ * written once, as `.meta({ description })` beside its rule. Pure: no runtime imports.
  */
 import { z } from "zod";
-import { HOP_BY_HOP_HEADERS } from "../http/headers.ts";
-
-export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const SLUG_MESSAGE = "must be 1-63 characters of a-z, 0-9, '-' or '_', starting with a letter or digit";
-
-export const Slug = z.string().regex(SLUG_PATTERN, SLUG_MESSAGE);
-
-/** Origin names appear in URLs (`/origins/{name}/drain`), so they stay URL-safe. */
-export const ORIGIN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const OriginName = z
-  .string()
-  .regex(ORIGIN_NAME_PATTERN, "must be 1-63 characters of A-Z, a-z, 0-9, '.', '-' or '_'");
-
-/** RFC 9110 token characters. */
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
-
-/** Headers the proxy owns; configuring them per origin or per check would break the contract. */
-const RESERVED_HEADERS = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]);
-
-const HeaderMap = z
-  .record(
-    HeaderName,
-    z
-      .string()
-      .max(8192)
-      // Visible ASCII, space and tab: what a header value may carry on every runtime and upstream.
-      .regex(/^[\t\x20-\x7e]*$/, "must be printable ASCII (no CR, LF, NUL or other control characters)"),
-  )
-  .superRefine((headers, ctx) => {
-    for (const name of Object.keys(headers)) {
-      if (RESERVED_HEADERS.has(name.toLowerCase())) {
-        ctx.addIssue({ code: "custom", path: [name], message: `header "${name}" is managed by the proxy` });
-      }
-    }
-  });
-
-const HOSTNAME_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
-const HOSTNAME_PATTERN = new RegExp(`^(?:\\*\\.)?${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*$`);
-const HOST_HEADER_PATTERN = new RegExp(`^${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*(?::\\d{1,5})?$`);
-
-/** An origin address: http(s), a host, an optional port and base path; no credentials, query or fragment. */
-export const OriginAddress = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "must be an absolute http:// or https:// URL" });
-    return;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    ctx.addIssue({ code: "custom", message: "scheme must be http or https" });
-  } else if (url.username || url.password) {
-    ctx.addIssue({ code: "custom", message: "must not contain credentials" });
-  } else if (url.search || url.hash || value.includes("?") || value.includes("#")) {
-    ctx.addIssue({ code: "custom", message: "must not contain a query or fragment" });
-  } else if (!url.hostname) {
-    ctx.addIssue({ code: "custom", message: "must name a host" });
-  }
-});
+import {
+  ExpectedCodes,
+  HashOn,
+  HeaderMap,
+  HeaderName,
+  HOST_HEADER_PATTERN,
+  HOSTNAME_PATTERN,
+  HttpMethod,
+  OriginAddress,
+  OriginName,
+  Slug,
+} from "./fields.ts";
 
 export const OriginSchema = z.strictObject({
-  name: OriginName,
-  address: OriginAddress,
-  weight: z.number().min(0).max(1000).default(1),
-  enabled: z.boolean().default(true),
-  backup: z.boolean().default(false),
+  name: OriginName.meta({ description: "Unique within the pool; appears in URLs and metrics." }),
+  address: OriginAddress.meta({
+    description: "http(s)://host[:port][/base path]; no credentials, query or fragment.",
+  }),
+  weight: z
+    .number()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .meta({ description: "Share of new traffic; 0 receives no new traffic (drain)." }),
+  enabled: z
+    .boolean()
+    .default(true)
+    .meta({ description: "false removes the origin from rotation; it is still health-checked." }),
+  backup: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Used only when no non-backup origin of the pool is healthy." }),
   hostHeader: z
     .string()
     .toLowerCase()
     .regex(HOST_HEADER_PATTERN, "must be a hostname, optionally with :port")
     .nullable()
-    .default(null),
-  headers: HeaderMap.default({}),
-  maxConnections: z.number().int().min(1).max(1_000_000).nullable().default(null),
+    .default(null)
+    .meta({ description: "Host to present upstream (same-zone hostnames only on Cloudflare)." }),
+  headers: HeaderMap.default({}).meta({
+    description:
+      "Extra request headers sent to this origin (printable ASCII values); Host, Content-Length and " +
+      "hop-by-hop headers are refused.",
+  }),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .default(null)
+    .meta({ description: "Cap on in-flight requests to this origin, across all edges; null: no cap." }),
 });
-
-const STATUS_ITEM = /^(?:[1-5]xx|[1-5]\d\d(?:-[1-5]\d\d)?)$/;
-export const ExpectedCodes = z
-  .string()
-  .transform((s) => s.replace(/\s+/g, ""))
-  .refine((s) => s.length > 0 && s.split(",").every((item) => STATUS_ITEM.test(item)), {
-    message: 'must be a list of codes, classes or ranges, e.g. "200", "2xx", "200-299,301"',
-  });
 
 export const HealthCheckSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z
+      .boolean()
+      .default(true)
+      .meta({ description: "false turns the active checks off; the settings are kept." }),
     path: z
       .string()
       .regex(/^\/[^\s]*$/, "must start with / and contain no spaces")
       .max(2048)
-      .default("/"),
-    method: z.enum(["GET", "HEAD"]).default("GET"),
-    headers: HeaderMap.default({}),
-    expectedCodes: ExpectedCodes.default("2xx"),
-    expectedBody: z.string().min(1).max(4096).nullable().default(null),
-    intervalSeconds: z.number().int().min(1).max(3600).default(15),
-    timeoutMs: z.number().int().min(100).max(600_000).optional(),
-    healthyThreshold: z.number().int().min(1).max(100).default(2),
-    unhealthyThreshold: z.number().int().min(1).max(100).default(3),
-    followRedirects: z.boolean().default(false),
+      .default("/")
+      .meta({ description: "Path requested on each origin, below its base path." }),
+    method: z.enum(["GET", "HEAD"]).default("GET").meta({ description: "HEAD cannot check expectedBody." }),
+    headers: HeaderMap.default({}).meta({ description: "Extra request headers sent with each check." }),
+    expectedCodes: ExpectedCodes.default("2xx").meta({
+      description: 'Codes, classes or ranges that count as success, e.g. "200", "2xx", "200-299,301".',
+    }),
+    expectedBody: z
+      .string()
+      .min(1)
+      .max(4096)
+      .nullable()
+      .default(null)
+      .meta({ description: "A substring the body must contain; null: the body is not read." }),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(15)
+      .meta({ description: "Time between checks." }),
+    timeoutMs: z.number().int().min(100).max(600_000).optional().meta({
+      description: "Must be less than the interval. Default 5000, or half the interval when that is shorter.",
+    }),
+    healthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(2)
+      .meta({ description: "Consecutive successes to become healthy (rise)." }),
+    unhealthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .meta({ description: "Consecutive failures to become unhealthy (fall)." }),
+    followRedirects: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Follow 3xx answers; false judges the 3xx status itself." }),
   })
   .superRefine((check, ctx) => {
     if (check.timeoutMs !== undefined && check.timeoutMs >= check.intervalSeconds * 1000) {
@@ -129,10 +135,28 @@ export function defaultTimeoutMs(intervalSeconds: number): number {
 }
 
 export const PassiveHealthSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  consecutiveFailures: z.number().int().min(1).max(1000).default(5),
-  ejectionSeconds: z.number().int().min(1).max(86_400).default(30),
-  maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+  enabled: z.boolean().default(true).meta({ description: "false never ejects an origin for live failures." }),
+  consecutiveFailures: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(5)
+    .meta({ description: "5xx, connection errors and timeouts in a row before an ejection." }),
+  ejectionSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(30)
+    .meta({ description: "First ejection; repeated ejections grow, capped at 10x." }),
+  maxEjectionPercent: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(50)
+    .meta({ description: "Never eject more than this share of a pool." }),
 });
 
 export const ALGORITHMS = [
@@ -146,30 +170,56 @@ export const ALGORITHMS = [
 ] as const;
 export const Algorithm = z.enum(ALGORITHMS);
 
-export const HashOn = z
-  .string()
-  .regex(
-    /^(?:ip|path|(?:header|cookie|query):[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/,
-    'must be "ip", "path", "header:<name>", "cookie:<name>" or "query:<name>"',
-  );
-
 /** Fields a client may send back unchanged from a GET; the server owns them. */
 const ServerOwned = {
-  version: z.number().int().positive().optional(),
+  version: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: "Read-only: 1 on creation, one more on each change; ignored in requests." }),
 };
+
+/** The id of a pool or a load balancer. */
+const ResourceId = Slug.meta({ description: "Immutable slug chosen by the client." });
+const ResourceDescription = z.string().max(1024).default("").meta({ description: "Free text for people." });
 
 export const PoolSchema = z
   .strictObject({
-    id: Slug,
-    description: z.string().max(1024).default(""),
-    enabled: z.boolean().default(true),
-    algorithm: Algorithm.default("round_robin"),
-    hashOn: HashOn.default("ip"),
-    minimumOrigins: z.number().int().min(1).max(1000).default(1),
-    slowStartSeconds: z.number().int().min(0).max(3600).default(0),
-    origins: z.array(OriginSchema).min(1).max(1000),
-    healthCheck: HealthCheckSchema.nullable().default(null),
-    passiveHealth: PassiveHealthSchema.default(PassiveHealthSchema.parse({})),
+    id: ResourceId,
+    description: ResourceDescription,
+    enabled: z.boolean().default(true).meta({ description: "A disabled pool counts as unhealthy." }),
+    algorithm: Algorithm.default("round_robin").meta({
+      description:
+        "round_robin (smooth weighted), random (weighted), least_connections, least_request (power of two " +
+        "choices), least_time, hash, first.",
+    }),
+    hashOn: HashOn.default("ip").meta({
+      description: 'For algorithm "hash": ip, path, header:<name>, cookie:<name> or query:<name>.',
+    }),
+    minimumOrigins: z.number().int().min(1).max(1000).default(1).meta({
+      description:
+        "The pool is healthy while at least this many origins are healthy; at most the number of origins.",
+    }),
+    slowStartSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(0)
+      .meta({ description: "A recovered or new origin ramps its weight up over this time." }),
+    origins: z
+      .array(OriginSchema)
+      .min(1)
+      .max(1000)
+      .meta({ description: "1 to 1000 origins, names unique within the pool." }),
+    healthCheck: HealthCheckSchema.nullable().default(null).meta({
+      description:
+        "Active checks; null means none (origins count as healthy unless passive checks eject them); {} takes every default.",
+    }),
+    passiveHealth: PassiveHealthSchema.default(PassiveHealthSchema.parse({})).meta({
+      description: "Outlier detection from live traffic.",
+    }),
     ...ServerOwned,
   })
   .superRefine((pool, ctx) => {
@@ -196,14 +246,27 @@ export const PoolSchema = z
 
 export const SessionAffinitySchema = z
   .strictObject({
-    type: z.enum(["none", "cookie", "header", "ip"]).default("none"),
+    type: z
+      .enum(["none", "cookie", "header", "ip"])
+      .default("none")
+      .meta({ description: "none, cookie (signed, HttpOnly, SameSite=Lax), header or ip." }),
     cookieName: z
       .string()
       .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, "must be a valid cookie name")
-      .default("__lb"),
-    headerName: HeaderName.nullable().default(null),
-    ttlSeconds: z.number().int().min(1).max(31_536_000).default(82_800),
-    onOriginFailure: z.enum(["reselect", "temporary"]).default("reselect"),
+      .default("__lb")
+      .meta({ description: 'The cookie that carries the pin, for type "cookie".' }),
+    headerName: HeaderName.nullable().default(null).meta({ description: 'Required for type "header".' }),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(31_536_000)
+      .default(82_800)
+      .meta({ description: "How long a pin lasts." }),
+    onOriginFailure: z.enum(["reselect", "temporary"]).default("reselect").meta({
+      description:
+        "reselect: pick again and re-pin; temporary: use another origin while the pinned one is down.",
+    }),
   })
   .superRefine((affinity, ctx) => {
     if (affinity.type === "header" && !affinity.headerName) {
@@ -211,60 +274,102 @@ export const SessionAffinitySchema = z
     }
   });
 
-const HTTP_METHOD = z.string().regex(/^[A-Z]{1,16}$/, "must be an upper-case HTTP method, e.g. GET");
-
 export const RetriesSchema = z.strictObject({
-  attempts: z.number().int().min(0).max(5).default(2),
-  onStatus: z.array(z.number().int().min(500).max(599)).max(100).default([502, 503, 504]),
-  methods: z.array(HTTP_METHOD).max(32).default(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]),
+  attempts: z.number().int().min(0).max(5).default(2).meta({ description: "Extra tries on other origins." }),
+  onStatus: z
+    .array(z.number().int().min(500).max(599))
+    .max(100)
+    .default([502, 503, 504])
+    .meta({ description: "Statuses that count as failures and are retried." }),
+  methods: z
+    .array(HttpMethod)
+    .max(32)
+    .default(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+    .meta({ description: "Methods that may be retried (idempotent by default)." }),
   bufferBodyBytes: z
     .number()
     .int()
     .min(0)
     .max(100 * 1024 * 1024)
-    .default(65_536),
+    .default(65_536)
+    .meta({ description: "Bodies up to this size are kept so the request can be retried." }),
 });
 
 export const TimeoutsSchema = z.strictObject({
-  requestMs: z.number().int().min(1).max(600_000).default(30_000),
+  requestMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(600_000)
+    .default(30_000)
+    .meta({ description: "How long each attempt waits for the response headers of an origin." }),
 });
 
 export const STEERING = ["failover", "random", "geo", "least_connections"] as const;
 
 export const LoadBalancerSchema = z
   .strictObject({
-    id: Slug,
-    description: z.string().max(1024).default(""),
+    id: ResourceId,
+    description: ResourceDescription,
     hostname: z
       .string()
       .toLowerCase()
       .regex(HOSTNAME_PATTERN, 'must be a hostname such as "www.example.com" or "*.example.com"')
-      .max(253),
+      .max(253)
+      .meta({ description: 'Exact, or a wildcard "*.example.com"; stored lower case; "localhost" allowed.' }),
     pathPrefix: z
       .string()
       .regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #")
-      .default("/"),
-    enabled: z.boolean().default(true),
-    pools: z.array(Slug).min(1).max(20),
-    fallbackPool: Slug.nullable().default(null),
-    steering: z.enum(STEERING).default("failover"),
-    poolWeights: z.record(Slug, z.number().min(0).max(1000)).default({}),
+      .default("/")
+      .meta({ description: "Longest matching prefix wins among load balancers of the same hostname." }),
+    enabled: z.boolean().default(true).meta({ description: "A disabled load balancer matches no request." }),
+    pools: z
+      .array(Slug)
+      .min(1)
+      .max(20)
+      .meta({ description: "Pool ids in failover order, no duplicates; each must exist." }),
+    fallbackPool: Slug.nullable()
+      .default(null)
+      .meta({ description: "Used when no pool is healthy; its health is ignored. Must exist." }),
+    steering: z
+      .enum(STEERING)
+      .default("failover")
+      .meta({
+        description:
+          "failover (first healthy pool in order), random (weighted by poolWeights), geo (regionPools/countryPools, " +
+          "then pools), least_connections (pool with the fewest in-flight requests).",
+      }),
+    poolWeights: z
+      .record(Slug, z.number().min(0).max(1000))
+      .default({})
+      .meta({ description: 'Pool id to weight, for steering "random"; keys must be in pools.' }),
     regionPools: z
       .record(
         z.string().regex(/^[A-Z]{2,5}$/, "must be an upper-case region or continent code"),
         z.array(Slug).min(1),
       )
-      .default({}),
+      .default({})
+      .meta({ description: 'Region or continent code to pools, e.g. {"WEUR": ["web-eu"]}.' }),
     countryPools: z
       .record(
         z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 country code"),
         z.array(Slug).min(1),
       )
-      .default({}),
-    sessionAffinity: SessionAffinitySchema.default(SessionAffinitySchema.parse({})),
-    retries: RetriesSchema.default(RetriesSchema.parse({})),
-    timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
-    debugHeaders: z.boolean().default(false),
+      .default({})
+      .meta({ description: 'ISO 3166 alpha-2 country code to pools, e.g. {"US": ["web-us"]}.' }),
+    sessionAffinity: SessionAffinitySchema.default(SessionAffinitySchema.parse({})).meta({
+      description: "Keeps a client on the origin it first reached.",
+    }),
+    retries: RetriesSchema.default(RetriesSchema.parse({})).meta({
+      description: "When a failed attempt is tried again on another origin.",
+    }),
+    timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})).meta({
+      description: "Limits on waiting for origins.",
+    }),
+    debugHeaders: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Add x-lb-pool, x-lb-origin and Server-Timing to responses." }),
     ...ServerOwned,
   })
   .superRefine((lb, ctx) => {

@@ -93,6 +93,28 @@ describe("GET /__lb/openapi.json", () => {
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 
+  it("describes every field of a pool and a load balancer", async () => {
+    const doc = await json<OpenApi>(await call("GET", "/__lb/openapi.json", { token: null }));
+    const undescribed: string[] = [];
+    const visit = (schema: Record<string, unknown>, path: string): void => {
+      const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+      for (const [key, child] of Object.entries(properties)) {
+        if (typeof child.description !== "string" || child.description === "")
+          undescribed.push(`${path}.${key}`);
+        visit(child, `${path}.${key}`);
+      }
+      if (schema.items && typeof schema.items === "object")
+        visit(schema.items as Record<string, unknown>, `${path}[]`);
+      for (const member of (schema.anyOf ?? []) as Record<string, unknown>[]) visit(member, path);
+    };
+    visit(doc.components.schemas.Pool ?? {}, "Pool");
+    visit(doc.components.schemas.LoadBalancer ?? {}, "LoadBalancer");
+    expect(undescribed).toEqual([]);
+    expect(doc.components.schemas.Pool?.properties).toMatchObject({
+      minimumOrigins: { description: expect.stringContaining("healthy") },
+    });
+  });
+
   it("has no dangling references", async () => {
     const text = await (await call("GET", "/__lb/openapi.json", { token: null })).text();
     const doc = JSON.parse(text) as OpenApi & { components: { responses: Record<string, unknown> } };

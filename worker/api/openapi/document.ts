@@ -1,11 +1,10 @@
 /**
  * The OpenAPI 3.1 document of the management API, generated from the zod schemas that validate the
- * requests (input form: defaults shown, optional fields optional). Served without auth: it holds
- * no secrets.
+ * requests (input form: defaults shown, optional fields optional); field descriptions come from the
+ * schemas' `.meta({ description })`. Served without auth: it holds no secrets.
  */
 import { z } from "zod";
 import { ConfigDocumentSchema, LoadBalancerSchema, PoolSchema } from "../../config/schema.ts";
-import { describeFields } from "./descriptions.ts";
 import { DrainResultSchema, ExplainSchema, PoolHealthSchema, StatusSchema } from "./external.ts";
 import { openApiPaths } from "./paths.ts";
 import {
@@ -87,7 +86,7 @@ function build(): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {};
   for (const [id, schema] of Object.entries(generated.schemas)) {
     const { $schema: _schema, $id: _id, ...rest } = schema as JsonSchema;
-    schemas[id] = describeFields(id, rest);
+    schemas[id] = rest;
   }
   const responses: Record<string, unknown> = {};
   for (const [name, description] of Object.entries(PROBLEM_RESPONSES)) {

@@ -2,7 +2,7 @@
  * The paths of the OpenAPI document: the configuration API built here, and the operational
  * endpoints (health, drain, status, explain, metrics) as API.md fixes them.
  */
-import { SLUG_PATTERN } from "../../config/schema.ts";
+import { SLUG_PATTERN } from "../../config/fields.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../config-routes.ts";
 
 const STATUS: Record<string, string> = {
