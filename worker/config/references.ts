@@ -6,7 +6,8 @@ import type { FieldError } from "../http/problem.ts";
 import { formatPath } from "./issue-path.ts";
 import type { LoadBalancerSpec } from "./resources.ts";
 
-type LoadBalancerRefs = Pick<LoadBalancerSpec, "pools" | "fallbackPool" | "regionPools" | "countryPools">;
+type LoadBalancerRefs = Pick<LoadBalancerSpec, "pools" | "fallbackPool" | "regionPools" | "countryPools"> &
+  Partial<Pick<LoadBalancerSpec, "rules" | "mirror">>;
 
 /**
  * Every pool id a load balancer names, with where it names it.
@@ -25,6 +26,12 @@ export function poolReferences(lb: LoadBalancerRefs): { path: PropertyKey[]; poo
       });
     }
   }
+  lb.rules?.forEach((rule, r) => {
+    rule.then.pools?.forEach((poolId, i) => {
+      refs.push({ path: ["rules", r, "then", "pools", i], poolId });
+    });
+  });
+  if (lb.mirror) refs.push({ path: ["mirror", "pool"], poolId: lb.mirror.pool });
   return refs;
 }
 

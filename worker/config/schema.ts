@@ -16,6 +16,7 @@ import {
   OriginName,
   Slug,
 } from "./fields.ts";
+import { MirrorSchema, PoolOverrideHeader, RulesSchema, SplitOn } from "./traffic.ts";
 
 export const OriginSchema = z.strictObject({
   name: OriginName.meta({ description: "Unique within the pool; appears in URLs and metrics." }),
@@ -305,7 +306,7 @@ export const TimeoutsSchema = z.strictObject({
     .meta({ description: "How long each attempt waits for the response headers of an origin." }),
 });
 
-export const STEERING = ["failover", "random", "geo", "least_connections"] as const;
+export const STEERING = ["failover", "random", "geo", "least_connections", "hash"] as const;
 
 export const LoadBalancerSchema = z
   .strictObject({
@@ -337,12 +338,13 @@ export const LoadBalancerSchema = z
       .meta({
         description:
           "failover (first healthy pool in order), random (weighted by poolWeights), geo (regionPools/countryPools, " +
-          "then pools), least_connections (pool with the fewest in-flight requests).",
+          "then pools), least_connections (pool with the fewest in-flight requests), hash (a consistent hash of " +
+          "splitOn picks the pool, weighted by poolWeights, so each client stays on one pool).",
       }),
-    poolWeights: z
-      .record(Slug, z.number().min(0).max(1000))
-      .default({})
-      .meta({ description: 'Pool id to weight, for steering "random"; keys must be in pools.' }),
+    poolWeights: z.record(Slug, z.number().min(0).max(1000)).default({}).meta({
+      description:
+        'Pool id to weight, for steering "random" and "hash" (absent: 1); keys must be in pools or a rule\'s pools.',
+    }),
     regionPools: z
       .record(
         z.string().regex(/^[A-Z]{2,5}$/, "must be an upper-case region or continent code"),
@@ -370,6 +372,11 @@ export const LoadBalancerSchema = z
       .boolean()
       .default(false)
       .meta({ description: "Add x-lb-pool, x-lb-origin and Server-Timing to responses." }),
+    // Traffic management (docs/traffic.md): hash steering's key, pool override, rules, mirroring.
+    splitOn: SplitOn,
+    poolOverrideHeader: PoolOverrideHeader,
+    rules: RulesSchema,
+    mirror: MirrorSchema,
     ...ServerOwned,
   })
   .superRefine((lb, ctx) => {
@@ -379,6 +386,7 @@ export const LoadBalancerSchema = z
         ctx.addIssue({ code: "custom", path: ["pools", i], message: `duplicate pool "${pool}"` });
       seen.add(pool);
     });
+    for (const rule of lb.rules) for (const pool of rule.then.pools ?? []) seen.add(pool);
     for (const pool of Object.keys(lb.poolWeights)) {
       if (!seen.has(pool)) {
         ctx.addIssue({ code: "custom", path: ["poolWeights", pool], message: `"${pool}" is not in pools` });

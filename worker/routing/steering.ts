@@ -15,9 +15,15 @@
  *   shared by every edge and refreshed about once a second, so the least loaded pool and every pool
  *   within 10 % of it count as tied and one of them is drawn at random: always taking the exact
  *   minimum would send every edge's traffic to the same pool until the next refresh.
+ * - `hash`: the pool a consistent hash of the request's `splitOn` key picks, weighted by
+ *   `poolWeights` (hash-split.ts), then the other pools in configured order for failover.
+ *
+ * A request naming one of the pools in the load balancer's `poolOverrideHeader` goes to that pool
+ * first, whatever the policy; the policy's order follows for failover.
  */
 import type { LoadBalancer, Steering } from "../config/schema.ts";
 import { type GeoLocation, geoPreference } from "./geo.ts";
+import { compileSplit, splitIndex } from "./hash-split.ts";
 
 /** What a policy may look at besides the load balancer. */
 export interface SteeringContext {
@@ -30,6 +36,10 @@ export interface SteeringContext {
    * cannot serve now or does not exist. Absent: no pool's load is known (configured order).
    */
   readonly poolInflight?: ((poolId: string) => number | null) | undefined;
+  /** The request's `splitOn` key, for `hash`; absent hashes the empty string. */
+  readonly splitKey?: string | undefined;
+  /** The value of the load balancer's `poolOverrideHeader` on the request, if any. */
+  readonly overridePool?: string | null | undefined;
 }
 
 export interface SteeringOrder {
@@ -101,11 +111,33 @@ export const leastConnectionsSteering: SteeringPolicy = (loadBalancer, { random,
   };
 };
 
+/** `hash`: the pool the request's key hashes to, then the others in configured order. */
+export const hashSteering: SteeringPolicy = (loadBalancer, { splitKey }) => {
+  const ids = loadBalancer.pools;
+  const chosen = splitIndex(compileSplit(loadBalancer, ids, loadBalancer.poolWeights), splitKey ?? "");
+  if (chosen <= 0) {
+    return {
+      pools: ids,
+      reason:
+        chosen === 0
+          ? `hash: the key on ${loadBalancer.splitOn} picks ${ids[0]} (weighted by poolWeights)`
+          : "hash: every pool weighs 0; pools in configured order",
+    };
+  }
+  const pools = [ids[chosen]!];
+  for (let i = 0; i < ids.length; i++) if (i !== chosen) pools.push(ids[i]!);
+  return {
+    pools,
+    reason: `hash: the key on ${loadBalancer.splitOn} picks ${ids[chosen]} (weighted by poolWeights); the others follow in configured order`,
+  };
+};
+
 const POLICIES: Record<Steering, SteeringPolicy> = {
   failover: failoverSteering,
   random: randomSteering,
   geo: geoSteering,
   least_connections: leastConnectionsSteering,
+  hash: hashSteering,
 };
 
 /**
@@ -114,7 +146,13 @@ const POLICIES: Record<Steering, SteeringPolicy> = {
  */
 export function steeringOrder(loadBalancer: LoadBalancer, context: SteeringContext): SteeringOrder {
   const policy = POLICIES[loadBalancer.steering] ?? failoverSteering;
-  return policy(loadBalancer, context);
+  const order = policy(loadBalancer, context);
+  const override = context.overridePool;
+  if (!override || order.pools[0] === override || !loadBalancer.pools.includes(override)) return order;
+  return {
+    pools: [override, ...order.pools.filter((id) => id !== override)],
+    reason: `${loadBalancer.poolOverrideHeader ?? "override header"} names ${override}; then ${order.reason}`,
+  };
 }
 
 function poolWeight(weights: Readonly<Record<string, number>>, id: string): number {

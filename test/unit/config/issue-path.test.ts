@@ -61,7 +61,7 @@ describe("issuesToFieldErrors", () => {
     });
     expect(errors).toContainEqual({
       path: "steering",
-      message: 'must be one of "failover", "random", "geo", "least_connections"',
+      message: 'must be one of "failover", "random", "geo", "least_connections", "hash"',
     });
     expect(errors).toContainEqual({
       path: "countryPools.usa",

@@ -1,0 +1,144 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type LoadBalancer,
+  type LoadBalancerInput,
+  LoadBalancerSchema,
+} from "../../../worker/config/schema.ts";
+import { compileSplit, splitIndex } from "../../../worker/routing/hash-split.ts";
+import { steeringOrder } from "../../../worker/routing/steering.ts";
+
+function lb(input: Partial<LoadBalancerInput>): LoadBalancer {
+  return {
+    ...LoadBalancerSchema.parse({
+      id: "x",
+      hostname: "x.test",
+      pools: ["stable", "canary"],
+      steering: "hash",
+      ...input,
+    }),
+    version: 1,
+  };
+}
+
+function pick(weights: Record<string, number>, key: string, pools = ["stable", "canary"]): string {
+  const split = compileSplit({}, pools, weights);
+  return split.ids[splitIndex(split, key)] ?? "none";
+}
+
+const users = Array.from({ length: 20_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+
+describe("hash split", () => {
+  it("sends each pool its weight's share of distinct keys", () => {
+    const split = compileSplit({}, ["stable", "canary"], { stable: 95, canary: 5 });
+    const canary = users.filter((key) => split.ids[splitIndex(split, key)] === "canary").length;
+    // Binomial(20000, 0.05): standard deviation ~31; 5 of them is ~150.
+    expect(Math.abs(canary - 1000)).toBeLessThan(160);
+  });
+
+  it("splits three pools by weight", () => {
+    const split = compileSplit({}, ["a", "b", "c"], { a: 1, b: 2, c: 7 });
+    const counts = { a: 0, b: 0, c: 0 } as Record<string, number>;
+    for (const key of users) counts[split.ids[splitIndex(split, key)]!]! += 1;
+    expect(Math.abs(counts.a! / users.length - 0.1)).toBeLessThan(0.012);
+    expect(Math.abs(counts.b! / users.length - 0.2)).toBeLessThan(0.015);
+    expect(Math.abs(counts.c! / users.length - 0.7)).toBeLessThan(0.016);
+  });
+
+  it("is the same for the same key, and a pool of weight 0 gets no key", () => {
+    for (const key of users.slice(0, 500)) {
+      expect(pick({ stable: 1, canary: 1 }, key)).toBe(pick({ stable: 1, canary: 1 }, key));
+      expect(pick({ stable: 1, canary: 0 }, key)).toBe("stable");
+    }
+    expect(pick({ stable: 0, canary: 0 }, "k")).toBe("none");
+  });
+
+  it("raising a canary moves users only into the canary (5 % to 20 %, every key)", () => {
+    let moved = 0;
+    for (const key of users) {
+      const before = pick({ stable: 95, canary: 5 }, key);
+      const after = pick({ stable: 80, canary: 20 }, key);
+      if (before === "canary") expect(after).toBe("canary");
+      if (before !== after) moved++;
+    }
+    // Only the share that must move does: about 15 % of users.
+    expect(Math.abs(moved / users.length - 0.15)).toBeLessThan(0.015);
+  });
+
+  it("property: raising one pool's weight and lowering others' never moves a key away from it", () => {
+    const pools = ["p0", "p1", "p2", "p3"];
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.string({ minLength: 0, maxLength: 24 }), { minLength: 1, maxLength: 40 }),
+        (weights, raised, raise, cuts, keys) => {
+          const before = Object.fromEntries(pools.map((id, i) => [id, weights[i]!]));
+          const after = Object.fromEntries(
+            pools.map((id, i) => [
+              id,
+              i === raised ? weights[i]! + raise : Math.max(0, weights[i]! - cuts[i]!),
+            ]),
+          );
+          const raisedOnly = Object.fromEntries(
+            pools.map((id, i) => [id, i === raised ? weights[i]! + raise : weights[i]!]),
+          );
+          const a = compileSplit({}, pools, before);
+          const b = compileSplit({}, pools, after);
+          const c = compileSplit({}, pools, raisedOnly);
+          for (const key of keys) {
+            const was = splitIndex(a, key);
+            // Keys on the raised pool stay there.
+            if (was === raised) expect(splitIndex(b, key)).toBe(raised);
+            // With the other weights unchanged, a key that moves at all moves to the raised pool.
+            const now = splitIndex(c, key);
+            if (now !== was) expect(now).toBe(raised);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("property: between two pools, any weight change moves keys only towards the pool that gained", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(fc.string({ minLength: 0, maxLength: 24 }), { minLength: 1, maxLength: 60 }),
+        (from, to, keys) => {
+          const a = compileSplit({}, ["stable", "canary"], { stable: 100 - from, canary: from });
+          const b = compileSplit({}, ["stable", "canary"], { stable: 100 - to, canary: to });
+          const gainer = to >= from ? 1 : 0;
+          for (const key of keys) {
+            const was = splitIndex(a, key);
+            const now = splitIndex(b, key);
+            if (was !== now && was !== -1) expect(now).toBe(gainer);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("steering hash puts the key's pool first and fails over through the rest in order", () => {
+    const balancer = lb({
+      pools: ["stable", "canary", "spare"],
+      poolWeights: { stable: 0, canary: 1, spare: 0 },
+    });
+    const order = steeringOrder(balancer, { random: Math.random, splitKey: "203.0.113.9" });
+    expect(order.pools).toEqual(["canary", "stable", "spare"]);
+    expect(order.reason).toContain("hash");
+  });
+
+  it("the override header's pool goes first, whatever the policy; unknown pools are ignored", () => {
+    const balancer = lb({ poolWeights: { stable: 1, canary: 0 }, poolOverrideHeader: "X-Pool" });
+    expect(balancer.poolOverrideHeader).toBe("x-pool");
+    const base = { random: Math.random, splitKey: "u1" };
+    expect(steeringOrder(balancer, base).pools).toEqual(["stable", "canary"]);
+    expect(steeringOrder(balancer, { ...base, overridePool: "canary" }).pools).toEqual(["canary", "stable"]);
+    expect(steeringOrder(balancer, { ...base, overridePool: "other" }).pools).toEqual(["stable", "canary"]);
+  });
+});
