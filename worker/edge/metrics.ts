@@ -60,6 +60,24 @@ export function recordAttempt(record: AttemptRecord): void {
 }
 
 /**
+ * Counts one mirrored copy of a request, into the mirror pool's series: its own metrics, apart from
+ * the attempts and errors that passive health reads.
+ * @example recordMirror("www", "shadow", "s1", { status: 200, error: null, latencyMs: 12 });
+ */
+export function recordMirror(
+  loadBalancer: string,
+  pool: string,
+  origin: string,
+  outcome: AttemptOutcome,
+): void {
+  const series = seriesOf(pool);
+  const labels = { load_balancer: loadBalancer, pool, origin };
+  const label: AttemptOutcomeLabel = outcome.error ?? statusClass(outcome.status ?? 0);
+  series.add("edge_lb_mirror_requests_total", { ...labels, outcome: label });
+  series.observe("edge_lb_mirror_response_seconds", labels, outcome.latencyMs);
+}
+
+/**
  * Counts one request the proxy answered after matching a load balancer. Returns the pool whose next
  * report carries the counts: the pool of the last attempt; for a request no origin could take, the
  * chosen pool or else the load balancer's first pool.

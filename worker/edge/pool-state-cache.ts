@@ -114,8 +114,8 @@ async function waitForCold(cold: readonly Promise<void>[]): Promise<void> {
 }
 
 /**
- * `preparePoolStates` for the pools a load balancer may use: its pools, its fallback pool and, for
- * geo steering, the pools of `countryPools` and `regionPools`.
+ * `preparePoolStates` for the pools a load balancer may use: its pools, its fallback pool, the pools
+ * its rules name and, for geo steering, the pools of `countryPools` and `regionPools`.
  * @example await prepareLoadBalancerPools(env, ctx, match.loadBalancer, indexConfig(config).pools, Date.now());
  */
 export function prepareLoadBalancerPools(
@@ -142,6 +142,8 @@ const poolsOfLoadBalancer = new WeakMap<
 function poolsOf(loadBalancer: LoadBalancer, pools: ReadonlyMap<string, Pool>): Pool[] {
   const ids = [...loadBalancer.pools];
   if (loadBalancer.fallbackPool) ids.push(loadBalancer.fallbackPool);
+  // Rules may route over other pools (docs/traffic.md); the mirror pool is left out: no request waits for it.
+  for (const rule of loadBalancer.rules) if (rule.then.pools) ids.push(...rule.then.pools);
   // Geo steering may prefer pools that are not among `pools`; their health matters just as much.
   if (loadBalancer.steering === "geo") {
     for (const list of [

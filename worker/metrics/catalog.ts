@@ -95,6 +95,22 @@ export const METRICS = [
     source: "edge",
   },
   {
+    name: "edge_lb_mirror_requests_total",
+    type: "counter",
+    help:
+      "Copies of requests sent to an origin of a load balancer's mirror pool, by outcome: the class of the " +
+      "origin's status, or timeout or connect. Their answers are discarded; they never count against health.",
+    labels: [...LB_POOL_ORIGIN, "outcome"],
+    source: "edge",
+  },
+  {
+    name: "edge_lb_mirror_response_seconds",
+    type: "histogram",
+    help: "Time of one mirrored copy, from sending it to the mirror origin's response headers or to its failure.",
+    labels: [...LB_POOL_ORIGIN],
+    source: "edge",
+  },
+  {
     name: "edge_lb_origin_ejections_total",
     type: "counter",
     help: "Times passive health ejected the origin.",

@@ -31,6 +31,10 @@ export interface PoolOptions {
   readonly location?: GeoLocation | undefined;
   /** The pool and origin a session-affinity pin names; the pool is kept while the origin is usable. */
   readonly pin?: { readonly pool: string; readonly origin: string } | null | undefined;
+  /** The request's `splitOn` key, for steering `hash` (proxy/traffic.ts). */
+  readonly splitKey?: string | undefined;
+  /** The pool the load balancer's `poolOverrideHeader` names on the request. */
+  readonly overridePool?: string | null | undefined;
 }
 
 /**
@@ -62,6 +66,8 @@ export function planPool(
       random: options.random ?? Math.random,
       location: options.location,
       poolInflight: loadBalancer.steering === "least_connections" ? poolInflightOf(views, pools) : undefined,
+      splitKey: options.splitKey,
+      overridePool: options.overridePool,
     },
     pinned: pin ? { pool: pin.pool, accepts: acceptsPinOf(views, pin.origin) } : null,
     assess: assessOf(views),

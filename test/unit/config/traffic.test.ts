@@ -124,7 +124,7 @@ describe("traffic fields of a load balancer", () => {
       { path: "rules[0].then.pools[0]", message: 'no pool "beta" exists' },
       { path: "mirror.pool", message: 'no pool "shadow" exists' },
     ]);
-    expect(loadBalancersUsingPool("shadow", [{ id: "web", ...withRefs }])).toEqual(["web"]);
+    expect(loadBalancersUsingPool("shadow", [withRefs])).toEqual(["web"]);
     const doc = parseConfigDocument({
       pools: [{ id: "stable", origins: [{ name: "a", address: "http://127.0.0.1:1" }] }],
       loadBalancers: [withRefs],

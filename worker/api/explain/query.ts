@@ -14,6 +14,8 @@ export interface DescribedRequest {
   /** The request headers, `CF-Connecting-IP` included when `ip` is given. */
   readonly headers: Headers;
   readonly location: GeoLocation;
+  /** The request method, for rules that look at it; GET when not given. */
+  readonly method: string;
 }
 
 const HEADER_PREFIX = "header.";
@@ -21,7 +23,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const CODE = /^[A-Za-z]{2}$/;
 const MAX_HEADERS = 100;
-const SINGLE = ["url", "ip", "country", "continent"] as const;
+const SINGLE = ["url", "ip", "country", "continent", "method"] as const;
+const METHOD = /^[A-Z]{1,16}$/;
 
 /**
  * Reads and checks the query; throws a 400 problem naming every bad parameter.
@@ -43,7 +46,7 @@ export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
     } else {
       errors.push({
         path: name,
-        message: "unknown parameter; use url, ip, header.<name>, country or continent",
+        message: "unknown parameter; use url, method, ip, header.<name>, country or continent",
       });
     }
   }
@@ -54,6 +57,9 @@ export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
   const ip = parseIp(values.get("ip"), errors);
   const country = parseCode(values.get("country"), "country", "an ISO 3166-1 alpha-2 code, e.g. DE", errors);
   const continent = parseCode(values.get("continent"), "continent", "a continent code, e.g. EU", errors);
+  const method = values.get("method") ?? "GET";
+  if (!METHOD.test(method))
+    errors.push({ path: "method", message: "must be an upper-case HTTP method, e.g. GET" });
   if (errors.length > 0 || !url) {
     throw new ProblemError(400, "The request to explain is not described correctly; see errors.", {
       type: problemType("validation"),
@@ -62,7 +68,13 @@ export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
     });
   }
   if (ip !== null) headers.set("cf-connecting-ip", ip);
-  return { url, ip: ip ?? headers.get("cf-connecting-ip"), headers, location: { country, continent } };
+  return {
+    url,
+    ip: ip ?? headers.get("cf-connecting-ip"),
+    headers,
+    location: { country, continent },
+    method,
+  };
 }
 
 function parseUrl(value: string | undefined, errors: FieldError[]): URL | null {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ProblemSchema } from "../openapi/response-schemas.ts";
+import { MirrorStepSchema, RuleActionSchema, RuleStepSchema, SplitStepSchema } from "./traffic.ts";
 
 const ORIGIN_STATES = ["healthy", "unhealthy", "unknown", "ejected", "draining", "disabled"] as const;
 const ORIGIN_VERDICTS = [
@@ -100,7 +101,8 @@ export const AffinityStepSchema = z.discriminatedUnion("type", [
 export const ProxyAnswerSchema = z.object({
   status: z.number().int(),
   headers: z.record(z.string(), z.string()).optional(),
-  problem: ProblemSchema,
+  problem: ProblemSchema.optional().meta({ description: "The problem JSON body of a 404, 503 or 508." }),
+  body: z.string().optional().meta({ description: "The body of a respond rule's answer." }),
 });
 
 export const ExplainSchema = z
@@ -114,8 +116,9 @@ export const ExplainSchema = z
       country: z.string().nullable(),
       continent: z.string().nullable(),
     }),
-    outcome: z.enum(["proxied", "no_load_balancer", "no_origin", "loop", "management"]).meta({
-      description: "proxied, or why the proxy would answer itself (see wouldRespond).",
+    outcome: z.enum(["proxied", "no_load_balancer", "no_origin", "loop", "management", "rule"]).meta({
+      description:
+        "proxied, or why the proxy would answer itself (see wouldRespond); rule: a respond or redirect rule answers.",
     }),
     configVersion: z.number().int(),
     loadBalancer: z
@@ -128,6 +131,13 @@ export const ExplainSchema = z
       })
       .nullable(),
     reason: z.string().optional().meta({ description: "Why no load balancer serves the request." }),
+    rules: z
+      .array(RuleStepSchema)
+      .optional()
+      .meta({ description: "The load balancer's rules up to the one that matched (absent without rules)." }),
+    rule: RuleActionSchema.nullable().optional(),
+    split: SplitStepSchema.nullable().optional(),
+    mirror: MirrorStepSchema.nullable().optional(),
     pools: z.array(PoolStepSchema).meta({ description: "Every pool the decision looked at, in order." }),
     pool: z
       .object({
@@ -156,7 +166,8 @@ export const ExplainSchema = z
       .nullable()
       .meta({ description: "The origin of the first attempt; null when the proxy would answer itself." }),
     wouldRespond: ProxyAnswerSchema.optional().meta({
-      description: "The answer the proxy would give itself instead of forwarding (404, 503, 508).",
+      description:
+        "The answer the proxy would give itself instead of forwarding (404, 503, 508, or a respond or redirect rule's).",
     }),
   })
   .meta({

@@ -28,6 +28,7 @@ import type { RouteMatch } from "../../routing/match.ts";
 import { describeAffinity, describeOrigins, describePools, noMatchReason, originReason } from "./describe.ts";
 import type { DescribedRequest } from "./query.ts";
 import type { Explanation, ProxyAnswer } from "./schema.ts";
+import { explainTraffic } from "./traffic.ts";
 
 /** Seconds the proxy asks a client to wait when no origin can serve (handler.ts). */
 const RETRY_AFTER_SECONDS = 5;
@@ -114,21 +115,42 @@ async function explainMatched(
   await prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
   const now = Date.now();
   const { url, headers } = described;
-  const session = await readSession(new Request(url, { headers }), loadBalancer, env, now);
+  const traffic = explainTraffic(loadBalancer, described);
+  const trafficFields = {
+    ...(loadBalancer.rules.length > 0 ? { rules: traffic.rules, rule: traffic.rule } : {}),
+    ...(traffic.split ? { split: traffic.split } : {}),
+    ...(traffic.mirror ? { mirror: traffic.mirror } : {}),
+  };
+  const routedLb = traffic.loadBalancer;
+  const routed = routedLb === loadBalancer ? match : { ...match, loadBalancer: routedLb };
+  if (traffic.answer) {
+    return {
+      ...base,
+      outcome: "rule",
+      loadBalancer: lbOf(match),
+      ...trafficFields,
+      pools: [],
+      pool: null,
+      affinity: null,
+      origins: [],
+      origin: null,
+      wouldRespond: traffic.answer,
+    };
+  }
+  const session = await readSession(new Request(url, { headers }), routedLb, env, now);
   const poolDraw = explainDraw(
     (random) =>
-      planPool(config, match, now, { location: described.location, pin: pinTarget(session), random }),
+      planPool(config, routed, now, {
+        location: described.location,
+        pin: pinTarget(session),
+        random,
+        ...traffic.steering,
+      }),
     (plan) => plan.choice?.pool?.id ?? null,
-    { random: Math.random, points: pointsFor(originCount(poolsOf(loadBalancer, pools))) },
+    { random: Math.random, points: pointsFor(originCount(poolsOf(routedLb, pools))) },
   );
   const { choice, candidates } = poolDraw.sample;
-  const lb = {
-    id: loadBalancer.id,
-    hostname: loadBalancer.hostname,
-    pathPrefix: loadBalancer.pathPrefix,
-    steering: loadBalancer.steering,
-    reason: matchReason(match),
-  };
+  const lb = lbOf(match);
   const considered = describePools(choice?.considered ?? [], pools, now);
   const pool = choice?.pool ?? null;
   if (!choice || !pool || candidates.length === 0) {
@@ -137,6 +159,7 @@ async function explainMatched(
       ...base,
       outcome: "no_origin",
       loadBalancer: lb,
+      ...trafficFields,
       pools: considered,
       pool: null,
       affinity: null,
@@ -176,6 +199,7 @@ async function explainMatched(
     ...base,
     outcome: "proxied",
     loadBalancer: lb,
+    ...trafficFields,
     pools: considered,
     pool: {
       id: pool.id,
@@ -203,18 +227,21 @@ async function explainMatched(
 function inOrder(explanation: Explanation): Explanation {
   const { request, outcome, configVersion, loadBalancer, reason, pools, pool, affinity, origins, origin } =
     explanation;
-  const { wouldRespond } = explanation;
+  const { wouldRespond, rules, rule, split, mirror } = explanation;
   return {
     request,
     outcome,
     configVersion,
     loadBalancer,
     ...(reason !== undefined ? { reason } : {}),
+    ...(rules !== undefined ? { rules, rule } : {}),
+    ...(split ? { split } : {}),
     pools,
     pool,
     affinity,
     origins,
     origin,
+    ...(mirror ? { mirror } : {}),
     ...(wouldRespond ? { wouldRespond } : {}),
   };
 }
@@ -252,6 +279,17 @@ function readSentCookie(session: Session | null, headers: Headers): boolean {
   const affinity = session?.loadBalancer.sessionAffinity;
   if (affinity?.type !== "cookie") return false;
   return readCookie(headers.get("cookie"), affinity.cookieName) !== null;
+}
+
+function lbOf(match: RouteMatch): NonNullable<Explanation["loadBalancer"]> {
+  const loadBalancer = match.loadBalancer;
+  return {
+    id: loadBalancer.id,
+    hostname: loadBalancer.hostname,
+    pathPrefix: loadBalancer.pathPrefix,
+    steering: loadBalancer.steering,
+    reason: matchReason(match),
+  };
 }
 
 function matchReason(match: RouteMatch): string {

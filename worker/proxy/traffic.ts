@@ -1,0 +1,96 @@
+/**
+ * The traffic-management phase of the proxy: a load balancer's rules (answer directly, redirect,
+ * or route over other pools) and the request facts `hash` steering and `poolOverrideHeader` read.
+ * Decisions come from worker/routing/rules.ts and worker/routing/steering.ts; this file only turns
+ * a request into their inputs and a decision into a response.
+ */
+import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.ts";
+import type { LoadBalancer } from "../config/schema.ts";
+import type { Redirect, Respond } from "../config/traffic.ts";
+import { compileRules, matchRule, type RuleRequest, redirectLocation } from "../routing/rules.ts";
+
+/**
+ * A direct answer when a `respond` or `redirect` rule matches; otherwise the load balancer to route
+ * with: the rule's pools in place of its own, or `loadBalancer` itself when no rule matches.
+ * @example const routed = applyRules(request, url, lb, requestId); if (routed instanceof Response) return routed;
+ */
+export function applyRules(
+  request: Request,
+  url: URL,
+  loadBalancer: LoadBalancer,
+  requestId: string,
+): Response | LoadBalancer {
+  const rules = compileRules(loadBalancer);
+  if (rules.length === 0) return loadBalancer;
+  const match = matchRule(rules, ruleRequestOf(request, url));
+  if (!match) return loadBalancer;
+  const action = match.rule.action;
+  if (action.kind === "pools") return action.loadBalancer;
+  if (action.kind === "respond") return respondWith(action.respond, request.method, requestId);
+  return redirectTo(action.redirect, url, requestId);
+}
+
+/**
+ * The facts rules look at.
+ * @example matchRule(compileRules(lb), ruleRequestOf(request, url))
+ */
+export function ruleRequestOf(request: Request, url: URL): RuleRequest {
+  const cf = request.cf;
+  return {
+    method: request.method,
+    path: url.pathname,
+    headers: request.headers,
+    url,
+    country: typeof cf?.country === "string" ? cf.country : null,
+    continent: typeof cf?.continent === "string" ? cf.continent : null,
+  };
+}
+
+/** What `hash` steering and the pool override read off a request; empty for other load balancers. */
+export interface SteeringFacts {
+  readonly splitKey?: string | undefined;
+  readonly overridePool?: string | null | undefined;
+}
+
+const NO_FACTS: SteeringFacts = {};
+const splitSpecs = new WeakMap<LoadBalancer, KeySpec>();
+
+/**
+ * The request's split key (steering `hash`) and the pool its override header names.
+ * @example planPool(config, match, now, { ...steeringFacts(request, url, lb, clientIp), location, pin })
+ */
+export function steeringFacts(
+  request: Request,
+  url: URL,
+  loadBalancer: LoadBalancer,
+  clientIp: string | null,
+): SteeringFacts {
+  const hashed = loadBalancer.steering === "hash";
+  const header = loadBalancer.poolOverrideHeader;
+  if (!hashed && !header) return NO_FACTS;
+  let splitKey: string | undefined;
+  if (hashed) {
+    let spec = splitSpecs.get(loadBalancer);
+    if (!spec) {
+      spec = parseKeySpec(loadBalancer.splitOn);
+      splitSpecs.set(loadBalancer, spec);
+    }
+    splitKey = requestKey(spec, { url, headers: request.headers, clientIp }).key;
+  }
+  return { splitKey, overridePool: header ? request.headers.get(header)?.trim() || null : null };
+}
+
+function respondWith(respond: Respond, method: string, requestId: string): Response {
+  const headers = new Headers(respond.headers);
+  headers.set("content-type", respond.contentType);
+  headers.set("x-request-id", requestId);
+  const body = method === "HEAD" || respond.status === 204 || respond.status === 304 ? null : respond.body;
+  return new Response(body, { status: respond.status, headers });
+}
+
+function redirectTo(redirect: Redirect, url: URL, requestId: string): Response {
+  return new Response(null, {
+    status: redirect.status,
+    headers: { location: redirectLocation(redirect, url), "x-request-id": requestId },
+  });
+}
