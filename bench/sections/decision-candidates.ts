@@ -1,6 +1,6 @@
 /**
  * The other per-request step before a pick: the pool's usable origins as candidates
- * (worker/health/edge-view.ts `viewPool`), from the pool configuration, the PoolState snapshot and
+ * (worker/health/edge-view.ts `poolCandidates`), from the pool configuration, the PoolState snapshot and
  * this isolate's own counters.
  */
 import type { Pool } from "../../worker/config/schema.ts";
@@ -48,7 +48,7 @@ function makePool(size: number): { pool: Pool; snapshot: PoolSnapshot } {
   return { pool, snapshot };
 }
 
-/** Measures `viewPool` for pools of 3, 100 and 1000 healthy origins; skips with a note if it is missing. */
+/** Measures `poolCandidates` for pools of 3, 100 and 1000 healthy origins; skips with a note if it is missing. */
 export async function measureCandidates(micro: MicroOptions): Promise<{ tables: Table[]; notes: string[] }> {
   let edgeView: EdgeView;
   try {
@@ -62,15 +62,15 @@ export async function measureCandidates(micro: MicroOptions): Promise<{ tables: 
   for (const size of SIZES) {
     const { pool, snapshot } = makePool(size);
     const input = { pool, snapshot, now, local: () => local };
-    cells.push(duration(nsPerOp(() => edgeView.viewPool(input).candidates.length, micro)));
+    cells.push(duration(nsPerOp(() => edgeView.poolCandidates(input).candidates.length, micro)));
   }
   return {
     tables: [
       {
         caption:
-          "usable candidates of a pool per request (viewPool: health, ejections, capacity; all origins usable)",
+          "usable candidates of a pool per request (poolCandidates: health, ejections, capacity; all origins usable)",
         columns: ["step", "3 origins", "100 origins", "1000 origins"],
-        rows: [["viewPool", ...cells]],
+        rows: [["poolCandidates", ...cells]],
       },
     ],
     notes: [],

@@ -134,7 +134,7 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
         "version, not per request. All algorithms run in one process, so the pick call site is shared " +
         "(megamorphic): each figure includes a few ns of call dispatch the Worker's own call site may not pay.",
       "A pick is only part of the per-request decision: before it, the edge turns the pool into its " +
-        "usable candidates (`viewPool` in worker/health/edge-view.ts, from the pool, the PoolState " +
+        "usable candidates (`poolCandidates` in worker/health/edge-view.ts, from the pool, the PoolState " +
         "snapshot and the isolate's own counters), and before that routing matches the load balancer " +
         "and chooses the pool (worker/routing). Both are measured the same way below; routing is " +
         "measured over configurations of 3, 100 and 1000 load balancers.",

@@ -62,18 +62,8 @@ export function migrate(sql: SqlStorage): void {
   sql.exec(SCHEMA);
 }
 
-/** A new audit row, before the log numbers it. */
-export interface AuditRecord {
-  at: number;
-  action: AuditAction;
-  kind: ResourceKind;
-  id: string;
-  versionFrom: number | null;
-  versionTo: number | null;
-  configVersion: number;
-  via: "resource" | "config";
-  change: string;
-}
+/** A new audit row, before the log numbers it: an audit entry with its time in ms since the epoch. */
+export type AuditRecord = Omit<AuditEntry, "at"> & { at: number };
 
 type ResourceRow = { id: string; version: number; document: string };
 type AuditRow = {

@@ -2,9 +2,9 @@
  * The shapes the ConfigStore returns over RPC. Expected failures travel as data
  * (`{ ok: false, problem }`), never as exceptions across the RPC boundary.
  */
-
+import { z } from "zod";
 import type { ConfigChanges } from "../../worker/config/diff.ts";
-import type { ResourceKind } from "../../worker/config/resources.ts";
+import { RESOURCE_KINDS } from "../../worker/config/resources.ts";
 import type { ConfigSnapshot, LoadBalancer, Pool } from "../../worker/config/schema.ts";
 import { type Problem, ProblemError } from "../../worker/http/problem.ts";
 
@@ -40,23 +40,22 @@ export interface ConfigReplace {
   snapshot: ConfigSnapshot | null;
 }
 
-export type AuditAction = "create" | "replace" | "update" | "delete";
+export const AUDIT_ACTIONS = ["create", "replace", "update", "delete"] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-/** One row of the audit log, as the API shows it. */
-export interface AuditEntry {
-  /** ISO 8601. */
-  at: string;
-  action: AuditAction;
-  kind: ResourceKind;
-  id: string;
-  versionFrom: number | null;
-  versionTo: number | null;
-  /** The configuration version the change produced. */
-  configVersion: number;
-  /** Which request made the change: a single resource or `PUT /config`. */
-  via: "resource" | "config";
-  change: string;
-}
+/** One row of the audit log, as the API shows it (and its OpenAPI schema). */
+export const AuditEntrySchema = z.object({
+  at: z.string().meta({ description: "ISO 8601 time of the change." }),
+  action: z.enum(AUDIT_ACTIONS),
+  kind: z.enum(RESOURCE_KINDS),
+  id: z.string(),
+  versionFrom: z.number().int().nullable(),
+  versionTo: z.number().int().nullable(),
+  configVersion: z.number().int().meta({ description: "The configuration version the change produced." }),
+  via: z.enum(["resource", "config"]).meta({ description: "A single-resource request, or PUT /config." }),
+  change: z.string().meta({ description: "A compact description, e.g. 'changed origins[1].weight'." }),
+});
+export type AuditEntry = z.output<typeof AuditEntrySchema>;
 
 /** An event as PoolState and the ConfigStore report it (`at` in ms since the epoch). */
 export interface StoreEvent {

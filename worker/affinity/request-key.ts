@@ -28,7 +28,8 @@ export type KeySpec =
   | { readonly kind: "header" | "cookie" | "query"; readonly name: string };
 
 /** Where a key came from: the named source, or the fallback to the client address or "". */
-export type KeyOrigin = "source" | "client_ip" | "none";
+export const KEY_ORIGINS = ["source", "client_ip", "none"] as const;
+export type KeyOrigin = (typeof KEY_ORIGINS)[number];
 
 /**
  * Parses a `hashOn` value (already validated by the schema). Anything unrecognised reads as `ip`, the

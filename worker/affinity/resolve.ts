@@ -23,12 +23,14 @@ import { type AffinityPin, shouldRefreshPin } from "./cookie.ts";
 export type OnOriginFailure = SessionAffinity["onOriginFailure"];
 
 /** Why the origin was chosen, for logs, debug headers and `explain`. */
-export type AffinityOutcome =
-  | "pinned" // the pinned origin is usable and serves
-  | "new" // no pin yet: chosen by the pool's algorithm
-  | "reselected" // pin not usable or gone: chosen again and re-pinned
-  | "temporary" // pin not usable: another origin serves, the pin stays
-  | "unavailable"; // no usable origin at all
+export const AFFINITY_OUTCOMES = [
+  "pinned", // the pinned origin is usable and serves
+  "new", // no pin yet: chosen by the pool's algorithm
+  "reselected", // pin not usable or gone: chosen again and re-pinned
+  "temporary", // pin not usable: another origin serves, the pin stays
+  "unavailable", // no usable origin at all
+] as const;
+export type AffinityOutcome = (typeof AFFINITY_OUTCOMES)[number];
 
 export interface AffinityDecision {
   /** The origin to use; undefined only when there are no candidates. */

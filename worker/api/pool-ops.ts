@@ -12,26 +12,13 @@ import type { Env } from "../env.ts";
 import { buildSnapshot, toPoolHealth } from "../health/pool-health.ts";
 import type { OriginHealth, PoolHealth } from "../health/types.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
+import type { DrainResult } from "./openapi/external.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /** Concurrent writes to the same pool make a drain start over at most this many times. */
 const MAX_WRITE_ATTEMPTS = 3;
 /** The weight undrain gives an origin the API did not drain (its weight was set to 0 by hand). */
 export const DEFAULT_UNDRAIN_WEIGHT = 1;
-
-/** What drain and undrain answer. */
-export interface DrainResult extends OriginHealth {
-  pool: string;
-  origin: string;
-  /** The weight now configured. */
-  weight: number;
-  /** Drained through the API and not yet undrained. */
-  drained: boolean;
-  /** The weight undrain restores (drain) or restored (undrain). */
-  restoreWeight: number | null;
-  /** False when the origin already was in the requested state (nothing was written). */
-  changed: boolean;
-}
 
 /**
  * The body of `GET /pools/{id}/health`. A pool its PoolState does not know yet (its configuration is

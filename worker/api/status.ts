@@ -6,7 +6,7 @@
 import type { ConfigSnapshot, LoadBalancer, Pool } from "../config/schema.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
-import { type EdgeViewInput, fallbackCandidates, viewPool } from "../health/edge-view.ts";
+import { type EdgeViewInput, fallbackCandidates, poolCandidates } from "../health/edge-view.ts";
 import type { PoolSnapshot } from "../health/types.ts";
 import { choosePool, type PoolConsidered } from "../routing/choose-pool.ts";
 
@@ -67,7 +67,7 @@ export async function readStatus(env: Env, config: ConfigSnapshot): Promise<Stat
   const poolStatus = [...config.pools]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((pool): PoolStatus => {
-      const view = viewPool(input(pool));
+      const view = poolCandidates(input(pool));
       return {
         id: pool.id,
         enabled: pool.enabled,
@@ -109,7 +109,7 @@ function statusOf(
     pools,
     steering: { random: Math.random },
     assess: (pool) => {
-      const reason = viewPool(input(pool)).reason;
+      const reason = poolCandidates(input(pool)).reason;
       return reason === null ? { usable: true } : { usable: false, reason };
     },
   });

@@ -12,7 +12,8 @@ import { type LoadBalancer, LoadBalancerSchema, type Pool, PoolSchema } from "./
 export type PoolSpec = Omit<Pool, "version">;
 export type LoadBalancerSpec = Omit<LoadBalancer, "version">;
 
-export type ResourceKind = "pool" | "load_balancer";
+export const RESOURCE_KINDS = ["pool", "load_balancer"] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export interface ResourceTypes {
   pool: { spec: PoolSpec; stored: Pool };

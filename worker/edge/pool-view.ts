@@ -11,8 +11,8 @@ import {
   fallbackCandidates,
   type LocalOrigin,
   mayEjectLocally,
-  type PoolView,
-  viewPool,
+  type PoolCandidates,
+  poolCandidates,
 } from "../health/edge-view.ts";
 import {
   type AttemptOutcome,
@@ -29,9 +29,9 @@ const NONE: ReadonlySet<string> = new Set();
 
 /**
  * What this isolate knows about `pool` at `now`, as the input of the edge-view rules.
- * @example viewPool(edgeView(pool, Date.now()))
+ * @example poolCandidates(edgeViewInput(pool, Date.now()))
  */
-export function edgeView(pool: Pool, now: number): EdgeViewInput {
+export function edgeViewInput(pool: Pool, now: number): EdgeViewInput {
   const snapshot = peekPoolSnapshot(pool.id);
   return { pool, snapshot, now, local: localOf(pool.id, snapshot !== null, now) };
 }
@@ -43,10 +43,14 @@ function localOf(poolId: string, hasSnapshot: boolean, now: number): EdgeViewInp
 /**
  * The pool's health and usable origins as this isolate sees them.
  * @param exclude origins this request already tried
- * @example const { candidates, reason } = poolView(pool, Date.now());
+ * @example const { candidates, reason } = poolCandidatesHere(pool, Date.now());
  */
-export function poolView(pool: Pool, now: number, exclude: ReadonlySet<string> = NONE): PoolView {
-  return viewPool(edgeView(pool, now), exclude);
+export function poolCandidatesHere(
+  pool: Pool,
+  now: number,
+  exclude: ReadonlySet<string> = NONE,
+): PoolCandidates {
+  return poolCandidates(edgeViewInput(pool, now), exclude);
 }
 
 /**
@@ -59,7 +63,7 @@ export function fallbackPoolCandidates(
   now: number,
   exclude: ReadonlySet<string> = NONE,
 ): Candidate[] {
-  return fallbackCandidates(edgeView(pool, now), exclude);
+  return fallbackCandidates(edgeViewInput(pool, now), exclude);
 }
 
 /**
@@ -77,7 +81,7 @@ export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: Attemp
     return;
   }
   if (counters.ejectedUntil !== null && counters.ejectedUntil > now) return;
-  if (!mayEjectLocally(edgeView(pool, now), ticket.origin)) return;
+  if (!mayEjectLocally(edgeViewInput(pool, now), ticket.origin)) return;
   const streak = counters.consecutiveFailures;
   const until = now + passive.ejectionSeconds * 1000;
   ejectLocally(ticket.poolId, ticket.origin, until);

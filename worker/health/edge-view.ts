@@ -40,17 +40,19 @@ export interface EdgeViewInput {
 }
 
 /** Why an origin is not a candidate, or `usable`. */
-export type OriginVerdict =
-  | "usable"
-  | "disabled"
-  | "unhealthy"
-  | "ejected"
-  | "ejected_here"
-  | "drained"
-  | "at_capacity"
-  | "tried";
+export const ORIGIN_VERDICTS = [
+  "usable",
+  "disabled",
+  "unhealthy",
+  "ejected",
+  "ejected_here",
+  "drained",
+  "at_capacity",
+  "tried",
+] as const;
+export type OriginVerdict = (typeof ORIGIN_VERDICTS)[number];
 
-export interface PoolView {
+export interface PoolCandidates {
   /** Enabled and at least `minimumOrigins` healthy origins (snapshot verdicts). */
   readonly healthy: boolean;
   readonly healthyOrigins: number;
@@ -126,9 +128,9 @@ function verdictOf(
 /**
  * The pool as this edge sees it now: health, usable origins and, when it cannot serve, why.
  * @param exclude origins this request already tried
- * @example const view = viewPool({ pool, snapshot, local, now: Date.now() });
+ * @example const view = poolCandidates({ pool, snapshot, local, now: Date.now() });
  */
-export function viewPool(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): PoolView {
+export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): PoolCandidates {
   const { pool, snapshot, now } = input;
   const origins = pool.origins;
   // Runs for every request: what is not needed is not allocated (no backups, nothing left out).
@@ -170,7 +172,7 @@ export function viewPool(input: EdgeViewInput, exclude: ReadonlySet<string> = NO
  * @example fallbackCandidates({ pool, snapshot, local, now }, tried)
  */
 export function fallbackCandidates(input: EdgeViewInput, exclude: ReadonlySet<string> = NONE): Candidate[] {
-  const usable = viewPool(input, exclude).candidates;
+  const usable = poolCandidates(input, exclude).candidates;
   if (usable.length > 0) return usable;
   const primaries: Candidate[] = [];
   const backups: Candidate[] = [];

@@ -1,13 +1,16 @@
 /**
- * Shapes shared by the health rules, the PoolState Durable Object and the edge. Pure: no runtime
- * imports, so the edge and plain Node tests import them too.
+ * Shapes shared by the health rules, the PoolState Durable Object and the edge. Pure (zod only), so
+ * the edge and plain Node tests import them too. The body of `GET /pools/{id}/health` is declared
+ * once, as a zod schema: its type and its OpenAPI schema both come from it.
  */
+import { z } from "zod";
 
 /** Verdict of the active health checks: `unknown` until the first verdict, or when checks are off. */
 export type CheckStatus = "unknown" | "healthy" | "unhealthy";
 
 /** What the API reports for an origin (see docs/health.md for the order of precedence). */
-export type OriginState = "healthy" | "unhealthy" | "unknown" | "ejected" | "draining" | "disabled";
+export const ORIGIN_STATES = ["healthy", "unhealthy", "unknown", "ejected", "draining", "disabled"] as const;
+export type OriginState = (typeof ORIGIN_STATES)[number];
 
 /** Durable per-origin health state kept by the PoolState DO (one SQLite row per origin). */
 export interface OriginRecord {
@@ -66,25 +69,29 @@ export interface PoolSnapshot {
 }
 
 /** One origin in the body of `GET /pools/{id}/health` (API.md). */
-export interface OriginHealth {
-  name: string;
-  state: OriginState;
-  healthy: boolean;
-  lastCheckAt: string | null;
-  lastError: string | null;
-  latencyMs: number | null;
-  consecutiveFailures: number;
-  inflight: number;
-  ejectedUntil: string | null;
-}
+export const OriginHealthSchema = z.object({
+  name: z.string(),
+  state: z.enum(ORIGIN_STATES),
+  healthy: z.boolean(),
+  lastCheckAt: z.string().nullable().meta({ description: "ISO 8601, null before the first check." }),
+  lastError: z.string().nullable(),
+  latencyMs: z.number().nullable(),
+  consecutiveFailures: z.number().int(),
+  inflight: z.number().int(),
+  ejectedUntil: z.string().nullable().meta({ description: "ISO 8601 while ejected, else null." }),
+});
+export type OriginHealth = z.output<typeof OriginHealthSchema>;
 
 /** The body of `GET /pools/{id}/health` (API.md). */
-export interface PoolHealth {
-  pool: string;
-  healthy: boolean;
-  healthyOrigins: number;
-  origins: OriginHealth[];
-}
+export const PoolHealthSchema = z
+  .object({
+    pool: z.string(),
+    healthy: z.boolean(),
+    healthyOrigins: z.number().int(),
+    origins: z.array(OriginHealthSchema),
+  })
+  .meta({ description: "Health of a pool and of each of its origins, as its PoolState sees it now." });
+export type PoolHealth = z.output<typeof PoolHealthSchema>;
 
 /** One origin's traffic in an edge report, since that isolate's previous report. */
 export interface OriginReport {

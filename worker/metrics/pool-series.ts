@@ -2,18 +2,8 @@
  * The series a PoolState derives itself, rather than receiving them from edges: counters of its
  * health events and gauges read off its current snapshot. Pure.
  */
-import type { HealthEvent, OriginState, PoolSnapshot } from "../health/types.ts";
+import { type HealthEvent, ORIGIN_STATES, type PoolSnapshot } from "../health/types.ts";
 import type { GaugePoint, SeriesSet } from "./series.ts";
-
-/** Every origin state, so that each origin shows a 0 or 1 for all of them. */
-const ORIGIN_STATES: readonly OriginState[] = [
-  "healthy",
-  "unhealthy",
-  "unknown",
-  "ejected",
-  "draining",
-  "disabled",
-];
 
 /**
  * Counts the events that have a counter: ejections, active-check transitions and pools turning

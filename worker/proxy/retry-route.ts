@@ -6,7 +6,7 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
-import { fallbackPoolCandidates, poolView } from "../edge/pool-view.ts";
+import { fallbackPoolCandidates, poolCandidatesHere } from "../edge/pool-view.ts";
 
 export interface NextTarget {
   readonly pool: Pool;
@@ -51,7 +51,7 @@ export class RetryRoute {
     const fallbackId = this.#loadBalancer.fallbackPool;
     for (const pool of this.#order()) {
       const tried = this.#tried.get(pool.id);
-      const view = poolView(pool, now, tried);
+      const view = poolCandidatesHere(pool, now, tried);
       if (view.candidates.length > 0 && (pool === this.#first || view.reason === null)) {
         return { pool, candidates: view.candidates };
       }

@@ -6,8 +6,8 @@
 import type { Candidate } from "../balancing/types.ts";
 import type { ConfigSnapshot, Pool } from "../config/schema.ts";
 import { indexConfig } from "../edge/config-index.ts";
-import { fallbackPoolCandidates, poolView } from "../edge/pool-view.ts";
-import type { PoolView } from "../health/edge-view.ts";
+import { fallbackPoolCandidates, poolCandidatesHere } from "../edge/pool-view.ts";
+import type { PoolCandidates } from "../health/edge-view.ts";
 import { choosePool, type PoolAssessment, type PoolChoice } from "../routing/choose-pool.ts";
 import type { GeoLocation } from "../routing/geo.ts";
 import { matchLoadBalancer, type RouteMatch } from "../routing/match.ts";
@@ -88,18 +88,18 @@ export function planPool(
 class RequestViews {
   readonly #now: number;
   #firstPool: Pool | null = null;
-  #firstView: PoolView | null = null;
-  #more: Map<string, PoolView> | null = null;
+  #firstView: PoolCandidates | null = null;
+  #more: Map<string, PoolCandidates> | null = null;
 
   constructor(now: number) {
     this.#now = now;
   }
 
-  of(pool: Pool): PoolView {
+  of(pool: Pool): PoolCandidates {
     if (this.#firstPool === pool && this.#firstView) return this.#firstView;
     let view = this.#more?.get(pool.id);
     if (view) return view;
-    view = poolView(pool, this.#now);
+    view = poolCandidatesHere(pool, this.#now);
     if (this.#firstPool === null) {
       this.#firstPool = pool;
       this.#firstView = view;

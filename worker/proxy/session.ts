@@ -86,7 +86,7 @@ export function pinTarget(session: Session | null): { pool: string; origin: stri
   return session?.pin ? { pool: session.pin.poolId, origin: session.pin.origin } : null;
 }
 
-export interface PickInput {
+export interface AffinityPickInput {
   readonly session: Session | null;
   readonly pool: Pool;
   /** The pool's usable origins (non-empty). */
@@ -106,7 +106,7 @@ export interface PickInput {
  * Decides the first attempt's origin under the load balancer's session affinity.
  * @example const pick = pickWithAffinity({ session, pool, candidates, pools, source, hashKey, now, random });
  */
-export function pickWithAffinity(input: PickInput): AffinityPick {
+export function pickWithAffinity(input: AffinityPickInput): AffinityPick {
   const { session, pool, candidates, random } = input;
   if (!session) return NO_AFFINITY(pool, candidates);
   const affinity = session.loadBalancer.sessionAffinity;

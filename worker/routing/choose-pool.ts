@@ -24,17 +24,21 @@ export interface PoolChoiceInput {
   readonly pinned?: { readonly pool: string; readonly accepts: (pool: Pool) => boolean } | null | undefined;
 }
 
+export const POOL_VERDICTS = ["chosen", "skipped"] as const;
+/** How the serving pool was reached. */
+export const POOL_VIA = ["affinity", "steering", "fallback", "none"] as const;
+
 /** One step of the decision, for the explain endpoint. */
 export interface PoolConsidered {
   readonly pool: string;
-  readonly verdict: "chosen" | "skipped";
+  readonly verdict: (typeof POOL_VERDICTS)[number];
   readonly reason: string;
 }
 
 export interface PoolChoice {
   /** The pool that serves, or null when none can (the proxy answers 503). */
   readonly pool: Pool | null;
-  readonly via: "affinity" | "steering" | "fallback" | "none";
+  readonly via: (typeof POOL_VIA)[number];
   /** Why the steering policy ordered the pools as it did. */
   readonly steering: string;
   /** Every pool looked at, in order, with the verdict and its reason. */

@@ -11,14 +11,16 @@
  * every dimension; shares are thus accurate to about `1 / n`. A decision that never asks for a
  * random number is the same for every request and gets one share of 1 without the sweep.
  */
+import { z } from "zod";
 
-/** How often one outcome happens, as a fraction of requests. */
-export interface Share {
-  /** The outcome, e.g. a pool id or an origin name; null for "none". */
-  readonly id: string | null;
-  /** In [0, 1], rounded to 3 decimals. */
-  readonly share: number;
-}
+/** How often one outcome happens, as a fraction of requests (also the explain API's schema of it). */
+export const ShareSchema = z
+  .object({
+    id: z.string().nullable().meta({ description: "A pool id or origin name; null for none (503)." }),
+    share: z.number().meta({ description: "Fraction of such requests, 0 to 1, to 3 decimals." }),
+  })
+  .meta({ description: "How often one outcome of a random draw happens." });
+export type Share = Readonly<z.output<typeof ShareSchema>>;
 
 export interface Draw<T> {
   /** The decision made once with the real random source. */

@@ -5,7 +5,7 @@ import {
   fallbackCandidates,
   type LocalOrigin,
   mayEjectLocally,
-  viewPool,
+  poolCandidates,
 } from "../../../worker/health/edge-view.ts";
 import { buildSnapshot } from "../../../worker/health/pool-health.ts";
 import type { OriginRecord, PoolSnapshot } from "../../../worker/health/types.ts";
@@ -53,7 +53,7 @@ const names = (list: readonly { name: string }[]) => list.map((c) => c.name);
 describe("usable origins", () => {
   it("without a snapshot, every enabled origin with weight counts (unknown counts as healthy)", () => {
     const pool = makePool({ origins: three });
-    const result = viewPool(view(pool, null));
+    const result = poolCandidates(view(pool, null));
     expect(names(result.candidates)).toEqual(["a", "b", "c"]);
     expect(result).toMatchObject({ healthy: true, healthyOrigins: 3, reason: null });
   });
@@ -67,23 +67,23 @@ describe("usable origins", () => {
       },
     );
     const input = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } });
-    expect(viewPool(input).candidates).toEqual([]);
-    expect(viewPool(input).reason).toBe(
+    expect(poolCandidates(input).candidates).toEqual([]);
+    expect(poolCandidates(input).reason).toBe(
       "no usable origin (1 unhealthy, 1 ejected, 1 ejected by this edge, 1 drained)",
     );
     // c and d are healthy as far as every edge knows; the pool stays healthy.
-    expect(viewPool(input).healthy).toBe(true);
+    expect(poolCandidates(input).healthy).toBe(true);
     const later = view(pool, snapshot, { c: { ejectedUntil: T0 + 1000 } }, T0 + 1000);
-    expect(names(viewPool(later).candidates)).toEqual(["c"]);
-    expect(names(viewPool(later, new Set(["c"])).candidates)).toEqual([]);
+    expect(names(poolCandidates(later).candidates)).toEqual(["c"]);
+    expect(names(poolCandidates(later, new Set(["c"])).candidates)).toEqual([]);
   });
 
   it("takes an origin back once its ejection ran out, even before the next snapshot", () => {
     const { pool, snapshot } = snapshotOf({}, (records) => {
       records.get("a")!.ejectedUntil = T0 + 2000;
     });
-    expect(names(viewPool(view(pool, snapshot)).candidates)).toEqual(["b", "c"]);
-    expect(names(viewPool(view(pool, snapshot, {}, T0 + 2000)).candidates)).toEqual(["a", "b", "c"]);
+    expect(names(poolCandidates(view(pool, snapshot)).candidates)).toEqual(["b", "c"]);
+    expect(names(poolCandidates(view(pool, snapshot, {}, T0 + 2000)).candidates)).toEqual(["a", "b", "c"]);
   });
 
   it("uses backups only when no primary is usable", () => {
@@ -92,12 +92,12 @@ describe("usable origins", () => {
       { name: "k", address: "http://127.0.0.1:9002", backup: true },
     ];
     const { pool, snapshot } = snapshotOf({ origins });
-    expect(names(viewPool(view(pool, snapshot)).candidates)).toEqual(["p"]);
-    expect(names(viewPool(view(pool, snapshot), new Set(["p"])).candidates)).toEqual(["k"]);
+    expect(names(poolCandidates(view(pool, snapshot)).candidates)).toEqual(["p"]);
+    expect(names(poolCandidates(view(pool, snapshot), new Set(["p"])).candidates)).toEqual(["k"]);
     const down = snapshotOf({ origins }, (records) => {
       records.get("p")!.check = "unhealthy";
     });
-    expect(names(viewPool(view(down.pool, down.snapshot)).candidates)).toEqual(["k"]);
+    expect(names(poolCandidates(view(down.pool, down.snapshot)).candidates)).toEqual(["k"]);
   });
 
   it("counts global and local in-flight requests against maxConnections", () => {
@@ -106,12 +106,12 @@ describe("usable origins", () => {
       { name: "b", address: "http://127.0.0.1:9002" },
     ];
     const { pool, snapshot } = snapshotOf({ origins }, undefined, { a: 2, b: 7 });
-    const open = viewPool(view(pool, snapshot));
+    const open = poolCandidates(view(pool, snapshot));
     expect(open.candidates.map((c) => [c.name, c.inflight])).toEqual([
       ["a", 2],
       ["b", 7],
     ]);
-    const full = viewPool(view(pool, snapshot, { a: { inflightDelta: 1 } }));
+    const full = poolCandidates(view(pool, snapshot, { a: { inflightDelta: 1 } }));
     expect(names(full.candidates)).toEqual(["b"]);
   });
 
@@ -121,7 +121,7 @@ describe("usable origins", () => {
       records.get("a")!.healthySince = T0 - 50_000;
       records.get("b")!.latencyMs = 80;
     });
-    const result = viewPool(view(pool, snapshot, { c: { latencyMs: 12 } }));
+    const result = poolCandidates(view(pool, snapshot, { c: { latencyMs: 12 } }));
     const byName = Object.fromEntries(result.candidates.map((c) => [c.name, c]));
     expect(byName.a!.weight).toBeCloseTo(0.55);
     expect(byName.b!.weight).toBe(1);
@@ -133,7 +133,7 @@ describe("usable origins", () => {
     const { pool, snapshot } = snapshotOf({ slowStartSeconds: 10 }, (records) => {
       for (const record of records.values()) record.healthySince = T0 - 200_000;
     });
-    const result = viewPool(view(pool, snapshot, { a: { ejectedUntil: T0 - 5000 } }));
+    const result = poolCandidates(view(pool, snapshot, { a: { ejectedUntil: T0 - 5000 } }));
     expect(result.candidates.find((c) => c.name === "a")!.weight).toBeCloseTo(0.55);
   });
 });
@@ -144,7 +144,7 @@ describe("pool health", () => {
       records.get("a")!.check = "unhealthy";
       records.get("b")!.ejectedUntil = T0 + 1;
     });
-    const result = viewPool(view(pool, snapshot));
+    const result = poolCandidates(view(pool, snapshot));
     expect(result.healthy).toBe(false);
     expect(names(result.candidates)).toEqual(["c"]);
     expect(result.reason).toBe("pool is unhealthy: 1 of 3 origins healthy (minimum 2)");
@@ -152,14 +152,14 @@ describe("pool health", () => {
 
   it("does not count local ejections against pool health, so every edge fails over alike", () => {
     const { pool, snapshot } = snapshotOf({ minimumOrigins: 3 });
-    const result = viewPool(view(pool, snapshot, { a: { ejectedUntil: T0 + 1 } }));
+    const result = poolCandidates(view(pool, snapshot, { a: { ejectedUntil: T0 + 1 } }));
     expect(result).toMatchObject({ healthy: true, healthyOrigins: 3, reason: null });
     expect(names(result.candidates)).toEqual(["b", "c"]);
   });
 
   it("is unhealthy when disabled", () => {
     const pool = makePool({ origins: three, enabled: false });
-    expect(viewPool(view(pool, null)).reason).toBe("pool is disabled");
+    expect(poolCandidates(view(pool, null)).reason).toBe("pool is disabled");
   });
 });
 

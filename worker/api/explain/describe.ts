@@ -17,7 +17,7 @@ import type { Candidate } from "../../balancing/types.ts";
 import type { AlgorithmName, ConfigSnapshot, Pool } from "../../config/schema.ts";
 import { homeTable } from "../../edge/home-tables.ts";
 import { poolSnapshotAgeMs } from "../../edge/pool-state-cache.ts";
-import { edgeView, poolView } from "../../edge/pool-view.ts";
+import { edgeViewInput, poolCandidatesHere } from "../../edge/pool-view.ts";
 import { originVerdict } from "../../health/edge-view.ts";
 import type { AffinityPick, Session } from "../../proxy/session.ts";
 import type { PoolConsidered } from "../../routing/choose-pool.ts";
@@ -60,7 +60,7 @@ export function describePools(
   return considered.map((step) => {
     const pool = pools.get(step.pool);
     if (!pool) return { id: step.pool, verdict: step.verdict, reason: step.reason };
-    const view = poolView(pool, now);
+    const view = poolCandidatesHere(pool, now);
     return {
       id: pool.id,
       verdict: step.verdict,
@@ -86,7 +86,7 @@ export function describeOrigins(
   candidates: readonly Candidate[],
   now: number,
 ): OriginExplanation[] {
-  const view = edgeView(pool, now);
+  const view = edgeViewInput(pool, now);
   return pool.origins.map((origin) => {
     const candidate = candidates.find((c) => c.name === origin.name);
     const verdict = originVerdict(view, origin);

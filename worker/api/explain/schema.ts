@@ -3,28 +3,14 @@
  * here, and so does its schema in the OpenAPI document. Pure.
  */
 import { z } from "zod";
+import { KEY_ORIGINS } from "../../affinity/request-key.ts";
+import { AFFINITY_OUTCOMES } from "../../affinity/resolve.ts";
+import { ORIGIN_VERDICTS } from "../../health/edge-view.ts";
+import { ORIGIN_STATES } from "../../health/types.ts";
+import { POOL_VERDICTS, POOL_VIA } from "../../routing/choose-pool.ts";
+import { ShareSchema } from "../../routing/explain.ts";
 import { ProblemSchema } from "../openapi/response-schemas.ts";
 import { MirrorStepSchema, RuleActionSchema, RuleStepSchema, SplitStepSchema } from "./traffic.ts";
-
-const ORIGIN_STATES = ["healthy", "unhealthy", "unknown", "ejected", "draining", "disabled"] as const;
-const ORIGIN_VERDICTS = [
-  "usable",
-  "disabled",
-  "unhealthy",
-  "ejected",
-  "ejected_here",
-  "drained",
-  "at_capacity",
-  "tried",
-] as const;
-const AFFINITY_OUTCOMES = ["pinned", "new", "reselected", "temporary", "unavailable"] as const;
-
-export const ShareSchema = z
-  .object({
-    id: z.string().nullable().meta({ description: "A pool id or origin name; null for none (503)." }),
-    share: z.number().meta({ description: "Fraction of such requests, 0 to 1, to 3 decimals." }),
-  })
-  .meta({ description: "How often one outcome of a random draw happens." });
 
 const Decided = z.enum(["fixed", "draw"]).meta({
   description:
@@ -33,7 +19,7 @@ const Decided = z.enum(["fixed", "draw"]).meta({
 
 export const PoolStepSchema = z.object({
   id: z.string(),
-  verdict: z.enum(["chosen", "skipped"]),
+  verdict: z.enum(POOL_VERDICTS),
   reason: z.string(),
   enabled: z.boolean().optional(),
   healthy: z
@@ -88,7 +74,7 @@ export const AffinityStepSchema = z.discriminatedUnion("type", [
     key: z
       .object({
         on: z.string(),
-        from: z.enum(["source", "client_ip", "none"]),
+        from: z.enum(KEY_ORIGINS),
         value: z.string(),
       })
       .nullable(),
@@ -142,7 +128,7 @@ export const ExplainSchema = z
     pool: z
       .object({
         id: z.string(),
-        via: z.enum(["affinity", "steering", "fallback", "none"]),
+        via: z.enum(POOL_VIA),
         algorithm: z.string(),
         hashOn: z.string().optional(),
         steering: z.string(),
@@ -180,4 +166,3 @@ export type PoolExplanation = z.output<typeof PoolStepSchema>;
 export type OriginExplanation = z.output<typeof OriginEntrySchema>;
 export type AffinityExplanation = z.output<typeof AffinityStepSchema>;
 export type ProxyAnswer = z.output<typeof ProxyAnswerSchema>;
-export type Share = z.output<typeof ShareSchema>;

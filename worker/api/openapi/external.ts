@@ -1,34 +1,12 @@
 /**
  * Response shapes of the endpoints the API document lists beyond the configuration API (pool
- * health, drain, status, explain), as API.md fixes them. Pure.
+ * health, drain, status, explain), as API.md fixes them. Each is declared once, in the module that
+ * builds it, and only gathered here. Pure.
  */
 import { z } from "zod";
+import { OriginHealthSchema } from "../../health/types.ts";
 
-const ORIGIN_STATES = ["healthy", "unhealthy", "unknown", "ejected", "draining", "disabled"] as const;
-
-export const PoolHealthSchema = z
-  .object({
-    pool: z.string(),
-    healthy: z.boolean(),
-    healthyOrigins: z.number().int(),
-    origins: z.array(
-      z
-        .object({
-          name: z.string(),
-          state: z.enum(ORIGIN_STATES),
-          healthy: z.boolean(),
-          lastCheckAt: z.string().nullable().meta({ description: "ISO 8601, null before the first check." }),
-          lastError: z.string().nullable(),
-          latencyMs: z.number().nullable(),
-          consecutiveFailures: z.number().int(),
-          inflight: z.number().int(),
-          ejectedUntil: z.string().nullable().meta({ description: "ISO 8601 while ejected, else null." }),
-        })
-        .catchall(z.unknown()),
-    ),
-  })
-  .catchall(z.unknown())
-  .meta({ description: "Health of a pool and of each of its origins, as its PoolState sees it now." });
+export { PoolHealthSchema } from "../../health/types.ts";
 
 export const StatusSchema = z
   .object({ items: z.array(z.record(z.string(), z.unknown())) })
@@ -37,6 +15,21 @@ export const StatusSchema = z
 
 export { ExplainSchema } from "../explain/schema.ts";
 
-export const DrainResultSchema = z.record(z.string(), z.unknown()).meta({
+export const DrainResultSchema = OriginHealthSchema.extend({
+  pool: z.string(),
+  origin: z.string(),
+  weight: z.number().meta({ description: "The weight now configured." }),
+  drained: z.boolean().meta({ description: "Drained through the API and not yet undrained." }),
+  restoreWeight: z
+    .number()
+    .nullable()
+    .meta({ description: "The weight undrain restores (drain) or restored (undrain)." }),
+  changed: z
+    .boolean()
+    .meta({ description: "False when the origin already was in the requested state (nothing was written)." }),
+}).meta({
   description: "The origin's new state (draining until its in-flight count reaches 0, or restored).",
 });
+
+/** What drain and undrain answer. */
+export type DrainResult = z.output<typeof DrainResultSchema>;

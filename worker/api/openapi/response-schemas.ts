@@ -39,17 +39,7 @@ export const ConfigReplaceResultSchema = z
       "What PUT /config changed (or, with dryRun=true, would change). Unchanged ids are not listed.",
   });
 
-export const AuditEntrySchema = z.object({
-  at: z.string().meta({ description: "ISO 8601 time of the change." }),
-  action: z.enum(["create", "replace", "update", "delete"]),
-  kind: z.enum(["pool", "load_balancer"]),
-  id: z.string(),
-  versionFrom: z.number().int().nullable(),
-  versionTo: z.number().int().nullable(),
-  configVersion: z.number().int(),
-  via: z.enum(["resource", "config"]).meta({ description: "A single-resource request, or PUT /config." }),
-  change: z.string().meta({ description: "A compact description, e.g. 'changed origins[1].weight'." }),
-});
+export { AuditEntrySchema } from "../../../durable-objects/config-store/types.ts";
 
 export const EventSchema = z.object({
   timestamp: z.string().meta({ description: "When it happened, ISO 8601." }),
