@@ -12,7 +12,7 @@ import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import type { Mirror } from "../config/traffic.ts";
 import { recordMirror } from "../edge/metrics.ts";
-import { poolView } from "../edge/pool-view.ts";
+import { poolCandidatesHere } from "../edge/pool-view.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
 import { declaredBodyBytes, mirrorVerdict } from "../routing/mirror.ts";
@@ -79,7 +79,7 @@ async function sendCopy(
   }
   // Larger than maxBodyBytes, found while reading: not mirrored.
   if (hasBody && body === null) return;
-  const candidate = pickOrigin(poolView(pool, Date.now()).candidates);
+  const candidate = pickOrigin(poolCandidatesHere(pool, Date.now()).candidates);
   const origin = candidate ? pool.origins[candidate.index] : undefined;
   if (!origin) return;
   for (const name in origin.headers) headers.set(name, origin.headers[name] as string);
