@@ -8,23 +8,18 @@ import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { balancerFor } from "../edge/balancers.ts";
 import { recordAttempt } from "../edge/metrics.ts";
-import { type AttemptOutcome, beginAttempt, isFailure } from "../edge/outcomes.ts";
+import { type AttemptOutcome, type AttemptTicket, beginAttempt, isFailure } from "../edge/outcomes.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
 import { learnReachability, needsReachability, refusesConnections } from "../edge/refusals.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
-import { retryBudgetOf } from "../edge/retry-budgets.ts";
+import { type RetryBudget, retryBudgetOf } from "../edge/retry-budgets.ts";
 import type { Env } from "../env.ts";
+import type { UpstreamTarget } from "../http/upstream-target.ts";
 import { type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
 import { type PreparedBody, prepareBody } from "./request-body.ts";
-import {
-  type AttemptFailure,
-  failureOfStatus,
-  isRetryableMethod,
-  mayRetry,
-  spendsBudget,
-} from "./retry-policy.ts";
-import { RetryRoute } from "./retry-route.ts";
+import { type AttemptFailure, decideRetry, failureOfStatus, type RetryCase } from "./retry-policy.ts";
+import { type NextTarget, RetryRoute } from "./retry-route.ts";
 import { upstreamTarget } from "./upstream-url.ts";
 
 /** While an attempt waits for headers, reports go out at least this often (in-flight figures). */
@@ -54,16 +49,18 @@ export interface ForwardInput {
   readonly edge?: EdgeContext | undefined;
 }
 
+/** A response to pass on: a success, or the last retryable status when retries ran out. */
+export interface Answered {
+  readonly kind: "response";
+  readonly response: Response;
+  readonly pool: Pool;
+  readonly origin: Origin;
+  readonly attempts: number;
+  readonly originMs: number;
+}
+
 export type ForwardResult =
-  /** A response to pass on: a success, or the last retryable status when retries ran out. */
-  | {
-      readonly kind: "response";
-      readonly response: Response;
-      readonly pool: Pool;
-      readonly origin: Origin;
-      readonly attempts: number;
-      readonly originMs: number;
-    }
+  | Answered
   /** Every attempt failed and the last one timed out. */
   | { readonly kind: "timeout"; readonly pool: Pool; readonly origin: Origin; readonly attempts: number }
   /** Every attempt failed and the last one could not connect. */
@@ -76,123 +73,207 @@ export type ForwardResult =
     };
 
 /**
- * Sends the request to one origin of `pool`, retrying on other origins as the policy allows.
+ * Sends the request to one origin of `pool`, retrying on other origins as the policy allows. The
+ * phases of one attempt, in order: `upstreamPeer` (which origin), `sendAttempt` (connect, send, wait
+ * for the response headers), `settle` (health, metrics, reports, budget), then on a failure
+ * `retryTarget` (the retry decision: retry-policy.ts `decideRetry`) or the final result.
  * @example const result = await forward({ request, pathAndQuery, loadBalancer, pool, candidates, info, edge });
  */
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
-  const { request, loadBalancer, edge } = input;
-  const { retries } = loadBalancer;
-  const method = request.method;
-  const now = Date.now();
-  const budget = retryBudgetOf(loadBalancer.id, now);
-  budget.deposit(now);
-  const maxAttempts = 1 + retries.attempts;
-  // Made when a request may need it: a body to keep for retries, or a first failure.
-  let route: RetryRoute | null =
-    maxAttempts > 1 && request.body !== null ? new RetryRoute(loadBalancer, input.pool, edge?.pools) : null;
-  const body =
-    request.body === null
-      ? NO_BODY
-      : await prepareBody(request, retries.bufferBodyBytes, route !== null && route.originCount() > 1);
-  const baseHeaders = upstreamRequestHeaders(request.headers, input.info);
-  const heartbeat = edge ? new ReportHeartbeat(edge) : null;
-  let pool = input.pool;
-  let candidates = input.candidates;
-  // Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budget.ts).
-  let paid = false;
-  for (let attempts = 1; ; attempts++) {
-    const picked = balancerFor(pool).pick({ candidates, key: input.key, random: Math.random });
-    const origin = picked ? pool.origins[picked.index] : undefined;
-    if (!origin)
-      throw new Error(`balancer of pool "${pool.id}" returned no origin from ${candidates.length}`);
-    route?.markTried(pool, origin.name);
-    const target = upstreamTarget(origin, input.pathAndQuery);
-    const headers = withOriginHeaders(baseHeaders, origin.headers);
-    const ticket = beginAttempt(pool.id, origin.name);
-    notePoolActivity(pool.id);
+  const job = new Forwarding(input, Date.now());
+  if (input.request.body !== null) await job.keepBody();
+  for (;;) {
+    const origin = upstreamPeer(job);
     const result = await sendAttempt(
-      target,
-      { method, headers, body: body.body },
-      loadBalancer.timeouts.requestMs,
-      heartbeat,
+      job.target,
+      { method: job.method, headers: job.headers, body: job.body.body },
+      job.loadBalancer.timeouts.requestMs,
+      job.edge ? job : null,
     );
-    const outcome = outcomeOf(result);
-    settleAttempt(pool, ticket, outcome, Date.now());
-    recordAttempt({
-      loadBalancer: loadBalancer.id,
-      pool: pool.id,
-      origin: origin.name,
-      outcome,
-      attempt: attempts,
-    });
-    // A failure may eject the origin: it goes out at once. Other news rides on the flush every
-    // request makes when it ends (edge/observe.ts).
-    if (edge && isFailure(outcome)) flushReports(edge.env, edge.ctx, Date.now());
-    let failure: AttemptFailure | null =
-      result.kind === "response" ? failureOfStatus(result.response.status, retries) : result.kind;
-    if (paid && loadedAndFailed(outcome, failure)) budget.charge(Date.now());
-    if (failure === null && result.kind === "response") {
-      if (edge && needsReachability(origin, target)) edge.ctx.waitUntil(learnReachability(target));
-      return {
-        kind: "response",
-        response: result.response,
-        pool,
-        origin,
-        attempts,
-        originMs: result.latencyMs,
-      };
-    }
-    if (failure !== null && route === null) {
-      // Only the first attempt ran without a route: it was made in the first pool.
-      route = new RetryRoute(loadBalancer, input.pool, edge?.pools);
-      route.markTried(pool, origin.name);
-    }
-    const next = failure !== null && attempts < maxAttempts && route ? route.next(Date.now()) : null;
-    if (next && failure === "connect" && body.replayable && !isRetryableMethod(method, retries)) {
-      if (await refusesConnections(target)) failure = "refused";
-    }
-    const grant =
-      next !== null &&
-      failure !== null &&
-      mayRetry({ failure, method, retries, bodyReplayable: body.replayable })
-        ? budgetGrant(budget, failure, loadBalancer.id, pool.id)
-        : "denied";
-    if (grant === "denied" || !next) return await finalResult(result, failure, pool, origin, attempts);
-    paid = grant === "paid";
+    const failure = settle(job, origin, result);
+    if (failure === null && result.kind === "response") return answered(job, origin, result);
+    const next = failure === null ? null : await retryTarget(job, origin, failure);
+    if (next === null) return await finalResult(result, failure, job.pool, origin, job.attempt);
     if (result.kind === "response") await result.response.body?.cancel();
-    pool = next.pool;
-    candidates = next.candidates;
+    job.moveTo(next);
   }
 }
 
-/** While an attempt waits for its response headers, this isolate's reports keep going out. */
-class ReportHeartbeat implements Heartbeat {
+/**
+ * One request's forwarding: what it sends, where it stands (pool, candidates, attempt) and what its
+ * retries have spent. While an attempt waits for its response headers, it keeps this isolate's
+ * reports going out (`Heartbeat`).
+ */
+class Forwarding implements Heartbeat {
   readonly everyMs = REPORT_HEARTBEAT_MS;
-  readonly #edge: EdgeContext;
+  readonly input: ForwardInput;
+  readonly loadBalancer: LoadBalancer;
+  readonly edge: EdgeContext | undefined;
+  readonly method: string;
+  readonly maxAttempts: number;
+  readonly budget: RetryBudget;
+  readonly baseHeaders: Headers;
+  body: PreparedBody = NO_BODY;
+  /** Where retries may go; made when a request may need it (a body to keep, or a first failure). */
+  route: RetryRoute | null = null;
+  pool: Pool;
+  candidates: readonly Candidate[];
+  /** The current attempt: its number (from 1), target and headers. */
+  attempt = 0;
+  target: UpstreamTarget = NO_TARGET;
+  headers: Headers;
+  /** The current attempt's mark among its origin's in-flight attempts, until `settle`. */
+  ticket: AttemptTicket | null = null;
+  /** Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budgets.ts). */
+  paid = false;
 
-  constructor(edge: EdgeContext) {
-    this.#edge = edge;
+  /** Counts the request in the load balancer's retry budget. */
+  constructor(input: ForwardInput, now: number) {
+    this.input = input;
+    this.loadBalancer = input.loadBalancer;
+    this.edge = input.edge;
+    this.method = input.request.method;
+    this.maxAttempts = 1 + input.loadBalancer.retries.attempts;
+    this.budget = retryBudgetOf(input.loadBalancer.id, now);
+    this.budget.deposit(now);
+    this.baseHeaders = upstreamRequestHeaders(input.request.headers, input.info);
+    this.headers = this.baseHeaders;
+    this.pool = input.pool;
+    this.candidates = input.candidates;
+  }
+
+  /** Reads the request body: kept in memory when a retry may need it and it fits the budget. */
+  async keepBody(): Promise<void> {
+    const { request, loadBalancer } = this.input;
+    if (this.maxAttempts > 1) this.route = new RetryRoute(loadBalancer, this.input.pool, this.edge?.pools);
+    const keep = this.route !== null && this.route.originCount() > 1;
+    this.body = await prepareBody(request, loadBalancer.retries.bufferBodyBytes, keep);
   }
 
   beat(): void {
-    flushReports(this.#edge.env, this.#edge.ctx, Date.now());
+    if (this.edge) flushReports(this.edge.env, this.edge.ctx, Date.now());
+  }
+
+  moveTo(next: NextTarget): void {
+    this.pool = next.pool;
+    this.candidates = next.candidates;
   }
 }
 
-/** Whether the retry budget lets this failure be retried, and whether the retry answers to it. */
-function budgetGrant(
-  budget: ReturnType<typeof retryBudgetOf>,
-  failure: AttemptFailure,
-  loadBalancer: string,
-  pool: string,
-): "free" | "paid" | "denied" {
-  if (!spendsBudget(failure)) return "free";
-  const now = Date.now();
-  if (budget.allows(now)) return "paid";
-  if (budget.shouldLogDenial(now)) {
-    console.log(JSON.stringify({ event: "retry_budget_exhausted", loadBalancer, pool, failure }));
+const NO_TARGET: UpstreamTarget = { url: "", resolveOverride: null };
+
+/**
+ * Phase `upstreamPeer`: the origin of the next attempt (the pool's balancer among the candidates),
+ * its URL and headers; the attempt counts as in flight from here until `settle`.
+ */
+function upstreamPeer(job: Forwarding): Origin {
+  const pool = job.pool;
+  const picked = balancerFor(pool).pick({
+    candidates: job.candidates,
+    key: job.input.key,
+    random: Math.random,
+  });
+  const origin = picked ? pool.origins[picked.index] : undefined;
+  if (!origin)
+    throw new Error(`balancer of pool "${pool.id}" returned no origin from ${job.candidates.length}`);
+  job.attempt++;
+  job.route?.markTried(pool, origin.name);
+  job.target = upstreamTarget(origin, job.input.pathAndQuery);
+  job.headers = withOriginHeaders(job.baseHeaders, origin.headers);
+  job.ticket = beginAttempt(pool.id, origin.name);
+  notePoolActivity(pool.id);
+  return origin;
+}
+
+/**
+ * Phase `settle`: the attempt's outcome goes to the origin's counters (in flight, passive health)
+ * and the metrics, and a failure to the pool's report at once; a paid retry that failed too pays.
+ * Returns how the attempt failed, or null when its response is the answer.
+ */
+function settle(job: Forwarding, origin: Origin, result: AttemptResult): AttemptFailure | null {
+  const { pool, loadBalancer, edge } = job;
+  const outcome = outcomeOf(result);
+  if (job.ticket) settleAttempt(pool, job.ticket, outcome, Date.now());
+  job.ticket = null;
+  recordAttempt({
+    loadBalancer: loadBalancer.id,
+    pool: pool.id,
+    origin: origin.name,
+    outcome,
+    attempt: job.attempt,
+  });
+  // A failure may eject the origin: it goes out at once. Other news rides on the flush every
+  // request makes when it ends (observe.ts).
+  if (edge && isFailure(outcome)) flushReports(edge.env, edge.ctx, Date.now());
+  const failure =
+    result.kind === "response" ? failureOfStatus(result.response.status, loadBalancer.retries) : result.kind;
+  if (job.paid && loadedAndFailed(outcome, failure)) job.budget.charge(Date.now());
+  if (failure === null && edge && needsReachability(origin, job.target)) {
+    edge.ctx.waitUntil(learnReachability(job.target));
   }
-  return "denied";
+  return failure;
+}
+
+/** The client's answer: the response of the attempt that succeeded. */
+function answered(
+  job: Forwarding,
+  origin: Origin,
+  result: Extract<AttemptResult, { kind: "response" }>,
+): ForwardResult {
+  return {
+    kind: "response",
+    response: result.response,
+    pool: job.pool,
+    origin,
+    attempts: job.attempt,
+    originMs: result.latencyMs,
+  };
+}
+
+/**
+ * Phase `retryTarget`, after a failed attempt: the next pool and candidates, or null when the
+ * failure is final. The decision is `decideRetry` (retry-policy.ts); this phase gathers what it looks
+ * at, asks the network when it says `probe`, takes the budget's credit and logs a spent budget.
+ */
+async function retryTarget(
+  job: Forwarding,
+  origin: Origin,
+  failure: AttemptFailure,
+): Promise<NextTarget | null> {
+  const { loadBalancer, pool } = job;
+  if (job.route === null) {
+    // Only the first attempt runs without a route: it was made in the first pool.
+    job.route = new RetryRoute(loadBalancer, job.input.pool, job.edge?.pools);
+    job.route.markTried(pool, origin.name);
+  }
+  const next = job.attempt < job.maxAttempts ? job.route.next(Date.now()) : null;
+  const question: RetryCase = {
+    failure,
+    method: job.method,
+    retries: loadBalancer.retries,
+    bodyReplayable: job.body.replayable,
+    nextTarget: next !== null,
+    probed: false,
+    budgetAllows: job.budget.allows(Date.now()),
+  };
+  let decision = decideRetry(question);
+  if (decision === "probe") {
+    const refused = await refusesConnections(job.target);
+    decision = decideRetry({ ...question, failure: refused ? "refused" : failure, probed: true });
+  }
+  if (decision === "budget_spent" && job.budget.shouldLogDenial(Date.now())) {
+    console.log(
+      JSON.stringify({
+        event: "retry_budget_exhausted",
+        loadBalancer: loadBalancer.id,
+        pool: pool.id,
+        failure,
+      }),
+    );
+  }
+  if (decision !== "retry" && decision !== "retry_paid") return null;
+  job.paid = decision === "retry_paid";
+  return next;
 }
 
 /** An attempt that reached an origin and failed there: it timed out or got a 5xx of the origin's own. */

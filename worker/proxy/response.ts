@@ -1,10 +1,14 @@
 /**
- * The response the client gets for an origin's response: the same status and streamed body, with
- * hop-by-hop headers removed, `X-Request-Id` set and, when the load balancer asks for them, the
- * debug headers. WebSocket handshakes pass on the origin's socket.
+ * Phase `responseFilter` of the proxy: the response the client gets for an origin's response: the
+ * same status and streamed body, with hop-by-hop headers removed, `X-Request-Id` set, when the load
+ * balancer asks for them the debug headers, and the session-affinity cookie when one is due.
+ * WebSocket handshakes pass on the origin's socket.
  */
 import { ProblemError, problemType } from "../http/problem.ts";
+import type { Answered } from "./forward.ts";
 import { downstreamResponseHeaders, stripHopByHop } from "./headers.ts";
+import type { UpstreamPlan } from "./plan.ts";
+import { affinityCookie } from "./session.ts";
 
 export interface DebugInfo {
   readonly pool: string;
@@ -13,6 +17,37 @@ export interface DebugInfo {
   readonly lbMs: number;
   /** Time from sending to the response headers of the origin that answered, in ms. */
   readonly originMs: number;
+}
+
+/**
+ * The client's response for the origin's response that `forward` returned.
+ * @example const response = await responseFilter(plan, result, url.protocol === "https:");
+ */
+export async function responseFilter(
+  plan: UpstreamPlan,
+  result: Answered,
+  secure: boolean,
+): Promise<Response> {
+  const { loadBalancer, requestId } = plan;
+  const debug = loadBalancer.debugHeaders
+    ? {
+        pool: result.pool.id,
+        origin: result.origin.name,
+        lbMs: Math.max(0, Date.now() - plan.started - result.originMs),
+        originMs: result.originMs,
+      }
+    : null;
+  const { session, affinity } = plan;
+  const cookie =
+    session && affinity
+      ? await affinityCookie(session, affinity, result.pool, result.origin.name, result.response.status, {
+          now: Date.now(),
+          secure,
+        })
+      : null;
+  const response = clientResponse(result.response, requestId, debug);
+  if (cookie) response.headers.append("set-cookie", cookie);
+  return response;
 }
 
 /**

@@ -75,3 +75,44 @@ export function neverReachedOrigin(failure: AttemptFailure): boolean {
 export function spendsBudget(failure: AttemptFailure): boolean {
   return failure === "timeout" || failure === "status";
 }
+
+/** Everything the retry decision looks at after a failed attempt. */
+export interface RetryCase extends RetryQuestion {
+  /** Whether another attempt is allowed (`retries.attempts`) and an origin not yet tried is left (retry-route.ts). */
+  readonly nextTarget: boolean;
+  /** Whether the network was asked if the origin refuses connections (after "connect" only). */
+  readonly probed: boolean;
+  /** Whether the isolate's retry budget holds a token now (retry-budgets.ts). */
+  readonly budgetAllows: boolean;
+}
+
+/**
+ * What to do after a failed attempt:
+ * - `retry`: try the next target; the retry budget is not involved (nothing reached the origin, or
+ *   the connection failed);
+ * - `retry_paid`: try the next target on the budget's credit (it pays if it fails too);
+ * - `probe`: a connection failure of a method the policy does not list: ask the network whether the
+ *   origin refuses connections, then decide again with the failure `refused` (it does) or unchanged;
+ * - `give_up`: the failure is the answer (no target left, or the policy forbids a retry);
+ * - `budget_spent`: the policy allows a retry but the retry budget is spent.
+ */
+export type RetryDecision = "retry" | "retry_paid" | "probe" | "give_up" | "budget_spent";
+
+/**
+ * The retry decision after a failed attempt. Pure.
+ * @example decideRetry({ failure: "timeout", method: "GET", retries, bodyReplayable: true, nextTarget: true, probed: false, budgetAllows: true }) === "retry_paid"
+ */
+export function decideRetry(next: RetryCase): RetryDecision {
+  if (!next.nextTarget) return "give_up";
+  if (
+    next.failure === "connect" &&
+    !next.probed &&
+    next.bodyReplayable &&
+    !isRetryableMethod(next.method, next.retries)
+  ) {
+    return "probe";
+  }
+  if (!mayRetry(next)) return "give_up";
+  if (!spendsBudget(next.failure)) return "retry";
+  return next.budgetAllows ? "retry_paid" : "budget_spent";
+}

@@ -1,0 +1,181 @@
+/**
+ * Phase `planUpstream` of the proxy: once a load balancer matched, make sure this isolate knows the
+ * state of its pools, read the client's session affinity, choose the pool and list the origins the
+ * first attempt may go to. The result, `UpstreamPlan`, carries everything later phases need: it is
+ * what `forward` takes and what `observeRequest` records, so a request allocates one such object.
+ */
+import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
+import type { Candidate } from "../balancing/types.ts";
+import type { ConfigSnapshot, LoadBalancer, Pool } from "../config/schema.ts";
+import { indexConfig } from "../edge/config-index.ts";
+import { prepareLoadBalancerPools } from "../edge/pool-state-cache.ts";
+import type { Env } from "../env.ts";
+import { ProblemError, problemType } from "../http/problem.ts";
+import type { PoolChoice } from "../routing/choose-pool.ts";
+import type { GeoLocation } from "../routing/geo.ts";
+import type { RouteMatch } from "../routing/match.ts";
+import type { EdgeContext, ForwardInput } from "./forward.ts";
+import { type ForwardingInfo, isWebSocketUpgrade } from "./headers.ts";
+import type { Inbound } from "./inbound.ts";
+import { observeRequest, type ProxiedRequest } from "./observe.ts";
+import { planPool } from "./route-plan.ts";
+import { type AffinityPick, pickWithAffinity, pinTarget, readSession, type Session } from "./session.ts";
+import { pathAndQueryOf } from "./upstream-url.ts";
+
+/** Seconds a client is asked to wait when no origin can serve. */
+const RETRY_AFTER_SECONDS = "5";
+
+/**
+ * Where a request goes, short of the origin the balancer picks per attempt. It is at once the input
+ * of `forward` (with its forwarding info and edge context) and the record `observeRequest` keeps.
+ */
+export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, ProxiedRequest {
+  readonly request: Request;
+  readonly env: Env;
+  readonly ctx: Pick<ExecutionContext, "waitUntil">;
+  readonly requestId: string;
+  readonly started: number;
+  readonly hops: number;
+  readonly loadBalancer: LoadBalancer;
+  readonly choice: PoolChoice;
+  readonly pinnedPool: string | null;
+  readonly pools: ReadonlyMap<string, Pool>;
+  readonly pool: Pool;
+  /** The origins the first attempt may go to: the pool's usable ones, or the affinity's choice. */
+  readonly candidates: readonly Candidate[];
+  readonly session: Session | null;
+  /** The affinity decision; null without session affinity. */
+  readonly affinity: AffinityPick | null;
+  /** The request's key for consistent hashing (algorithm "hash"). */
+  readonly key: string | undefined;
+  readonly pathAndQuery: string;
+  readonly clientIp: string | null;
+  readonly proto: string;
+  readonly host: string;
+  readonly webSocket: boolean;
+
+  constructor(inbound: Inbound, parts: PlanParts) {
+    const { request, url } = inbound;
+    this.request = request;
+    this.env = inbound.env;
+    this.ctx = inbound.ctx;
+    this.requestId = inbound.requestId;
+    this.started = inbound.started;
+    this.hops = inbound.hops;
+    this.loadBalancer = parts.loadBalancer;
+    this.choice = parts.choice;
+    this.pinnedPool = parts.pinnedPool;
+    this.pools = parts.pools;
+    this.pool = parts.pool;
+    this.session = parts.session;
+    this.pathAndQuery = pathAndQueryOf(url);
+    this.clientIp = request.headers.get("cf-connecting-ip");
+    this.proto = url.protocol.slice(0, -1);
+    this.host = url.host;
+    this.webSocket = isWebSocketUpgrade(request.headers);
+    const hashed = parts.pool.algorithm === "hash";
+    const source: KeySource | null =
+      hashed || parts.session ? { url, headers: request.headers, clientIp: this.clientIp } : null;
+    this.key = hashed && source ? requestKey(hashKeySpec(parts.pool), source).key : undefined;
+    this.affinity =
+      parts.session && source
+        ? pickWithAffinity({
+            session: parts.session,
+            pool: parts.pool,
+            candidates: parts.candidates,
+            pools: parts.pools,
+            source,
+            hashKey: this.key,
+            now: parts.now,
+            random: Math.random,
+          })
+        : null;
+    this.candidates = this.affinity ? this.affinity.candidates : parts.candidates;
+  }
+
+  /** Forwarding info for the upstream request headers (`ForwardInput.info`): the plan itself. */
+  get info(): ForwardingInfo {
+    return this;
+  }
+
+  /** The edge context of forwarding (`ForwardInput.edge`): the plan itself. */
+  get edge(): EdgeContext {
+    return this;
+  }
+}
+
+interface PlanParts {
+  readonly loadBalancer: LoadBalancer;
+  readonly choice: PoolChoice;
+  readonly pinnedPool: string | null;
+  readonly pools: ReadonlyMap<string, Pool>;
+  readonly pool: Pool;
+  readonly candidates: readonly Candidate[];
+  readonly session: Session | null;
+  readonly now: number;
+}
+
+/**
+ * Plans the upstream of a request `match`ed to a load balancer; a request no origin can serve is
+ * recorded and answered 503 (`ProblemError`). A warm isolate waits for nothing here unless the load
+ * balancer uses cookie affinity (the cookie's signature is checked).
+ * @example const plan = await planUpstream(inbound, config, match);
+ */
+export async function planUpstream(
+  inbound: Inbound,
+  config: ConfigSnapshot,
+  match: RouteMatch,
+): Promise<UpstreamPlan> {
+  const { request, env, ctx } = inbound;
+  const loadBalancer = match.loadBalancer;
+  const { pools } = indexConfig(config);
+  const cold = prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
+  if (cold) await cold;
+  const now = Date.now();
+  const session =
+    loadBalancer.sessionAffinity.type === "none" ? null : await readSession(request, loadBalancer, env, now);
+  const pin = pinTarget(session);
+  const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
+  const { choice, candidates } = planPool(config, match, now, { location, pin });
+  const pool = choice?.pool;
+  if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
+  const pinnedPool = pin?.pool ?? null;
+  return new UpstreamPlan(inbound, {
+    loadBalancer,
+    choice,
+    pinnedPool,
+    pools,
+    pool,
+    candidates,
+    session,
+    now,
+  });
+}
+
+/** Where the request comes from, as Cloudflare's edge tells it (`request.cf`); unknown locally. */
+function locationOf(request: Request): GeoLocation {
+  const cf = request.cf;
+  return {
+    country: typeof cf?.country === "string" ? cf.country : null,
+    continent: typeof cf?.continent === "string" ? cf.continent : null,
+  };
+}
+
+function noOrigin(
+  inbound: Inbound,
+  loadBalancer: LoadBalancer,
+  choice: PoolChoice | null,
+  pinnedPool: string | undefined,
+): ProblemError {
+  const { requestId, started } = inbound;
+  const proxied = { requestId, started, loadBalancer, choice, pinnedPool: pinnedPool ?? null };
+  observeRequest(inbound.env, inbound.ctx, inbound.request, proxied, null, 503);
+  return new ProblemError(
+    503,
+    `No origin of load balancer "${loadBalancer.id}" can serve this request right now.`,
+    {
+      type: problemType("no-healthy-origin"),
+      headers: { "retry-after": RETRY_AFTER_SECONDS, "x-request-id": requestId },
+    },
+  );
+}
