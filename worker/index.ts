@@ -5,6 +5,7 @@
  *
  * Proxied requests go straight to the proxy, without a router: they are the hot path, and every
  * path not under `/__lb` is theirs. The management side is a Hono app (worker/api/app.ts).
+ * The proxy's phases, in the order a request takes them, are listed in worker/proxy/handler.ts.
  */
 import { adminApp } from "./api/app.ts";
 import { noteRequestRegion } from "./edge/report-region.ts";

@@ -193,6 +193,7 @@ function upstreamPeer(job: Forwarding): Origin {
 function settle(job: Forwarding, origin: Origin, result: AttemptResult): AttemptFailure | null {
   const { pool, loadBalancer, edge } = job;
   const outcome = outcomeOf(result);
+  // The attempt stops counting as in flight here, when its response headers arrived (or it failed).
   if (job.ticket) settleAttempt(pool, job.ticket, outcome, Date.now());
   job.ticket = null;
   recordAttempt({
