@@ -6,12 +6,11 @@
  */
 import { Hono } from "hono";
 import { serveDashboard } from "../dashboard/index.ts";
-import type { Env } from "../env.ts";
 import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import { allowedMethods } from "./allowed-methods.ts";
 import { authenticate } from "./auth.ts";
 import { configRoutes } from "./config-routes.ts";
-import { API_BASE, type ApiEnv } from "./context.ts";
+import type { ApiEnv } from "./context.ts";
 import { explainRoutes } from "./explain/routes.ts";
 import { healthz } from "./healthz.ts";
 import { metricsRoutes } from "./metrics-route.ts";
@@ -20,8 +19,12 @@ import { openApiDocument } from "./openapi/document.ts";
 import { poolOpsRoutes } from "./pool-ops-routes.ts";
 import { resourceRoutes } from "./resource-routes.ts";
 
-/** Handles the full paths `/__lb/...` (API, healthz, OpenAPI document, docs page). */
-export const adminApp = new Hono<{ Bindings: Env }>();
+/**
+ * Handles the full paths `/__lb/...` (API, healthz, OpenAPI document, docs page, metrics, dashboard).
+ * Routes are written relative to where they are mounted: `basePath("/__lb")` here and
+ * `route("/api/v1", api)` for the API, so no path repeats the prefixes.
+ */
+export const adminApp = new Hono<ApiEnv>().basePath("/__lb");
 
 adminApp.onError((error) => {
   if (error instanceof ProblemError) return problemResponse(error.problem, error.headers);
@@ -39,15 +42,18 @@ adminApp.notFound((c) => {
   });
 });
 
-adminApp.get("/__lb/healthz", healthz);
-adminApp.get("/__lb", serveDashboard);
-adminApp.get("/__lb/", serveDashboard);
-adminApp.get("/__lb/openapi.json", (c) => c.json(openApiDocument()));
-adminApp.get("/__lb/docs", (c) => c.html(docsPage(openApiDocument())));
+adminApp.get("/healthz", healthz);
+// The dashboard answers both `/__lb` ("/") and `/__lb/` (""; under a base path Hono keeps the slash).
+adminApp.get("/", serveDashboard);
+adminApp.get("", serveDashboard);
+adminApp.get("/openapi.json", (c) => c.json(openApiDocument()));
+adminApp.get("/docs", (c) => c.html(docsPage(openApiDocument())));
+adminApp.route("/", metricsRoutes);
 
+/** The management API; every route needs a token. */
 const api = new Hono<ApiEnv>();
-api.use(`${API_BASE}/*`, authenticate);
-api.use(`${API_BASE}/*`, async (c, next) => {
+api.use("*", authenticate);
+api.use("*", async (c, next) => {
   await next();
   if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
 });
@@ -56,5 +62,4 @@ api.route("/", resourceRoutes("load_balancer"));
 api.route("/", configRoutes);
 api.route("/", explainRoutes);
 api.route("/", poolOpsRoutes);
-adminApp.route("/", api as unknown as Hono<{ Bindings: Env }>);
-adminApp.route("/", metricsRoutes as unknown as Hono<{ Bindings: Env }>);
+adminApp.route("/api/v1", api);

@@ -9,7 +9,7 @@ import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
-import { API_BASE, type ApiEnv } from "./context.ts";
+import type { ApiEnv } from "./context.ts";
 import { failoverEvents } from "./failover-events.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
@@ -18,17 +18,17 @@ export const MAX_LIMIT = 1000;
 /** PoolState DOs asked for their events at once. */
 const EVENT_FANOUT = 6;
 
-/** `/config`, `/audit` and `/events`, mounted at the root. */
+/** `/config`, `/audit` and `/events`, mounted at the API base. */
 export const configRoutes = new Hono<ApiEnv>();
 
-configRoutes.get(`${API_BASE}/config`, async (c) => {
+configRoutes.get("/config", async (c) => {
   const snapshot = await configStore(c.env).snapshot();
   if (!snapshot) throw new ProblemError(503, "The configuration could not be read; try again.");
   c.header("etag", etag(snapshot.version));
   return c.json({ version: snapshot.version, pools: snapshot.pools, loadBalancers: snapshot.loadBalancers });
 });
 
-configRoutes.put(`${API_BASE}/config`, requireWrite, async (c) => {
+configRoutes.put("/config", requireWrite, async (c) => {
   // A misspelt `dryRun` must not turn a check into a replacement of everything.
   for (const name of new URL(c.req.url).searchParams.keys()) {
     if (name !== "dryRun") throw invalidQuery(name, 'is unknown here; PUT /config takes only "dryRun"');
@@ -44,12 +44,12 @@ configRoutes.put(`${API_BASE}/config`, requireWrite, async (c) => {
   return c.json({ version, dryRun, changes });
 });
 
-configRoutes.get(`${API_BASE}/audit`, async (c) => {
+configRoutes.get("/audit", async (c) => {
   const limit = limitQuery(c.req.query("limit"));
   return c.json({ items: await configStore(c.env).audit(limit) });
 });
 
-configRoutes.get(`${API_BASE}/events`, async (c) => {
+configRoutes.get("/events", async (c) => {
   const limit = limitQuery(c.req.query("limit"));
   const store = configStore(c.env);
   const [own, snapshot] = await Promise.all([store.events(limit), store.snapshot()]);

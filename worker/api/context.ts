@@ -11,6 +11,3 @@ export interface ApiEnv {
   Bindings: Env;
   Variables: { access: Access };
 }
-
-/** The base path of the management API. */
-export const API_BASE = "/__lb/api/v1";

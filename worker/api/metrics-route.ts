@@ -19,18 +19,17 @@ import { authenticate } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
 import { waitUntilOf } from "./healthz.ts";
 
-export const METRICS_PATH = "/__lb/metrics";
 /** PoolState objects asked at once. */
 const FANOUT = 8;
 /** A PoolState that has not answered by then is counted as a scrape error. */
 const POOL_TIMEOUT_MS = 5000;
 
-/** The metrics endpoint, mounted at the root of the admin app. */
+/** The metrics endpoint (`/metrics`), mounted at the base of the admin app (`/__lb`). */
 export const metricsRoutes = new Hono<ApiEnv>();
 
-metricsRoutes.use(METRICS_PATH, authenticate);
+metricsRoutes.use("/metrics", authenticate);
 
-metricsRoutes.get(METRICS_PATH, async (c) => {
+metricsRoutes.get("/metrics", async (c) => {
   const background = waitUntilOf(c);
   flushReports(c.env, background, Date.now());
   const config = await getConfig(c.env, background);

@@ -5,27 +5,27 @@
 import { Hono } from "hono";
 import { ProblemError } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
-import { API_BASE, type ApiEnv } from "./context.ts";
+import type { ApiEnv } from "./context.ts";
 import { drainOrigin, readPoolHealth, undrainOrigin } from "./pool-ops.ts";
 import { readStatus } from "./status.ts";
 import { configStore } from "./store.ts";
 
-/** Mounted at the root, next to the resource routes. */
+/** Mounted at the API base, next to the resource routes. */
 export const poolOpsRoutes = new Hono<ApiEnv>();
 
-poolOpsRoutes.get(`${API_BASE}/pools/:id/health`, async (c) => {
+poolOpsRoutes.get("/pools/:id/health", async (c) => {
   return c.json(await readPoolHealth(c.env, c.req.param("id")));
 });
 
-poolOpsRoutes.post(`${API_BASE}/pools/:id/origins/:name/drain`, requireWrite, async (c) => {
+poolOpsRoutes.post("/pools/:id/origins/:name/drain", requireWrite, async (c) => {
   return c.json(await drainOrigin(c.env, c.req.param("id"), c.req.param("name")));
 });
 
-poolOpsRoutes.post(`${API_BASE}/pools/:id/origins/:name/undrain`, requireWrite, async (c) => {
+poolOpsRoutes.post("/pools/:id/origins/:name/undrain", requireWrite, async (c) => {
   return c.json(await undrainOrigin(c.env, c.req.param("id"), c.req.param("name")));
 });
 
-poolOpsRoutes.get(`${API_BASE}/status`, async (c) => {
+poolOpsRoutes.get("/status", async (c) => {
   const config = await configStore(c.env).snapshot();
   if (!config) throw new ProblemError(503, "The configuration could not be read; try again.");
   return c.json(await readStatus(c.env, config));

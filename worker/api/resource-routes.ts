@@ -7,15 +7,15 @@ import { KIND_COLLECTION, type ResourceKind } from "../config/resources.ts";
 import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, PATCH_TYPES, readJsonObject } from "./body.ts";
-import { API_BASE, type ApiEnv } from "./context.ts";
+import type { ApiEnv } from "./context.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /**
  * The routes of one kind, mounted at the API base.
- * @example api.route("/", resourceRoutes("pool"))
+ * @example api.route("/", resourceRoutes("pool")) // "/pools" and "/pools/:id"
  */
 export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
-  const collection = `${API_BASE}/${KIND_COLLECTION[kind]}`;
+  const collection = `/${KIND_COLLECTION[kind]}`;
   const item = `${collection}/:id`;
   const routes = new Hono<ApiEnv>();
 
@@ -29,7 +29,8 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
     const input = await readJsonObject(c.req.raw, JSON_TYPES);
     const { resource, snapshot } = unwrap(await configStore(c.env).createResource(kind, input));
     installSnapshot(snapshot);
-    c.header("location", `${collection}/${encodeURIComponent(resource.id)}`);
+    // The request path is the collection's full path (the API base included).
+    c.header("location", `${c.req.path}/${encodeURIComponent(resource.id)}`);
     c.header("etag", etag(resource.version));
     return c.json(resource, 201);
   });

@@ -127,6 +127,19 @@ describe("GET /__lb/openapi.json", () => {
   });
 });
 
+describe("GET /__lb and /__lb/", () => {
+  it("serve the dashboard page with and without the trailing slash, and nothing else under /__lb does", async () => {
+    for (const path of ["/__lb", "/__lb/"]) {
+      const response = await call("GET", path, { token: null });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type"), path).toMatch(/^text\/html/);
+    }
+    const unknown = await call("GET", "/__lb/nothing-here", { token: null });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
 describe("GET /__lb/docs", () => {
   it("is a self-contained page that shows paths, methods, parameters and schemas", async () => {
     const response = await call("GET", "/__lb/docs", { token: null });

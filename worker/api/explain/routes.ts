@@ -4,15 +4,15 @@
  * Read access is enough: it changes nothing.
  */
 import { Hono } from "hono";
-import { API_BASE, type ApiEnv } from "../context.ts";
+import type { ApiEnv } from "../context.ts";
 import { waitUntilOf } from "../healthz.ts";
 import { parseExplainQuery } from "./query.ts";
 import { explainRequest } from "./trace.ts";
 
-/** The explain route, mounted at the root of the API app. */
+/** The explain route, mounted at the API base. */
 export const explainRoutes = new Hono<ApiEnv>();
 
-explainRoutes.get(`${API_BASE}/explain`, async (c) => {
+explainRoutes.get("/explain", async (c) => {
   const described = parseExplainQuery(new URL(c.req.url).searchParams);
   return c.json(await explainRequest(described, c.env, waitUntilOf(c)));
 });
