@@ -1,4 +1,5 @@
 import type { ConfigStore } from "../durable-objects/config-store/index.ts";
+import type { Notifier } from "../durable-objects/notifier/index.ts";
 import type { PoolState } from "../durable-objects/pool-state/index.ts";
 import type { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";
 
@@ -6,6 +7,8 @@ import type { ReportAggregator } from "../durable-objects/report-aggregator/inde
 export interface Env {
   CONFIG_STORE: DurableObjectNamespace<ConfigStore>;
   POOL_STATE: DurableObjectNamespace<PoolState>;
+  /** One object ("global"): notification resources and the outbox of webhook deliveries. */
+  NOTIFIER: DurableObjectNamespace<Notifier>;
   /** One per pool and region; receives the isolates' reports when `REPORT_AGGREGATION` is `"region"`. */
   REPORT_AGGREGATOR: DurableObjectNamespace<ReportAggregator>;
   /** Secret: may read and write the management API. Unset: the API answers 503. */

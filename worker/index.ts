@@ -15,6 +15,7 @@ import { proxyRequest } from "./proxy/handler.ts";
 import { normalizeHostname } from "./routing/hostname.ts";
 
 export { ConfigStore } from "../durable-objects/config-store/index.ts";
+export { Notifier } from "../durable-objects/notifier/index.ts";
 export { PoolState } from "../durable-objects/pool-state/index.ts";
 export { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";
 

@@ -12,6 +12,14 @@ import { KIND_LABEL, type ResourceKind } from "../../worker/config/resources.ts"
 import type { ConfigSnapshot } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
 import type { IfMatch } from "../../worker/http/preconditions.ts";
+import type { NotifierEvent } from "../notifier/types.ts";
+import {
+  type ConfigVersionEntry,
+  HISTORY_SCHEMA,
+  HistoryTables,
+  type PendingConfigEvent,
+  summarize,
+} from "./history.ts";
 import { logConfigChanges } from "./log.ts";
 import { deliverNotifications } from "./notify.ts";
 import { ConfigTables, migrate } from "./sql.ts";
@@ -40,17 +48,25 @@ const SAFETY_ALARM_MS = 10_000;
 /** A write that changes more pools than this leaves their notifications to the alarm, so it answers fast. */
 const INLINE_NOTIFICATIONS = 20;
 const MAX_LIST = 1000;
+/** How soon a failed hand-over of config_changed events to the Notifier is retried. */
+const FORWARD_RETRY_MS = 5000;
+/** The role recorded for a change when the caller names none. */
+const DEFAULT_ROLE = "admin";
 
 export class ConfigStore extends DurableObject<Env> {
   readonly #tables: ConfigTables;
+  readonly #history: HistoryTables;
   #version = 0;
+  #forwarding = false;
   #snapshot: ConfigSnapshot | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#tables = new ConfigTables(ctx.storage.sql);
+    this.#history = new HistoryTables(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
+      ctx.storage.sql.exec(HISTORY_SCHEMA);
       this.#version = this.#tables.version();
     });
   }
@@ -75,8 +91,12 @@ export class ConfigStore extends DurableObject<Env> {
   }
 
   /** Creates a resource (409 when the id exists). */
-  async createResource(kind: ResourceKind, input: unknown): Promise<StoreResult<ResourceWrite>> {
-    return this.#writeResource(kind, (w) => createResource(w, kind, input));
+  async createResource(
+    kind: ResourceKind,
+    input: unknown,
+    role = DEFAULT_ROLE,
+  ): Promise<StoreResult<ResourceWrite>> {
+    return this.#writeResource(kind, role, (w) => createResource(w, kind, input));
   }
 
   /** Replaces a resource; missing optional fields take their defaults. */
@@ -85,8 +105,9 @@ export class ConfigStore extends DurableObject<Env> {
     id: string,
     input: unknown,
     ifMatch?: IfMatch,
+    role = DEFAULT_ROLE,
   ): Promise<StoreResult<ResourceWrite>> {
-    return this.#writeResource(kind, (w) => replaceResource(w, kind, id, input, ifMatch));
+    return this.#writeResource(kind, role, (w) => replaceResource(w, kind, id, input, ifMatch));
   }
 
   /** Applies a JSON merge patch to a resource and validates the result in full. */
@@ -95,8 +116,9 @@ export class ConfigStore extends DurableObject<Env> {
     id: string,
     patch: unknown,
     ifMatch?: IfMatch,
+    role = DEFAULT_ROLE,
   ): Promise<StoreResult<ResourceWrite>> {
-    return this.#writeResource(kind, (w) => patchResource(w, kind, id, patch, ifMatch));
+    return this.#writeResource(kind, role, (w) => patchResource(w, kind, id, patch, ifMatch));
   }
 
   /** Deletes a resource (409 for a pool that load balancers name). */
@@ -104,8 +126,9 @@ export class ConfigStore extends DurableObject<Env> {
     kind: ResourceKind,
     id: string,
     ifMatch?: IfMatch,
+    role = DEFAULT_ROLE,
   ): Promise<StoreResult<ResourceDelete>> {
-    const result = this.#transaction((w) => deleteResource(w, kind, id, ifMatch));
+    const result = this.#transaction(role, (w) => deleteResource(w, kind, id, ifMatch));
     if (!result.ok) return result;
     await this.#afterCommit(kind === "pool" ? [id] : []);
     return { ok: true, id: result.id, snapshot: this.#currentSnapshot() };
@@ -116,8 +139,53 @@ export class ConfigStore extends DurableObject<Env> {
     input: unknown,
     ifMatch?: IfMatch,
     dryRun = false,
+    role = DEFAULT_ROLE,
   ): Promise<StoreResult<ConfigReplace>> {
-    const result = this.#transaction((w) => replaceConfig(w, input, ifMatch, dryRun));
+    return this.#replace(input, ifMatch, dryRun, role);
+  }
+
+  /**
+   * Makes the configuration equal to the document of an earlier `version`, as a new version, through
+   * the same validation and transaction as `replaceConfig` (404 when that version is not kept).
+   */
+  async rollback(
+    version: number,
+    ifMatch?: IfMatch,
+    dryRun = false,
+    role = DEFAULT_ROLE,
+  ): Promise<StoreResult<ConfigReplace & { rolledBackTo: number }>> {
+    const document = Number.isSafeInteger(version) ? this.#history.document(version) : null;
+    if (document === null) {
+      return fail(404, `No configuration version ${version} is kept; GET /config/versions lists them.`);
+    }
+    const result = await this.#replace(
+      JSON.parse(document),
+      ifMatch,
+      dryRun,
+      role,
+      `rollback to version ${version}: `,
+    );
+    return result.ok ? { ...result, rolledBackTo: version } : result;
+  }
+
+  /** The newest `limit` configuration versions, newest first. */
+  async versions(limit: number): Promise<ConfigVersionEntry[]> {
+    return this.#history.list(clampLimit(limit));
+  }
+
+  /** The whole configuration document (JSON text) as it was after `version`, or null when not kept. */
+  async versionDocument(version: number): Promise<string | null> {
+    return Number.isSafeInteger(version) ? this.#history.document(version) : null;
+  }
+
+  async #replace(
+    input: unknown,
+    ifMatch: IfMatch | undefined,
+    dryRun: boolean,
+    role: string,
+    summaryPrefix = "",
+  ): Promise<StoreResult<ConfigReplace>> {
+    const result = this.#transaction(role, (w) => replaceConfig(w, input, ifMatch, dryRun), summaryPrefix);
     if (!result.ok) return result;
     const { pools } = result.changes;
     const notified = [...pools.created, ...pools.updated, ...pools.deleted];
@@ -147,31 +215,79 @@ export class ConfigStore extends DurableObject<Env> {
 
   /** Retries the notifications that are due; re-arms itself while any remain. */
   override async alarm(): Promise<void> {
+    await this.#forwardConfigEvents();
     await this.#deliver();
+  }
+
+  /**
+   * Hands the `config_changed` events of new versions to the Notifier (at least once: a version's
+   * history row stays unforwarded until the Notifier accepted it; the alarm retries).
+   */
+  async #forwardConfigEvents(): Promise<void> {
+    if (this.#forwarding) return;
+    this.#forwarding = true;
+    try {
+      for (;;) {
+        const pending = this.#history.pendingEvents();
+        if (pending.length === 0) return;
+        await this.env.NOTIFIER.getByName("global").emit(pending.map(configChangedEvent));
+        this.#history.markForwarded(pending.map((event) => event.version));
+      }
+    } catch (error) {
+      console.log(JSON.stringify({ event: "config_event_forward_failed", error: String(error) }));
+      const alarm = await this.ctx.storage.getAlarm();
+      const retryAt = Date.now() + FORWARD_RETRY_MS;
+      if (alarm === null || alarm > retryAt) await this.ctx.storage.setAlarm(retryAt);
+    } finally {
+      this.#forwarding = false;
+    }
   }
 
   async #writeResource(
     kind: ResourceKind,
+    role: string,
     change: (w: WriteContext) => StoreResult<{ resource: StoredResource; changed: boolean }>,
   ): Promise<StoreResult<ResourceWrite>> {
-    const result = this.#transaction(change);
+    const result = this.#transaction(role, change);
     if (!result.ok) return result;
     const { resource, changed } = result;
     if (changed && kind === "pool") await this.#afterCommit([resource.id]);
     return { ok: true, resource, changed, snapshot: this.#currentSnapshot() };
   }
 
-  #transaction<T extends object>(change: (w: WriteContext) => StoreResult<T>): StoreResult<T> {
+  /**
+   * Runs a write in one transaction; a write that produced a new version also records the whole
+   * document of that version in the history, in the same transaction.
+   */
+  #transaction<T extends object>(
+    role: string,
+    change: (w: WriteContext) => StoreResult<T>,
+    summaryPrefix = "",
+  ): StoreResult<T> {
+    let fresh: ConfigSnapshot | null = null;
     const result = this.ctx.storage.transactionSync(() => {
-      const outcome = change({ tables: this.#tables, now: Date.now() });
+      const before = this.#tables.version();
+      const now = Date.now();
+      const outcome = change({ tables: this.#tables, now });
       if (outcome.ok) this.#tables.trimAudit();
+      const version = this.#tables.version();
+      if (outcome.ok && version !== before) {
+        fresh = {
+          version,
+          pools: this.#tables.list("pool"),
+          loadBalancers: this.#tables.list("load_balancer"),
+        };
+        this.#history.record(fresh, now, role, summarize(this.#tables, version, summaryPrefix));
+      }
       return outcome;
     });
     const version = this.#tables.version();
     if (version !== this.#version) {
       logConfigChanges(this.#tables, this.#version);
       this.#version = version;
-      this.#snapshot = null;
+      this.#snapshot = fresh;
+      // The write's answer does not wait for the Notifier; a failure re-arms the alarm.
+      this.ctx.waitUntil(this.#forwardConfigEvents());
     }
     return result;
   }
@@ -199,7 +315,9 @@ export class ConfigStore extends DurableObject<Env> {
       },
       poolIds,
     );
-    if (next === null) await this.ctx.storage.deleteAlarm();
+    if (next === null && this.#history.pendingEvents(1).length > 0) {
+      await this.ctx.storage.setAlarm(Date.now() + FORWARD_RETRY_MS);
+    } else if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
   }
 
@@ -213,6 +331,15 @@ export class ConfigStore extends DurableObject<Env> {
     }
     return this.#snapshot;
   }
+}
+
+function configChangedEvent(event: PendingConfigEvent): NotifierEvent {
+  return {
+    id: event.id,
+    type: "config_changed",
+    at: new Date(event.at).toISOString(),
+    message: `configuration version ${event.version}: ${event.summary}`,
+  };
 }
 
 function clampLimit(limit: number): number {

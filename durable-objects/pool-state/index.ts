@@ -30,6 +30,7 @@ import type {
 } from "../../worker/health/types.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
 import { PoolStateMetrics } from "./metrics.ts";
+import { EventForwarder } from "./notify.ts";
 import { probeOrigins } from "./probe.ts";
 import { MAX_EVENTS, PoolStateStore } from "./store.ts";
 
@@ -47,6 +48,7 @@ export class PoolState extends DurableObject<Env> {
   #records = new Map<string, OriginRecord>();
   #inflight = new InflightTable();
   #metrics: PoolStateMetrics;
+  #forwarder: EventForwarder;
   /** Bumped by every change that makes a running probe round obsolete. */
   #generation = 0;
   #probing = false;
@@ -55,6 +57,9 @@ export class PoolState extends DurableObject<Env> {
     super(ctx, env);
     this.#store = new PoolStateStore(ctx.storage.sql);
     this.#metrics = new PoolStateMetrics(ctx.storage.sql);
+    this.#forwarder = new EventForwarder(ctx.storage.sql, (events) =>
+      env.NOTIFIER.getByName("global").emit(events),
+    );
     if (this.#store.exists()) {
       this.#pool = this.#store.loadPool();
       this.#records = this.#store.loadRecords();
@@ -311,6 +316,8 @@ export class PoolState extends DurableObject<Env> {
       );
     }
     this.#metrics.countEvents(events);
+    // Notifications are handed over after this call's work, never in its way.
+    if (this.#forwarder.record(events)) this.ctx.waitUntil(this.#forwarder.flush());
     return snapshot;
   }
 }

@@ -7,6 +7,7 @@
  * - `/redirect`: 302 to `/status/200`
  * - `/echo`: 200 with the request's method, path and headers as JSON
  * - `/slow`: answers after 5 s (for timeouts)
+ * - `POST /hook/<name>`: 200, and keeps the request's headers and body; `GET /hook/<name>` lists them
  * - anything else: 200 `ok`
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -19,8 +20,33 @@ declare module "vitest" {
   }
 }
 
+/** What `POST /hook/<name>` received, per name. */
+const hooks = new Map<string, { headers: IncomingMessage["headers"]; body: string }[]>();
+
+function hook(name: string, request: IncomingMessage, response: ServerResponse): void {
+  if (request.method !== "POST") {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify(hooks.get(name) ?? []));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    const list = hooks.get(name) ?? [];
+    list.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+    hooks.set(name, list);
+    response.writeHead(200, { "content-type": "text/plain" });
+    response.end("ok");
+  });
+}
+
 function answer(request: IncomingMessage, response: ServerResponse): void {
   const path = (request.url ?? "/").split("?")[0] ?? "/";
+  const hookName = /^\/hook\/([\w-]+)$/.exec(path)?.[1];
+  if (hookName) {
+    hook(hookName, request, response);
+    return;
+  }
   const status = /^\/status\/(\d{3})$/.exec(path);
   if (status) {
     response.writeHead(Number(status[1]), { "content-type": "text/plain" });

@@ -13,7 +13,9 @@ import { configRoutes } from "./config-routes.ts";
 import type { ApiEnv } from "./context.ts";
 import { explainRoutes } from "./explain/routes.ts";
 import { healthz } from "./healthz.ts";
+import { historyRoutes } from "./history-routes.ts";
 import { metricsRoutes } from "./metrics-route.ts";
+import { notificationRoutes } from "./notification-routes.ts";
 import { docsPage } from "./openapi/docs-page.ts";
 import { openApiDocument } from "./openapi/document.ts";
 import { poolOpsRoutes } from "./pool-ops-routes.ts";
@@ -60,6 +62,8 @@ api.use("*", async (c, next) => {
 api.route("/", resourceRoutes("pool"));
 api.route("/", resourceRoutes("load_balancer"));
 api.route("/", configRoutes);
+api.route("/", historyRoutes);
+api.route("/", notificationRoutes);
 api.route("/", explainRoutes);
 api.route("/", poolOpsRoutes);
 adminApp.route("/api/v1", api);

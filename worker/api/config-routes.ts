@@ -9,7 +9,7 @@ import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
-import type { ApiEnv } from "./context.ts";
+import { type ApiEnv, writerRole } from "./context.ts";
 import { failoverEvents } from "./failover-events.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
@@ -37,7 +37,7 @@ configRoutes.put("/config", requireWrite, async (c) => {
   const input = await readJsonObject(c.req.raw, JSON_TYPES);
   const ifMatch = parseIfMatch(c.req.header("if-match"));
   const { version, changes, snapshot } = unwrap(
-    await configStore(c.env).replaceConfig(input, ifMatch, dryRun),
+    await configStore(c.env).replaceConfig(input, ifMatch, dryRun, writerRole(c.var.access)),
   );
   installSnapshot(snapshot);
   if (!dryRun) c.header("etag", etag(version));

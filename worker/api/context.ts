@@ -11,3 +11,8 @@ export interface ApiEnv {
   Bindings: Env;
   Variables: { access: Access };
 }
+
+/** The role recorded with a change in the configuration history: the admin token's. */
+export function writerRole(access: Access): string {
+  return access === "write" ? "admin" : "read";
+}

@@ -7,7 +7,7 @@ import { KIND_COLLECTION, type ResourceKind } from "../config/resources.ts";
 import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, PATCH_TYPES, readJsonObject } from "./body.ts";
-import type { ApiEnv } from "./context.ts";
+import { type ApiEnv, writerRole } from "./context.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /**
@@ -27,7 +27,9 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
 
   routes.post(collection, requireWrite, async (c) => {
     const input = await readJsonObject(c.req.raw, JSON_TYPES);
-    const { resource, snapshot } = unwrap(await configStore(c.env).createResource(kind, input));
+    const { resource, snapshot } = unwrap(
+      await configStore(c.env).createResource(kind, input, writerRole(c.var.access)),
+    );
     installSnapshot(snapshot);
     // The request path is the collection's full path (the API base included).
     c.header("location", `${c.req.path}/${encodeURIComponent(resource.id)}`);
@@ -48,7 +50,13 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
   routes.put(item, requireWrite, async (c) => {
     const input = await readJsonObject(c.req.raw, JSON_TYPES);
     const ifMatch = parseIfMatch(c.req.header("if-match"));
-    const result = await configStore(c.env).replaceResource(kind, pathId(c), input, ifMatch);
+    const result = await configStore(c.env).replaceResource(
+      kind,
+      pathId(c),
+      input,
+      ifMatch,
+      writerRole(c.var.access),
+    );
     const { resource, snapshot } = unwrap(result);
     installSnapshot(snapshot);
     c.header("etag", etag(resource.version));
@@ -58,7 +66,13 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
   routes.patch(item, requireWrite, async (c) => {
     const patch = await readJsonObject(c.req.raw, PATCH_TYPES);
     const ifMatch = parseIfMatch(c.req.header("if-match"));
-    const result = await configStore(c.env).patchResource(kind, pathId(c), patch, ifMatch);
+    const result = await configStore(c.env).patchResource(
+      kind,
+      pathId(c),
+      patch,
+      ifMatch,
+      writerRole(c.var.access),
+    );
     const { resource, snapshot } = unwrap(result);
     installSnapshot(snapshot);
     c.header("etag", etag(resource.version));
@@ -67,7 +81,9 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
 
   routes.delete(item, requireWrite, async (c) => {
     const ifMatch = parseIfMatch(c.req.header("if-match"));
-    const { snapshot } = unwrap(await configStore(c.env).deleteResource(kind, pathId(c), ifMatch));
+    const { snapshot } = unwrap(
+      await configStore(c.env).deleteResource(kind, pathId(c), ifMatch, writerRole(c.var.access)),
+    );
     installSnapshot(snapshot);
     return c.body(null, 204);
   });
