@@ -4,10 +4,10 @@
  */
 import { z } from "zod";
 import type { FieldError } from "../http/problem.ts";
+import { Slug } from "./fields.ts";
 import { issuesToFieldErrors } from "./issue-path.ts";
 import { isJsonObject } from "./merge-patch.ts";
 import type { Parsed } from "./resources.ts";
-import { Slug } from "./schema.ts";
 
 /** Every event a notification can ask for; `test` is sent only by `POST /notifications/{id}/test`. */
 export const NOTIFICATION_EVENTS = [
