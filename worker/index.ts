@@ -1,7 +1,8 @@
 /**
  * The Worker's entry: `/__lb` and everything below it go to the management side, every other
  * request is load balanced. With `ADMIN_HOSTNAME` set, the management side answers only on that
- * hostname and `/__lb/...` on any other hostname is proxied like any path.
+ * hostname; `/__lb/...` on any other hostname answers 404 and is never proxied, so a token sent to
+ * the wrong host never reaches an origin.
  *
  * Proxied requests go straight to the proxy, without a router: they are the hot path, and every
  * path not under `/__lb` is theirs. The management side is a Hono app (worker/api/app.ts).
@@ -10,9 +11,9 @@
 import { adminApp } from "./api/app.ts";
 import { noteRequestRegion } from "./edge/report-region.ts";
 import type { Env } from "./env.ts";
+import { adminDisposition } from "./http/admin-host.ts";
 import { ProblemError, problem, problemResponse } from "./http/problem.ts";
 import { proxyRequest } from "./proxy/handler.ts";
-import { normalizeHostname } from "./routing/hostname.ts";
 
 export { ConfigStore } from "../durable-objects/config-store/index.ts";
 export { Notifier } from "../durable-objects/notifier/index.ts";
@@ -27,10 +28,15 @@ export { ReportAggregator } from "../durable-objects/report-aggregator/index.ts"
 function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
     const url = new URL(request.url);
-    if (isAdminPath(url.pathname) && servesAdmin(url.hostname, env.ADMIN_HOSTNAME)) {
+    const side = adminDisposition(url, env.ADMIN_HOSTNAME);
+    if (side === "serve") {
       return Promise.resolve(adminApp.fetch(request, env, ctx)).catch((error: unknown) =>
         errorResponse(error, request),
       );
+    }
+    if (side === "closed") {
+      const closed = problem(404, `There is nothing at ${url.pathname}.`);
+      return Promise.resolve(request.method === "HEAD" ? withoutBody(closed) : closed);
     }
     noteRequestRegion(request);
     const response = proxyRequest(request, env, ctx, url);
@@ -66,14 +72,6 @@ function pathOf(url: string): string {
   } catch {
     return url;
   }
-}
-
-function isAdminPath(path: string): boolean {
-  return path === "/__lb" || path.startsWith("/__lb/");
-}
-
-function servesAdmin(hostname: string, adminHostname: string | undefined): boolean {
-  return !adminHostname || normalizeHostname(hostname) === normalizeHostname(adminHostname);
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
  * The management side of the Worker: every request under `/__lb` lands here (worker/index.ts
  * dispatches). The API under `/__lb/api/v1` needs a bearer token; `/__lb/healthz`,
- * `/__lb/openapi.json` and `/__lb/docs` do not. Every error is problem JSON: an unknown path is 404,
+ * `/__lb/openapi.json` and `/__lb/docs` do not. Everything but `/__lb/healthz` is refused over plain
+ * http except on localhost/loopback, where a token would travel in clear text. Every error is problem JSON: an unknown path is 404,
  * a known path with the wrong method 405 with `Allow`, and anything unexpected 500 (logged).
  */
 import { Hono } from "hono";
 import { serveDashboard } from "../dashboard/index.ts";
 import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import { allowedMethods } from "./allowed-methods.ts";
-import { authenticate } from "./auth.ts";
+import { authenticate, requireTransportSecurity } from "./auth.ts";
 import { configRoutes } from "./config-routes.ts";
 import type { ApiEnv } from "./context.ts";
 import { explainRoutes } from "./explain/routes.ts";
@@ -45,6 +46,7 @@ adminApp.notFound((c) => {
 });
 
 adminApp.get("/healthz", healthz);
+adminApp.use("*", requireTransportSecurity);
 // The dashboard answers both `/__lb` ("/") and `/__lb/` (""; under a base path Hono keeps the slash).
 adminApp.get("/", serveDashboard);
 adminApp.get("", serveDashboard);

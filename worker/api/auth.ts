@@ -5,6 +5,7 @@
  * through timing.
  */
 import { createMiddleware } from "hono/factory";
+import { isLoopbackHost } from "../http/admin-host.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 import type { ApiEnv } from "./context.ts";
 
@@ -64,3 +65,19 @@ export async function sameToken(given: string, expected: string): Promise<boolea
   ]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
+
+/**
+ * Refuses the management side over plain http (403), except on localhost/loopback: a bearer token,
+ * or the dashboard that asks for one, must not cross a network in clear text.
+ */
+export const requireTransportSecurity = createMiddleware(async (c, next) => {
+  const url = new URL(c.req.url);
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new ProblemError(
+      403,
+      `The management side is served over https only (plain http is allowed on localhost); use https://${url.host}${url.pathname}.`,
+      { type: problemType("https-required"), title: "HTTPS required" },
+    );
+  }
+  await next();
+});

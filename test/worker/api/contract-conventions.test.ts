@@ -1,7 +1,7 @@
 /**
  * API.md, "Conventions", sentence by sentence, through the Worker's entry.
  */
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../../worker/env.ts";
 import {
@@ -23,18 +23,36 @@ const MIB = 1024 * 1024;
 describe("base path and ADMIN_HOSTNAME", () => {
   it("answers the API on any hostname when ADMIN_HOSTNAME is unset", async () => {
     for (const host of ["lb.example.com", "localhost", "anything.test"]) {
-      const response = await api("GET", `http://${host}/__lb/api/v1/pools`);
+      const response = await api("GET", `https://${host}/__lb/api/v1/pools`);
       expect(response.status, host).toBe(200);
     }
   });
 
-  it("answers only on ADMIN_HOSTNAME when it is set; elsewhere the path is proxied", async () => {
+  it("refuses the management side over plain http except on localhost and loopback", async () => {
+    for (const url of [
+      "http://lb.example.com/__lb/api/v1/pools",
+      "http://lb.example.com/__lb/metrics",
+      "http://lb.example.com/__lb/",
+      "http://10.0.0.1/__lb/api/v1/pools",
+    ]) {
+      const response = await api("GET", url);
+      const problem = await expectProblem(response, 403, url);
+      expect(problem.type, url).toContain("https-required");
+    }
+    for (const host of ["localhost", "127.0.0.1", "127.0.0.1:8787", "[::1]", "app.localhost"]) {
+      const response = await api("GET", `http://${host}/__lb/api/v1/pools`);
+      expect(response.status, host).toBe(200);
+    }
+    expect((await SELF.fetch("http://lb.example.com/__lb/healthz")).status).toBe(200);
+  });
+
+  it("answers only on ADMIN_HOSTNAME when it is set; elsewhere 404, never proxied", async () => {
     const bindings = { ...env, ADMIN_HOSTNAME: "admin.contract.test" } as Env;
-    const admin = await apiWith(bindings, "GET", "http://admin.contract.test/__lb/api/v1/pools");
+    const admin = await apiWith(bindings, "GET", "https://admin.contract.test/__lb/api/v1/pools");
     expect(admin.status).toBe(200);
-    const upper = await apiWith(bindings, "GET", "http://ADMIN.contract.test/__lb/api/v1/pools");
+    const upper = await apiWith(bindings, "GET", "https://ADMIN.contract.test/__lb/api/v1/pools");
     expect(upper.status).toBe(200);
-    const other = await apiWith(bindings, "GET", "http://other.contract.test/__lb/api/v1/pools");
+    const other = await apiWith(bindings, "GET", "https://other.contract.test/__lb/api/v1/pools");
     const problem = await expectProblem(other, 404);
     expect(problem.detail).not.toMatch(/token/i);
     expect(other.headers.get("www-authenticate")).toBeNull();
@@ -72,7 +90,7 @@ describe("auth", () => {
       ["GET", "/events"],
       ["GET", "/explain?url=http://x.test/"],
       ["POST", "/pools/x/origins/a/drain"],
-      ["GET", "http://lb.example.com/__lb/metrics"],
+      ["GET", "https://lb.example.com/__lb/metrics"],
     ] as const) {
       const response = await api(method, path, { token: null });
       await expectProblem(response, 401, `${method} ${path}`);
@@ -107,7 +125,7 @@ describe("auth", () => {
     for (const path of ["/pools", "/load_balancers", "/config", "/status", "/events", "/audit"]) {
       expect((await api("GET", path, { token: READER })).status, path).toBe(200);
     }
-    expect((await api("GET", "http://lb.example.com/__lb/metrics", { token: READER })).status).toBe(200);
+    expect((await api("GET", "https://lb.example.com/__lb/metrics", { token: READER })).status).toBe(200);
   });
 
   it("answers 503 saying how to set ADMIN_TOKEN when it is unset", async () => {
@@ -115,7 +133,7 @@ describe("auth", () => {
     for (const [method, url] of [
       ["GET", `${BASE}/pools`],
       ["POST", `${BASE}/pools`],
-      ["GET", "http://lb.example.com/__lb/metrics"],
+      ["GET", "https://lb.example.com/__lb/metrics"],
     ] as const) {
       const response = await apiWith(rest as Env, method, url, { json: method === "POST" ? {} : undefined });
       const problem = await expectProblem(response, 503, url);

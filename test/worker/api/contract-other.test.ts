@@ -153,16 +153,16 @@ describe("healthz, metrics, OpenAPI and docs", () => {
   });
 
   it("serves metrics in Prometheus text format to the read token, 401 without a token", async () => {
-    const response = await api("GET", "http://lb.example.com/__lb/metrics", { token: READER });
+    const response = await api("GET", "https://lb.example.com/__lb/metrics", { token: READER });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
     expect(await response.text()).toMatch(/^# (HELP|TYPE) /m);
-    const anonymous = await api("GET", "http://lb.example.com/__lb/metrics", { token: null });
+    const anonymous = await api("GET", "https://lb.example.com/__lb/metrics", { token: null });
     await expectProblem(anonymous, 401);
   });
 
   it("serves an OpenAPI 3.1 document whose templated paths declare their parameters", async () => {
-    const response = await SELF.fetch("http://lb.example.com/__lb/openapi.json");
+    const response = await SELF.fetch("https://lb.example.com/__lb/openapi.json");
     expect(response.status).toBe(200);
     const doc = await body<{
       openapi: string;
@@ -194,7 +194,7 @@ describe("healthz, metrics, OpenAPI and docs", () => {
   });
 
   it("serves the docs page as HTML", async () => {
-    const response = await SELF.fetch("http://lb.example.com/__lb/docs");
+    const response = await SELF.fetch("https://lb.example.com/__lb/docs");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
   });

@@ -7,7 +7,7 @@ import { expect } from "vitest";
 import type { Env } from "../../../worker/env.ts";
 import app from "../../../worker/index.ts";
 
-export const BASE = "http://lb.example.com/__lb/api/v1";
+export const BASE = "https://lb.example.com/__lb/api/v1";
 export const ADMIN = "test-admin-token";
 export const READER = "test-read-token";
 

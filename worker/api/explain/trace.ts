@@ -17,13 +17,13 @@ import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
 import { prepareLoadBalancerPools } from "../../edge/pool-state-cache.ts";
 import type { Env } from "../../env.ts";
+import { adminDisposition } from "../../http/admin-host.ts";
 import { MAX_HOPS } from "../../http/headers.ts";
 import { ProblemError, problemType } from "../../http/problem.ts";
 import { readHops } from "../../proxy/headers.ts";
 import { matchRoute, planPool } from "../../proxy/route-plan.ts";
 import { pickWithAffinity, pinTarget, readSession, type Session } from "../../proxy/session.ts";
 import { explainDraw, pointsFor, type Share } from "../../routing/explain.ts";
-import { normalizeHostname } from "../../routing/hostname.ts";
 import type { RouteMatch } from "../../routing/match.ts";
 import { describeAffinity, describeOrigins, describePools, noMatchReason, originReason } from "./describe.ts";
 import type { DescribedRequest } from "./query.ts";
@@ -69,12 +69,19 @@ async function explainSteps(
     origins: [],
     origin: null,
   };
-  if (isManagementPath(url, env.ADMIN_HOSTNAME)) {
+  const side = adminDisposition(url, env.ADMIN_HOSTNAME);
+  if (side !== "proxy") {
     return {
       ...base,
       outcome: "management",
       loadBalancer: null,
-      reason: `${url.pathname} on this hostname is answered by the management side (/__lb), not proxied.`,
+      reason:
+        side === "serve"
+          ? `${url.pathname} on this hostname is answered by the management side (/__lb), not proxied.`
+          : `${url.pathname} on a hostname other than ADMIN_HOSTNAME answers 404 and is never proxied.`,
+      ...(side === "closed"
+        ? { wouldRespond: answer(404, `There is nothing at ${url.pathname}.`, "not-found") }
+        : {}),
     };
   }
   const hops = readHops(headers);
@@ -297,13 +304,6 @@ function matchReason(match: RouteMatch): string {
   const host =
     match.matchedBy === "exact" ? `hostname "${hostname}" matches exactly` : `wildcard "${hostname}" matches`;
   return `${host}; its pathPrefix "${pathPrefix}" is the longest that matches the path`;
-}
-
-/** Whether the Worker's management side, not the proxy, answers `url` (worker/index.ts). */
-function isManagementPath(url: URL, adminHostname: string | undefined): boolean {
-  const path = url.pathname;
-  if (path !== "/__lb" && !path.startsWith("/__lb/")) return false;
-  return !adminHostname || normalizeHostname(url.hostname) === normalizeHostname(adminHostname);
 }
 
 function answer(status: number, detail: string, type: string): ProxyAnswer {

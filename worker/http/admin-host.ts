@@ -1,0 +1,50 @@
+/**
+ * Where the management side answers. Every `/__lb` path belongs to it: on the admin hostname (any
+ * hostname when `ADMIN_HOSTNAME` is unset) it is served, on any other hostname it is closed (404),
+ * never proxied, so a token sent to the wrong host never reaches an origin. Pure.
+ */
+
+/** Whether `path` is `/__lb` or below it. */
+export function isAdminPath(path: string): boolean {
+  return path === "/__lb" || path.startsWith("/__lb/");
+}
+
+/**
+ * What happens to a request for `url`: `serve` (the management side answers), `closed` (a `/__lb`
+ * path on a hostname other than `ADMIN_HOSTNAME`: 404) or `proxy`.
+ * @example adminDisposition(new URL("https://www.example.com/__lb/api/v1/pools"), "lb-admin.example.com") === "closed"
+ */
+export function adminDisposition(url: URL, adminHostname: string | undefined): "serve" | "closed" | "proxy" {
+  if (!isAdminPath(url.pathname)) return "proxy";
+  if (!adminHostname || sameHostname(url.hostname, adminHostname)) return "serve";
+  return "closed";
+}
+
+/**
+ * Whether a hostname is this machine: `localhost` (and names below it), 127.0.0.0/8 or `[::1]`.
+ * Plain http carries tokens in clear text everywhere else.
+ * @example isLoopbackHost("127.0.0.1") === true
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = normalize(hostname);
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "[::1]" || host === "::1") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function sameHostname(a: string, b: string): boolean {
+  return normalize(a) === normalize(b);
+}
+
+/** Lower case, without port and trailing dots (IPv6 literals keep their brackets). */
+function normalize(host: string): string {
+  let name = host.trim().toLowerCase();
+  if (name.startsWith("[")) {
+    const end = name.indexOf("]");
+    return end === -1 ? name : name.slice(0, end + 1);
+  }
+  const colon = name.indexOf(":");
+  if (colon !== -1) name = name.slice(0, colon);
+  while (name.endsWith(".")) name = name.slice(0, -1);
+  return name;
+}
