@@ -16,8 +16,8 @@ export interface Env {
   /** Secret, optional: may only read. */
   READ_TOKEN?: string;
   /**
-   * Secret, optional: the key that signs session-affinity cookies. Unset: a key derived from
-   * ADMIN_TOKEN signs them (rotating the admin token then resets every session's pin).
+   * Secret, optional: the key that signs session-affinity cookies. Unset: a random key that the
+   * ConfigStore generates once and keeps signs them (never a key derived from a token).
    */
   AFFINITY_SECRET?: string;
   /** When set, the management API answers only on this hostname. */

@@ -52,6 +52,7 @@ const MAX_LIST = 1000;
 const FORWARD_RETRY_MS = 5000;
 /** The role recorded for a change when the caller names none. */
 const DEFAULT_ROLE = "admin";
+const AFFINITY_KEY = "affinity_cookie_key";
 
 export class ConfigStore extends DurableObject<Env> {
   readonly #tables: ConfigTables;
@@ -208,6 +209,16 @@ export class ConfigStore extends DurableObject<Env> {
     }));
   }
 
+  /**
+   * The key that signs session-affinity cookies when `AFFINITY_SECRET` is not set: 32 random bytes
+   * (base64url), generated on first use and kept in storage, so it survives restarts and has nothing
+   * to do with any credential (rotating ADMIN_TOKEN leaves every session pinned). Only the Worker
+   * calls this; it is never part of a snapshot or an API answer.
+   */
+  async affinityKey(): Promise<string> {
+    return this.ctx.storage.transactionSync(() => this.#tables.secret(AFFINITY_KEY, randomKey, Date.now()));
+  }
+
   /** Pool changes that their PoolState has not yet confirmed (normally empty). */
   async pendingNotifications(): Promise<PendingNotification[]> {
     return this.#tables.pendingNotifications();
@@ -340,6 +351,13 @@ function configChangedEvent(event: PendingConfigEvent): NotifierEvent {
     at: new Date(event.at).toISOString(),
     message: `configuration version ${event.version}: ${event.summary}`,
   };
+}
+
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function clampLimit(limit: number): number {

@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS audit_log (
   via TEXT NOT NULL,
   change TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pool_notifications (
   pool_id TEXT PRIMARY KEY,
   config_version INTEGER NOT NULL,
@@ -203,6 +208,20 @@ export class ConfigTables {
         via: row.via as AuditEntry["via"],
         change: row.change,
       }));
+  }
+
+  /**
+   * A secret generated once and kept: `generate()` makes it the first time `name` is asked for,
+   * every later call returns the same value (also after restarts).
+   */
+  secret(name: string, generate: () => string, now: number): string {
+    this.#sql.exec(
+      "INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+      name,
+      generate(),
+      now,
+    );
+    return this.#sql.exec<{ value: string }>("SELECT value FROM secrets WHERE name = ?", name).one().value;
   }
 
   /** Records that the pool's PoolState must hear of the change that produced `configVersion`. */

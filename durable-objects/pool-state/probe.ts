@@ -4,7 +4,13 @@
  * included. The request and the verdict come from the pure rules in worker/health.
  */
 import type { HealthCheck, Origin } from "../../worker/config/schema.ts";
-import { buildProbeRequest, MAX_PROBE_BODY_BYTES } from "../../worker/health/probe-request.ts";
+import {
+  buildProbeRequest,
+  MAX_PROBE_BODY_BYTES,
+  MAX_PROBE_REDIRECTS,
+  type ProbeRequest,
+  redirectHop,
+} from "../../worker/health/probe-request.ts";
 import { evaluateProbe, type ProbeOutcome, parseExpectedCodes } from "../../worker/health/probe-result.ts";
 import type { ProbeResult } from "../../worker/health/record.ts";
 
@@ -33,17 +39,18 @@ async function probeOne(
 ): Promise<{ outcome: ProbeOutcome; latencyMs: number | null }> {
   const signal = AbortSignal.timeout(check.timeoutMs);
   try {
-    const request = buildProbeRequest(origin, check);
-    const init: RequestInit<RequestInitCfProperties> = {
-      method: request.method,
-      headers: request.headers,
-      redirect: request.redirect,
-      signal,
-    };
-    if (request.resolveOverride !== null) init.cf = { resolveOverride: request.resolveOverride };
+    const first = buildProbeRequest(origin, check);
     // Date.now() advances across awaits only, which is exactly the span to measure.
     const started = Date.now();
-    const response = await fetch(request.url, init);
+    let request = first;
+    let response = await send(request, signal);
+    for (let hop = 0; hop < MAX_PROBE_REDIRECTS; hop++) {
+      const next = redirectHop(first.url, request, response.status, response.headers.get("location"));
+      if (next === null) break;
+      await discard(response.body);
+      request = next;
+      response = await send(request, signal);
+    }
     const latencyMs = Date.now() - started;
     const wantsBody = check.expectedBody !== null && check.method === "GET";
     const body = wantsBody ? await readPrefix(response.body, MAX_PROBE_BODY_BYTES) : null;
@@ -55,6 +62,18 @@ async function probeOne(
     const message = error instanceof Error ? error.message : String(error);
     return { outcome: { kind: "error", message }, latencyMs: null };
   }
+}
+
+/** One hop of a probe; redirects are the caller's to follow (`redirectHop`). */
+function send(request: ProbeRequest, signal: AbortSignal): Promise<Response> {
+  const init: RequestInit<RequestInitCfProperties> = {
+    method: request.method,
+    headers: request.headers,
+    redirect: "manual",
+    signal,
+  };
+  if (request.resolveOverride !== null) init.cf = { resolveOverride: request.resolveOverride };
+  return fetch(request.url, init);
 }
 
 /** Reads at most `limit` bytes of a body as text, then lets go of the rest. */

@@ -4,7 +4,7 @@
  */
 import type { ApiClient } from "./client.ts";
 import type { Output } from "./config.ts";
-import { cell, formatTable, millis, paint } from "./format.ts";
+import { cell, formatTable, millis, paint, terminalJson, terminalSafeDeep } from "./format.ts";
 
 /** The request to explain, as the command line describes it. */
 export interface DescribedRequest {
@@ -83,7 +83,9 @@ export async function explain(
   output: Output,
 ): Promise<number> {
   const { body } = await client.get<Explanation>("/explain", { query: explainQuery(request) });
-  output.out(json ? `${JSON.stringify(body, null, 2)}\n` : `${renderExplanation(body, output.color)}\n`);
+  output.out(
+    json ? `${terminalJson(body, 2)}\n` : `${renderExplanation(terminalSafeDeep(body), output.color)}\n`,
+  );
   return 0;
 }
 

@@ -92,5 +92,48 @@ export function formatProblem(status: number, problem: ProblemBody): string {
   }
   const hint = HINTS[status];
   if (hint) lines.push(hint);
-  return lines.join("\n");
+  return lines.map(terminalSafe).join("\n");
+}
+
+/**
+ * Control characters (C0 but tab, DEL, C1) and the Unicode bidirectional overrides: in text from a
+ * server they could move the cursor, recolour or rewrite the terminal, or reorder what it shows.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from the server as a terminal may show it: every control character (see `UNSAFE`) becomes
+ * a visible `\u{..}` escape, so an origin's error message cannot drive the terminal.
+ * @example terminalSafe("refused\u001b[2J") === "refused\\u{1b}[2J"
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+}
+
+/**
+ * A copy of a JSON value with every string (keys included) made `terminalSafe`.
+ * @example terminalSafeDeep({ lastError: "x\u001b[31m" }) // { lastError: "x\\u{1b}[31m" }
+ */
+export function terminalSafeDeep<T>(value: T): T {
+  if (typeof value === "string") return terminalSafe(value) as T;
+  if (Array.isArray(value)) return value.map(terminalSafeDeep) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [terminalSafe(key), terminalSafeDeep(item)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * JSON for a terminal: `JSON.stringify` escapes C0 controls itself; this also escapes DEL, C1 and
+ * the bidirectional overrides (they can only occur inside strings, where `\uXXXX` means the same).
+ * @example terminalJson({ a: "\u009b" }) === '{"a":"\\u009b"}'
+ */
+export function terminalJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -5,7 +5,16 @@
  */
 import { type ApiClient, ApiError } from "./client.ts";
 import type { Output } from "./config.ts";
-import { ago, type Color, cell, formatTable, millis, paint } from "./format.ts";
+import {
+  ago,
+  type Color,
+  cell,
+  formatTable,
+  millis,
+  paint,
+  terminalJson,
+  terminalSafeDeep,
+} from "./format.ts";
 
 export interface LoadBalancerStatus {
   id: string;
@@ -180,6 +189,10 @@ export async function showStatus(
   now: number,
 ): Promise<number> {
   const report = await collectStatus(client);
-  output.out(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderStatus(report, now, output.color)}\n`);
+  // Error messages and reasons come from origins (a probe's lastError quotes what an origin sent):
+  // nothing of theirs reaches the terminal as a control character.
+  output.out(
+    json ? `${terminalJson(report, 2)}\n` : `${renderStatus(terminalSafeDeep(report), now, output.color)}\n`,
+  );
   return 0;
 }

@@ -31,6 +31,13 @@ export interface StartRuntimeOptions {
   vars?: Record<string, string>;
   /** How long to wait for `/__lb/healthz` to answer 200 (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Keep state in this directory (the caller creates and removes it), so a later runtime started
+   * with the same directory finds it: a restart. Default: a fresh directory removed on `stop()`.
+   */
+  persistTo?: string;
+  /** The ADMIN_TOKEN to start with (default: a random one). */
+  adminToken?: string;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -98,8 +105,8 @@ function tail(text: string, lines = 60): string {
 export async function startRuntime(options: StartRuntimeOptions = {}): Promise<Runtime> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const persistTo = await mkdtemp(join(tmpdir(), "edge-lb-e2e-"));
-  const adminToken = `admin-${randomUUID()}`;
+  const persistTo = options.persistTo ?? (await mkdtemp(join(tmpdir(), "edge-lb-e2e-")));
+  const adminToken = options.adminToken ?? `admin-${randomUUID()}`;
   const readToken = `read-${randomUUID()}`;
   const vars = { ADMIN_TOKEN: adminToken, READ_TOKEN: readToken, ...options.vars };
   const args = [
@@ -134,7 +141,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(child);
-    await rm(persistTo, { recursive: true, force: true });
+    if (options.persistTo === undefined) await rm(persistTo, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   let last = "no answer yet";

@@ -5,6 +5,8 @@
  *
  * - `/status/<code>`: answers with that status and the body `status <code>`
  * - `/redirect`: 302 to `/status/200`
+ * - `/redirect-to?to=<url>`: 302 to that URL
+ * - `/secret-check`: 200 `no secret` without an `x-probe-secret` header, 400 `secret received` with one
  * - `/echo`: 200 with the request's method, path and headers as JSON
  * - `/slow`: answers after 5 s (for timeouts)
  * - `POST /hook/<name>`: 200, and keeps the request's headers and body; `GET /hook/<name>` lists them
@@ -54,6 +56,14 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
   } else if (path === "/redirect") {
     response.writeHead(302, { location: "/status/200" });
     response.end();
+  } else if (path === "/redirect-to") {
+    const to = new URL(request.url ?? "/", "http://127.0.0.1").searchParams.get("to") ?? "/";
+    response.writeHead(302, { location: to });
+    response.end();
+  } else if (path === "/secret-check") {
+    const received = request.headers["x-probe-secret"] !== undefined;
+    response.writeHead(received ? 400 : 200, { "content-type": "text/plain" });
+    response.end(received ? "secret received" : "no secret");
   } else if (path === "/echo") {
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify({ method: request.method, path: request.url, headers: request.headers }));

@@ -14,8 +14,6 @@ const VERSION = "1";
 const SEPARATOR = "|";
 /** Cookie values longer than this are not ours (ids are at most 63 characters each). */
 const MAX_VALUE_LENGTH = 512;
-const HKDF_SALT = "edge-lb";
-const HKDF_INFO = "edge-lb session affinity cookie v1";
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const encoder = new TextEncoder();
@@ -30,53 +28,19 @@ export interface AffinityPin {
   readonly expiresAt: number;
 }
 
-/** Secrets the signing key may come from, as the Worker reads them from its environment. */
-export interface AffinitySecrets {
-  /** `AFFINITY_SECRET`: used as the HMAC key when set. */
-  readonly affinitySecret?: string | undefined;
-  /** `ADMIN_TOKEN`: the key is derived from it (HKDF-SHA256, fixed label) when no affinity secret is set. */
-  readonly adminToken?: string | undefined;
-}
-
-let cachedKey: { material: string; key: CryptoKey } | null = null;
-
 /**
- * The HMAC-SHA256 key for affinity cookies: `AFFINITY_SECRET` if set, else derived with HKDF from
- * `ADMIN_TOKEN`, so rotating the admin token also invalidates the cookies derived from it. Null when
- * neither is set (cookie affinity then cannot pin). The imported key is cached per isolate.
- * @example
- * const key = await affinityKey({ affinitySecret: env.AFFINITY_SECRET, adminToken: env.ADMIN_TOKEN });
+ * Imports the HMAC-SHA256 key that signs affinity cookies from its secret material: the bytes of
+ * `AFFINITY_SECRET` when it is set, otherwise the random key the ConfigStore generated once and keeps
+ * (worker/edge/affinity-key.ts). The key never comes from a credential such as `ADMIN_TOKEN`: a
+ * cookie would then expose that credential to offline guessing, and rotating it would end every
+ * session.
+ * @example const key = await importAffinityKey(new TextEncoder().encode(env.AFFINITY_SECRET));
  */
-export async function affinityKey(secrets: AffinitySecrets): Promise<CryptoKey | null> {
-  const material = secrets.affinitySecret
-    ? `secret:${secrets.affinitySecret}`
-    : secrets.adminToken
-      ? `admin:${secrets.adminToken}`
-      : null;
-  if (material === null) return null;
-  if (cachedKey?.material === material) return cachedKey.key;
-  const key = secrets.affinitySecret
-    ? await crypto.subtle.importKey(
-        "raw",
-        encoder.encode(secrets.affinitySecret),
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["sign", "verify"],
-      )
-    : await deriveFromAdminToken(secrets.adminToken!);
-  cachedKey = { material, key };
-  return key;
-}
-
-async function deriveFromAdminToken(adminToken: string): Promise<CryptoKey> {
-  const base = await crypto.subtle.importKey("raw", encoder.encode(adminToken), "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: encoder.encode(HKDF_SALT), info: encoder.encode(HKDF_INFO) },
-    base,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign", "verify"],
-  );
+export function importAffinityKey(material: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", new Uint8Array(material), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
 }
 
 /**

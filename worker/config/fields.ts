@@ -3,7 +3,7 @@
  * lists and hash keys. Pure: no runtime imports.
  */
 import { z } from "zod";
-import { HOP_BY_HOP_HEADERS } from "../http/headers.ts";
+import { isReservedHeader } from "../http/headers.ts";
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const SLUG_MESSAGE = "must be 1-63 characters of a-z, 0-9, '-' or '_', starting with a letter or digit";
@@ -21,9 +21,7 @@ export const HeaderName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
 
-/** Headers the proxy owns; configuring them per origin or per check would break the contract. */
-const RESERVED_HEADERS = new Set(["host", "content-length", ...HOP_BY_HOP_HEADERS]);
-
+/** Headers to send upstream; the ones the proxy owns (http/headers.ts, `isReservedHeader`) are refused. */
 export const HeaderMap = z
   .record(
     HeaderName,
@@ -35,8 +33,12 @@ export const HeaderMap = z
   )
   .superRefine((headers, ctx) => {
     for (const name of Object.keys(headers)) {
-      if (RESERVED_HEADERS.has(name.toLowerCase())) {
-        ctx.addIssue({ code: "custom", path: [name], message: `header "${name}" is managed by the proxy` });
+      if (isReservedHeader(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `header "${name}" is reserved: the proxy sets it (host, content-length, x-edge-lb-hops, x-request-id, x-forwarded-* and hop-by-hop headers cannot be configured)`,
+        });
       }
     }
   });

@@ -4,6 +4,11 @@
  * The URL is the origin address's path joined with the check path. Per-origin `headers` and
  * `hostHeader` apply as in the proxy: the runtime derives `Host` from the URL, so another Host means
  * fetching `<scheme>://<hostHeader>/...` with `cf.resolveOverride` set to the origin's host.
+ *
+ * Redirects (with `followRedirects`) are followed one hop at a time by the prober, never by `fetch`:
+ * a hop to the same origin (scheme, host and port) keeps the configured headers, a hop to any other
+ * origin drops them (and the resolve override), so a redirect cannot carry an origin's secrets to a
+ * host it names.
  */
 
 /** Bytes of body a probe reads at most when it looks for `expectedBody`. */
@@ -31,8 +36,14 @@ export interface ProbeRequest {
   headers: Record<string, string>;
   /** Host to connect to when `hostHeader` changes the URL's host; null otherwise. */
   resolveOverride: string | null;
-  redirect: "manual" | "follow";
+  /** Whether the prober follows redirects (one hop at a time, see `redirectHop`). */
+  followRedirects: boolean;
 }
+
+/** Redirects a probe follows at most; the answer after that is judged as it is. */
+export const MAX_PROBE_REDIRECTS = 5;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Joins an origin's base path and a request path (which may carry a query).
@@ -72,6 +83,36 @@ export function buildProbeRequest(origin: ProbeOrigin, check: ProbeCheck): Probe
     method: check.method,
     headers,
     resolveOverride,
-    redirect: check.followRedirects ? "follow" : "manual",
+    followRedirects: check.followRedirects,
+  };
+}
+
+/**
+ * The request of the next hop when `response` (status and `Location`) of `request` is a redirect
+ * to follow; null otherwise. Headers configured for the origin or the check go only to the same
+ * origin (scheme, host and port) as the first request; `first` is that request's URL.
+ * @example redirectHop(first.url, request, 302, "https://other.example/health")?.headers // { "user-agent": ... }
+ */
+export function redirectHop(
+  first: string,
+  request: ProbeRequest,
+  status: number,
+  location: string | null,
+): ProbeRequest | null {
+  if (!request.followRedirects || !REDIRECT_STATUSES.has(status) || !location) return null;
+  let next: URL;
+  try {
+    next = new URL(location, request.url);
+  } catch {
+    return null;
+  }
+  if (next.protocol !== "http:" && next.protocol !== "https:") return null;
+  next.hash = "";
+  if (next.origin === new URL(first).origin) return { ...request, url: next.toString() };
+  return {
+    ...request,
+    url: next.toString(),
+    headers: { "user-agent": request.headers["user-agent"] ?? PROBE_USER_AGENT },
+    resolveOverride: null,
   };
 }

@@ -93,7 +93,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     const failure = settle(job, origin, result);
     if (failure === null && result.kind === "response") return answered(job, origin, result);
     const next = failure === null ? null : await retryTarget(job, origin, failure);
-    if (next === null) return await finalResult(result, failure, job.pool, origin, job.attempt);
+    if (next === null) return finalResult(result, job.pool, origin, job.attempt);
     if (result.kind === "response") await result.response.body?.cancel();
     job.moveTo(next);
   }
@@ -208,7 +208,7 @@ function settle(job: Forwarding, origin: Origin, result: AttemptResult): Attempt
   if (edge && isFailure(outcome)) flushReports(edge.env, edge.ctx, Date.now());
   const failure =
     result.kind === "response" ? failureOfStatus(result.response.status, loadBalancer.retries) : result.kind;
-  if (job.paid && loadedAndFailed(outcome, failure)) job.budget.charge(Date.now());
+  if (job.paid && loadedAndFailed(outcome)) job.budget.charge(Date.now());
   if (failure === null && edge && needsReachability(origin, job.target)) {
     edge.ctx.waitUntil(learnReachability(job.target));
   }
@@ -278,33 +278,17 @@ async function retryTarget(
 }
 
 /** An attempt that reached an origin and failed there: it timed out or got a 5xx of the origin's own. */
-function loadedAndFailed(outcome: AttemptOutcome, failure: AttemptFailure | null): boolean {
-  return isFailure(outcome) && outcome.error !== "connect" && failure !== "not_sent";
+function loadedAndFailed(outcome: AttemptOutcome): boolean {
+  return isFailure(outcome) && outcome.error !== "connect";
 }
 
-async function finalResult(
-  result: AttemptResult,
-  failure: AttemptFailure | null,
-  pool: Pool,
-  origin: Origin,
-  attempts: number,
-): Promise<ForwardResult> {
+function finalResult(result: AttemptResult, pool: Pool, origin: Origin, attempts: number): ForwardResult {
   switch (result.kind) {
     case "timeout":
       return { kind: "timeout", pool, origin, attempts };
     case "connect":
       return { kind: "unreachable", pool, origin, attempts, message: result.message };
     case "response":
-      if (failure === "not_sent") {
-        await result.response.body?.cancel();
-        return {
-          kind: "unreachable",
-          pool,
-          origin,
-          attempts,
-          message: `edge answered ${result.response.status}`,
-        };
-      }
       return {
         kind: "response",
         response: result.response,

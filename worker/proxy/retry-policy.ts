@@ -3,17 +3,24 @@
  *
  * Only failures whose request may safely be repeated are retried: methods listed in the load
  * balancer's `retries.methods`, with a body that is still in memory. One exception: when nothing
- * reached the origin, any method may be retried. Cloudflare's 521, 522, 523, 525 and 526 answers
- * (origin down, connect timeout, unreachable, TLS handshake or certificate failure) are produced
- * before the request is sent and prove it. The Workers runtime reports a refused connection, a reset
- * after sending and a DNS failure alike (`Error("Network connection lost.")`, `retryable: true`), so a
- * thrown connection error proves nothing by itself; the proxy asks the network once more and calls
- * the failure `refused` when the origin refuses connections right now (refusal.ts: rule and limits).
+ * reached the origin, any method may be retried. Only the Worker's own runtime can prove that, and it
+ * reports its failures to connect as exceptions, never as responses. A response is never such proof,
+ * whatever its status: the 521-526 family ("origin down", "connection timed out", ...) is also sent
+ * by origins and by CDNs in front of them, possibly after they received and acted on the request, so
+ * those statuses count as failures (like `onStatus`) only for the methods listed as safe to repeat.
+ * The runtime reports a refused connection, a reset after sending and a DNS failure alike
+ * (`Error("Network connection lost.")`, `retryable: true`), so a thrown connection error proves
+ * nothing by itself either; the proxy asks the network once more and calls the failure `refused`
+ * when the origin refuses connections right now (refusal.ts: rule and limits).
  */
 import type { Retries } from "../config/schema.ts";
 
-/** Statuses Cloudflare answers with when it could not open a connection to the origin. */
-const NOT_SENT_STATUSES = new Set([521, 522, 523, 525, 526]);
+/**
+ * Statuses a CDN in front of an origin answers with when it could not reach or talk to it. They are
+ * failures of the origin, retried like `onStatus` for methods safe to repeat, and never taken as
+ * proof that nothing was sent: the origin, or a CDN, may have produced them after receiving it.
+ */
+const CONNECTION_FAILURE_STATUSES = new Set([521, 522, 523, 525, 526]);
 
 /** How an attempt failed; null for an attempt whose response goes to the client as it is. */
 export type AttemptFailure =
@@ -21,21 +28,19 @@ export type AttemptFailure =
   | "timeout"
   /** The connection failed; the request may or may not have reached the origin. */
   | "connect"
-  /** Cloudflare could not open the connection (52x), so the request never left. */
-  | "not_sent"
   /** The connection failed and the origin refuses connections right now: nothing reached it. */
   | "refused"
-  /** The origin answered with a status listed in `retries.onStatus`. */
+  /** The answer's status is listed in `retries.onStatus`, or is a CDN's connection failure (521-526). */
   | "status";
 
 /**
- * Classifies a response status: `not_sent` for Cloudflare's connection failures, `status` for one
- * listed in `onStatus`, null for anything else (the response is the answer).
+ * Classifies a response status: `status` for one listed in `onStatus` or a CDN's connection
+ * failure (521, 522, 523, 525, 526), null for anything else (the response is the answer). A
+ * response is never classified as "not sent" (see the top of this file).
  * @example failureOfStatus(503, lb.retries) === "status"
  */
 export function failureOfStatus(status: number, retries: Pick<Retries, "onStatus">): AttemptFailure | null {
-  if (NOT_SENT_STATUSES.has(status)) return "not_sent";
-  return retries.onStatus.includes(status) ? "status" : null;
+  return retries.onStatus.includes(status) || CONNECTION_FAILURE_STATUSES.has(status) ? "status" : null;
 }
 
 export interface RetryQuestion {
@@ -64,7 +69,7 @@ export function isRetryableMethod(method: string, retries: Pick<Retries, "method
 
 /** Failures that prove the request never reached the origin. */
 export function neverReachedOrigin(failure: AttemptFailure): boolean {
-  return failure === "not_sent" || failure === "refused";
+  return failure === "refused";
 }
 
 /**

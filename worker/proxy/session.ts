@@ -4,8 +4,9 @@
  *
  * - `cookie`: the pin is a signed cookie (see affinity/cookie.ts). A cookie that is malformed,
  *   forged, altered, expired or issued by another load balancer is ignored: the client is treated as
- *   new and gets a fresh cookie. Without `AFFINITY_SECRET` or `ADMIN_TOKEN` there is no key, so no
- *   cookie is read or written and requests are balanced as without affinity.
+ *   new and gets a fresh cookie. The key is `AFFINITY_SECRET`, or else a random key kept in the
+ *   ConfigStore (edge/affinity-key.ts); while neither can be had, no cookie is read or written and
+ *   requests are balanced as without affinity.
  * - `header`, `ip`: the key's home origin in the pool's consistent-hash table (affinity/resolve.ts).
  *
  * The pinned origin goes to the first attempt alone. When that attempt fails and the retry policy
@@ -15,7 +16,6 @@
  */
 import {
   type AffinityPin,
-  affinityKey,
   affinitySetCookie,
   signAffinityCookie,
   verifyAffinityCookie,
@@ -24,6 +24,7 @@ import { affinityKeySpec, type KeySource, readCookie, requestKey } from "../affi
 import { type AffinityOutcome, resolveCookieAffinity, resolveKeyAffinity } from "../affinity/resolve.ts";
 import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
+import { affinitySigningKey } from "../edge/affinity-key.ts";
 import { balancerFor } from "../edge/balancers.ts";
 import { homeTable } from "../edge/home-tables.ts";
 import type { Env } from "../env.ts";
@@ -65,13 +66,13 @@ const NO_AFFINITY = (pool: Pool, candidates: readonly Candidate[]): AffinityPick
 export async function readSession(
   request: Request,
   loadBalancer: LoadBalancer,
-  env: Pick<Env, "AFFINITY_SECRET" | "ADMIN_TOKEN">,
+  env: Pick<Env, "AFFINITY_SECRET" | "CONFIG_STORE">,
   now: number,
 ): Promise<Session | null> {
   const affinity = loadBalancer.sessionAffinity;
   if (affinity.type === "none") return null;
   if (affinity.type !== "cookie") return { loadBalancer, key: null, pin: null };
-  const key = await affinityKey({ affinitySecret: env.AFFINITY_SECRET, adminToken: env.ADMIN_TOKEN });
+  const key = await affinitySigningKey(env, now);
   if (!key) return { loadBalancer, key: null, pin: null };
   const value = readCookie(request.headers.get("cookie"), affinity.cookieName);
   const pin = await verifyAffinityCookie(key, value, { loadBalancerId: loadBalancer.id, now });

@@ -192,3 +192,48 @@ describe("edge-lb exit codes", () => {
     );
   });
 });
+
+describe("edge-lb status with text an origin controls", () => {
+  /** An API whose health answer quotes what an origin sent, terminal escapes included. */
+  const hostile = (async (input: string | URL | Request) => {
+    const path = new URL(String(input)).pathname.replace("/__lb/api/v1", "");
+    const body =
+      path === "/status"
+        ? {
+            items: [
+              { id: "www", hostname: "www.example.com", pool: "web", reason: "ok\u001b]0;owned\u0007" },
+            ],
+          }
+        : path === "/pools"
+          ? { items: [POOL] }
+          : {
+              pool: "web",
+              healthy: false,
+              origins: [
+                {
+                  name: "a",
+                  state: "unhealthy",
+                  lastError: "unexpected status 302; redirect to /x\u001b[2J\u009b31m\u202eevil not followed",
+                },
+              ],
+            };
+    return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  }) as typeof fetch;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+  it("prints no control character of theirs, as text or as JSON", async () => {
+    const text = context(hostile);
+    expect(await runCli(["status"], text.ctx)).toBe(0);
+    expect(text.out()).not.toMatch(CONTROL);
+    expect(text.out()).toContain("redirect to /x\\u{1b}[2J\\u{9b}31m\\u{202e}evil not followed");
+
+    const json = context(hostile);
+    expect(await runCli(["status", "--json"], json.ctx)).toBe(0);
+    expect(json.out()).not.toMatch(CONTROL);
+    const parsed = JSON.parse(json.out()) as {
+      pools: Array<{ health: { origins: Array<{ lastError: string }> } }>;
+    };
+    expect(parsed.pools[0]?.health.origins[0]?.lastError).toContain("\u001b[2J\u009b31m\u202eevil");
+  });
+});

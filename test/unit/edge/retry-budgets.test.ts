@@ -54,7 +54,6 @@ describe("which retries spend it", () => {
     expect(spendsBudget("status")).toBe(true);
     expect(spendsBudget("connect")).toBe(false);
     expect(spendsBudget("refused")).toBe(false);
-    expect(spendsBudget("not_sent")).toBe(false);
   });
 
   it("a refused connection is retryable for any method with a body in memory", () => {

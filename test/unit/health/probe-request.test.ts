@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildProbeRequest, joinPath, PROBE_USER_AGENT } from "../../../worker/health/probe-request.ts";
+import {
+  buildProbeRequest,
+  joinPath,
+  PROBE_USER_AGENT,
+  redirectHop,
+} from "../../../worker/health/probe-request.ts";
 
 const check = { path: "/health", method: "GET" as const, headers: {}, followRedirects: false };
 const origin = { address: "https://eu1.example.com:8443/base", hostHeader: null, headers: {} };
@@ -58,9 +63,33 @@ describe("probe request", () => {
     expect(request.url).toBe("https://app.example.com:9443/base/health");
   });
 
-  it("does not redirect manually when redirects are followed", () => {
-    expect(buildProbeRequest(origin, check).redirect).toBe("manual");
-    expect(buildProbeRequest(origin, { ...check, followRedirects: true }).redirect).toBe("follow");
+  it("follows a redirect only when asked to, and only for redirect statuses with a Location", () => {
+    const off = buildProbeRequest(origin, check);
+    expect(redirectHop(off.url, off, 302, "/login")).toBeNull();
+    const on = buildProbeRequest(origin, { ...check, followRedirects: true });
+    expect(redirectHop(on.url, on, 200, "/login")).toBeNull();
+    expect(redirectHop(on.url, on, 302, null)).toBeNull();
+    expect(redirectHop(on.url, on, 302, "ftp://files.example.com/")).toBeNull();
+    expect(redirectHop(on.url, on, 307, "/base/ready")?.url).toBe("https://eu1.example.com:8443/base/ready");
+  });
+
+  it("sends the configured headers to the same origin only (scheme, host and port)", () => {
+    const secret = { ...origin, headers: { Authorization: "Bearer origin-secret" } };
+    const first = buildProbeRequest(secret, { ...check, followRedirects: true, headers: { "x-check": "c" } });
+    const same = redirectHop(first.url, first, 301, "https://eu1.example.com:8443/ready");
+    expect(same?.headers).toMatchObject({ authorization: "Bearer origin-secret", "x-check": "c" });
+    for (const elsewhere of [
+      "https://evil.example.net/collect",
+      "http://eu1.example.com:8443/ready",
+      "https://eu1.example.com/ready",
+      "//evil.example.net/x",
+    ]) {
+      const hop = redirectHop(first.url, first, 302, elsewhere);
+      expect(hop?.headers, elsewhere).toEqual({ "user-agent": PROBE_USER_AGENT });
+      // A later hop back to the first origin may carry them again; one that stays away may not.
+      const onward = hop && redirectHop(first.url, hop, 302, "https://evil.example.net/again");
+      expect(onward?.headers, elsewhere).toEqual({ "user-agent": PROBE_USER_AGENT });
+    }
   });
 
   it("uses the check's method", () => {

@@ -12,35 +12,36 @@ describe("which statuses count as failures", () => {
     expect(failureOfStatus(500, { onStatus: [500] })).toBe("status");
   });
 
-  it("treats Cloudflare's could-not-connect statuses as never sent", () => {
-    for (const status of [521, 522, 523, 525, 526]) expect(failureOfStatus(status, retries)).toBe("not_sent");
+  it("counts a CDN's could-not-connect statuses as failures of the origin, never as proof of not sent", () => {
+    for (const status of [521, 522, 523, 525, 526]) expect(failureOfStatus(status, retries)).toBe("status");
     expect(failureOfStatus(524, retries)).toBeNull();
   });
 });
 
 describe("which failures may be retried", () => {
   const ask = (
-    failure: "timeout" | "connect" | "not_sent" | "status",
+    failure: "timeout" | "connect" | "refused" | "status",
     method: string,
     bodyReplayable = true,
   ) => mayRetry({ failure, method, retries, bodyReplayable });
 
   it("retries the listed methods on every kind of failure", () => {
-    for (const failure of ["timeout", "connect", "not_sent", "status"] as const) {
+    for (const failure of ["timeout", "connect", "refused", "status"] as const) {
       expect(ask(failure, "GET")).toBe(true);
       expect(ask(failure, "put")).toBe(true);
     }
   });
 
-  it("retries other methods only when the request never left", () => {
-    expect(ask("not_sent", "POST")).toBe(true);
+  it("retries other methods only when the request never left, which no status proves", () => {
+    expect(ask("refused", "POST")).toBe(true);
+    expect(ask(failureOfStatus(522, retries) ?? "status", "POST")).toBe(false);
     expect(ask("connect", "POST")).toBe(false);
     expect(ask("timeout", "POST")).toBe(false);
     expect(ask("status", "PATCH")).toBe(false);
   });
 
   it("never retries a request whose body was streamed", () => {
-    expect(ask("not_sent", "PUT", false)).toBe(false);
+    expect(ask("refused", "PUT", false)).toBe(false);
     expect(ask("timeout", "GET", false)).toBe(false);
   });
 });

@@ -7,6 +7,16 @@ import { API, call, createLoadBalancer, createPool, json, poolInput } from "../a
 const store = () => env.CONFIG_STORE.getByName("global");
 
 describe("ConfigStore", () => {
+  it("keeps one random affinity key: the same after an eviction, in no snapshot or API answer", async () => {
+    const key = await store().affinityKey();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await store().affinityKey()).toBe(key);
+    await evictDurableObject(store());
+    expect(await store().affinityKey()).toBe(key);
+    expect(JSON.stringify(await store().snapshot())).not.toContain(key);
+    expect(await (await call("GET", `${API}/config`)).text()).not.toContain(key);
+  });
+
   it("answers snapshot(knownVersion) with null while nothing changed, else with the whole configuration", async () => {
     const initial = await store().snapshot();
     expect(initial).not.toBeNull();

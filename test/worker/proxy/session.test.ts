@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { affinityKey, signAffinityCookie } from "../../../worker/affinity/cookie.ts";
+import { importAffinityKey, signAffinityCookie } from "../../../worker/affinity/cookie.ts";
 import type { LoadBalancerInput, PoolInput } from "../../../worker/config/schema.ts";
+import { affinitySigningKey } from "../../../worker/edge/affinity-key.ts";
 import { installConfig, ORIGIN, REFUSING, send } from "./support.ts";
 
 type Affinity = NonNullable<LoadBalancerInput["sessionAffinity"]>;
@@ -89,7 +90,7 @@ describe("cookie affinity", () => {
     await first.arrayBuffer();
     const valid = cookiePair(first).slice("__lb=".length);
     const [payload, signature] = valid.split(".") as [string, string];
-    const key = (await affinityKey({ adminToken: env.ADMIN_TOKEN }))!;
+    const key = (await affinitySigningKey(env, Date.now()))!;
     const now = Date.now();
     const pin = { loadBalancerId: "ck-forged", poolId: "ck-forged", origin: "a" };
     const forged = [
@@ -107,10 +108,27 @@ describe("cookie affinity", () => {
     }
   });
 
+  it("keeps honouring a cookie after ADMIN_TOKEN is rotated: the key owes nothing to any token", async () => {
+    const url = install("ck-rotate", { type: "cookie" });
+    const first = await send(url);
+    await first.arrayBuffer();
+    const pinned = first.headers.get("x-lb-origin");
+    const cookie = cookiePair(first);
+    for (const adminToken of ["rotated-admin-token", "another-one", undefined]) {
+      const bindings = { ...env, ADMIN_TOKEN: adminToken } as typeof env;
+      for (let i = 0; i < 4; i++) {
+        const response = await send(url, { headers: { cookie } }, bindings);
+        await response.arrayBuffer();
+        expect(response.headers.get("x-lb-origin"), String(adminToken)).toBe(pinned);
+        expect(response.headers.get("set-cookie"), String(adminToken)).toBeNull();
+      }
+    }
+  });
+
   it("honours a cookie signed with AFFINITY_SECRET when it is set, and no other", async () => {
     const url = install("ck-secret", { type: "cookie" });
     const bindings = { ...env, AFFINITY_SECRET: "a-separate-affinity-secret" };
-    const key = (await affinityKey({ affinitySecret: bindings.AFFINITY_SECRET }))!;
+    const key = await importAffinityKey(new TextEncoder().encode(bindings.AFFINITY_SECRET));
     const pin = { loadBalancerId: "ck-secret", poolId: "ck-secret", expiresAt: Date.now() + 82_800_000 };
     const toB = await signAffinityCookie(key, { ...pin, origin: "b" });
     for (let i = 0; i < 6; i++) {
@@ -119,7 +137,7 @@ describe("cookie affinity", () => {
       expect(response.headers.get("x-lb-origin")).toBe("b");
       expect(response.headers.get("set-cookie")).toBeNull();
     }
-    // The same cookie means nothing to a Worker keyed from ADMIN_TOKEN.
+    // The same cookie means nothing to a Worker signing with its stored key.
     const adminKeyed = await send(url, { headers: { cookie: `__lb=${toB}` } });
     await adminKeyed.arrayBuffer();
     expect(adminKeyed.headers.get("set-cookie")).toMatch(/^__lb=/);
@@ -179,7 +197,7 @@ describe("cookie affinity", () => {
           },
         ],
       );
-      const key = (await affinityKey({ adminToken: env.ADMIN_TOKEN }))!;
+      const key = (await affinitySigningKey(env, Date.now()))!;
       const pin = { loadBalancerId: id, poolId: `${id}-a`, origin: "a1", expiresAt: Date.now() + 82_800_000 };
       const response = await send(`http://${id}.test/`, {
         headers: { cookie: `__lb=${await signAffinityCookie(key, pin)}` },

@@ -134,7 +134,7 @@ export function describeAffinity(
         outcome: null,
         setsCookie: false,
         reason:
-          "no signing key (AFFINITY_SECRET or ADMIN_TOKEN): no cookie is read or set, requests are balanced as without affinity",
+          "no signing key (AFFINITY_SECRET unset and the stored key unavailable): no cookie is read or set, requests are balanced as without affinity",
       };
     }
     const pin = session.pin;

@@ -104,6 +104,28 @@ describe("PoolState probes", () => {
     });
   });
 
+  it("sends the configured headers along a redirect to the same origin only", async () => {
+    const port = new URL(ORIGIN).port;
+    const elsewhere = `http://localhost:${port}/secret-check`;
+    const across = await originAfterOneRound({
+      origins: [{ name: "a", address: ORIGIN, headers: { "x-probe-secret": "origin-secret" } }],
+      healthCheck: check({
+        path: `/redirect-to?to=${encodeURIComponent(elsewhere)}`,
+        followRedirects: true,
+        headers: { "x-probe-secret": "check-secret" },
+        expectedBody: "no secret",
+      }),
+    });
+    expect(across.lastError).toBeNull();
+    expect(across.state).toBe("healthy");
+
+    const same = await originAfterOneRound({
+      origins: [{ name: "a", address: ORIGIN, headers: { "x-probe-secret": "origin-secret" } }],
+      healthCheck: check({ path: "/redirect-to?to=%2Fsecret-check", followRedirects: true }),
+    });
+    expect(same.lastError).toContain("unexpected status 400");
+  });
+
   it("does not follow redirects unless asked to", async () => {
     const manual = await originAfterOneRound({ healthCheck: check({ path: "/redirect" }) });
     expect(manual.state).toBe("unhealthy");
