@@ -20,7 +20,7 @@ function decide(failure: AttemptFailure, change: Partial<RetryCase> = {}): Retur
 
 describe("the retry decision after a failed attempt", () => {
   it("gives up when no origin is left to try, whatever the failure", () => {
-    for (const failure of ["timeout", "connect", "not_sent", "refused", "status"] as const) {
+    for (const failure of ["timeout", "connect", "refused", "status"] as const) {
       expect(decide(failure, { nextTarget: false })).toBe("give_up");
     }
   });
@@ -37,7 +37,6 @@ describe("the retry decision after a failed attempt", () => {
 
   it("retries connection failures without the budget", () => {
     expect(decide("connect", { budgetAllows: false })).toBe("retry");
-    expect(decide("not_sent", { budgetAllows: false })).toBe("retry");
     expect(decide("refused", { method: "POST", budgetAllows: false })).toBe("retry");
   });
 
@@ -52,12 +51,13 @@ describe("the retry decision after a failed attempt", () => {
   it("never probes or retries a request whose body cannot be sent again", () => {
     expect(decide("connect", { method: "POST", bodyReplayable: false })).toBe("give_up");
     expect(decide("timeout", { bodyReplayable: false })).toBe("give_up");
-    expect(decide("not_sent", { method: "PUT", bodyReplayable: false })).toBe("give_up");
+    expect(decide("refused", { method: "PUT", bodyReplayable: false })).toBe("give_up");
   });
 
   it("gives up on a timeout or status of a method the policy does not list", () => {
     expect(decide("timeout", { method: "POST" })).toBe("give_up");
     expect(decide("status", { method: "PATCH" })).toBe("give_up");
-    expect(decide("not_sent", { method: "POST" })).toBe("retry");
+    // A 52x response is a status like any other: it proves nothing about what the origin received.
+    expect(decide("status", { method: "POST" })).toBe("give_up");
   });
 });
