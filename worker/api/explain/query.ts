@@ -146,3 +146,66 @@ function addHeader(headers: Headers, name: string, value: string): string | null
   }
   return null;
 }
+
+/**
+ * One request of `POST /explain`: `{ url, method?, headers?, ip?, country?, continent? }`. Problems
+ * are added to `errors` under `path` (e.g. `requests[3]`); null when there were any.
+ */
+export function describeRequestItem(
+  item: unknown,
+  path: string,
+  errors: FieldError[],
+): DescribedRequest | null {
+  const own: FieldError[] = [];
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    errors.push({ path, message: "must be an object with at least url" });
+    return null;
+  }
+  const input = item as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!ITEM_FIELDS.has(key)) {
+      own.push({ path: key, message: "unknown field; use url, method, headers, ip, country or continent" });
+    }
+  }
+  const text = (name: string): string | undefined => {
+    const value = input[name];
+    if (value === undefined) return undefined;
+    if (typeof value === "string") return value;
+    own.push({ path: name, message: "must be a string" });
+    return undefined;
+  };
+  const url = parseUrl(text("url"), own);
+  const ip = parseIp(text("ip"), own);
+  const country = parseCode(text("country"), "country", "an ISO 3166-1 alpha-2 code, e.g. DE", own);
+  const continent = parseCode(text("continent"), "continent", "a continent code, e.g. EU", own);
+  const method = text("method") ?? "GET";
+  if (!METHOD.test(method))
+    own.push({ path: "method", message: "must be an upper-case HTTP method, e.g. GET" });
+  const headers = new Headers();
+  const given = input.headers;
+  if (given !== undefined) {
+    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+      own.push({ path: "headers", message: "must be an object of header names to string values" });
+    } else if (Object.keys(given).length > MAX_HEADERS) {
+      own.push({ path: "headers", message: `at most ${MAX_HEADERS} headers may be described` });
+    } else {
+      for (const [name, value] of Object.entries(given)) {
+        const error =
+          typeof value === "string" ? addHeader(headers, name, value) : "the value must be a string";
+        if (error) own.push({ path: `headers.${name}`, message: error });
+      }
+    }
+  }
+  for (const error of own) errors.push({ path: `${path}.${error.path}`, message: error.message });
+  if (own.length > 0 || !url) return null;
+  if (ip !== null) headers.set("cf-connecting-ip", ip);
+  return {
+    url,
+    ip: ip ?? headers.get("cf-connecting-ip"),
+    headers,
+    location: { country, continent },
+    method,
+  };
+}
+
+const ITEM_FIELDS = new Set(["url", "method", "headers", "ip", "country", "continent"]);

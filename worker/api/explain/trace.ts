@@ -33,24 +33,40 @@ import { explainTraffic } from "./traffic.ts";
 /** Seconds the proxy asks a client to wait when no origin can serve (handler.ts). */
 const RETRY_AFTER_SECONDS = 5;
 
+/** How `POST /explain` runs the same trace on a candidate configuration, many requests at once. */
+export interface TraceOptions {
+  /** The configuration to decide on; the live one when absent. */
+  readonly config?: ConfigSnapshot;
+  /** The balancer of a pool; the isolate's own (`balancerFor`) when absent. */
+  readonly balancerOf?: (pool: Pool) => Balancer;
+  /** The pools (by id) whose health may be refreshed first; those of `config` when absent. */
+  readonly healthPools?: ReadonlyMap<string, Pool>;
+  /** The random source of the one draw; Math.random when absent. */
+  readonly random?: () => number;
+  /** Points of the sweep that gives each outcome's share; sized by the work when absent. */
+  readonly points?: number;
+}
+
 /**
- * Explains where `described` would go now.
+ * Explains where `described` would go now (or under `options.config`).
  * @example const explanation = await explainRequest(parseExplainQuery(url.searchParams), env, ctx);
  */
 export async function explainRequest(
   described: DescribedRequest,
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
+  options: TraceOptions = {},
 ): Promise<Explanation> {
-  return inOrder(await explainSteps(described, env, ctx));
+  return inOrder(await explainSteps(described, env, ctx, options));
 }
 
 async function explainSteps(
   described: DescribedRequest,
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
+  options: TraceOptions,
 ): Promise<Explanation> {
-  const config = await getConfig(env, ctx);
+  const config = options.config ?? (await getConfig(env, ctx));
   const { url, headers } = described;
   const base: Omit<Explanation, "outcome" | "loadBalancer"> = {
     request: {
@@ -106,7 +122,7 @@ async function explainSteps(
       wouldRespond: answer(404, detail, "no-load-balancer"),
     };
   }
-  return explainMatched(config, match, described, env, ctx, base);
+  return explainMatched(config, match, described, env, ctx, base, options);
 }
 
 async function explainMatched(
@@ -116,10 +132,12 @@ async function explainMatched(
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
   base: Pick<Explanation, "request" | "configVersion">,
+  options: TraceOptions,
 ): Promise<Explanation> {
   const loadBalancer = match.loadBalancer;
   const { pools } = indexConfig(config);
-  await prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
+  await prepareLoadBalancerPools(env, ctx, loadBalancer, options.healthPools ?? pools, Date.now());
+  const random = options.random ?? Math.random;
   const now = Date.now();
   const { url, headers } = described;
   const traffic = explainTraffic(loadBalancer, described);
@@ -154,7 +172,7 @@ async function explainMatched(
         ...traffic.steering,
       }),
     (plan) => plan.choice?.pool?.id ?? null,
-    { random: Math.random, points: pointsFor(originCount(poolsOf(routedLb, pools))) },
+    { random, points: options.points ?? pointsFor(originCount(poolsOf(routedLb, pools))) },
   );
   const { choice, candidates } = poolDraw.sample;
   const lb = lbOf(match);
@@ -181,7 +199,7 @@ async function explainMatched(
   const chosen = choice.considered.find((step) => step.verdict === "chosen" && step.pool === pool.id);
   const source: KeySource = { url, headers, clientIp: headers.get("cf-connecting-ip") };
   const hashKey = pool.algorithm === "hash" ? requestKey(parseKeySpec(pool.hashOn), source) : null;
-  const balancer = peeking(balancerFor(pool));
+  const balancer = peeking((options.balancerOf ?? balancerFor)(pool));
   const originDraw = explainDraw(
     (random) => {
       const pick = pickWithAffinity({
@@ -198,7 +216,7 @@ async function explainMatched(
       return { pick, origin: balancer.pick({ candidates: pick.candidates, key: hashKey?.key, random }) };
     },
     (decision) => decision.origin?.name ?? null,
-    { random: Math.random, points: pointsFor(candidates.length) },
+    { random, points: options.points ?? pointsFor(candidates.length) },
   );
   const { pick, origin } = originDraw.sample;
   const configured = origin ? pool.origins[origin.index] : undefined;

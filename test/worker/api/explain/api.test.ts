@@ -29,10 +29,11 @@ describe("GET /explain: access", () => {
     expect((await call("GET", path)).status).toBe(200);
   });
 
-  it("answers only GET", async () => {
-    const response = await call("POST", explainPath("http://www.explain.test/"), { body: {} });
+  it("answers only GET and POST", async () => {
+    const response = await call("PUT", explainPath("http://www.explain.test/"), { body: {} });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toContain("GET");
+    expect(response.headers.get("allow")).toContain("POST");
   });
 });
 
