@@ -5,25 +5,24 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../../worker/env.ts";
 import {
-  api,
-  apiWith,
-  BASE,
-  body,
+  API,
+  type CallOptions,
+  call,
   create,
   errorPaths,
   expectProblem,
-  loadBalancer,
-  pool,
-  READER,
-  type SendOptions,
-} from "./contract-support.ts";
+  json,
+  lbInput,
+  poolInput,
+  READ_TOKEN,
+} from "./support.ts";
 
 const MIB = 1024 * 1024;
 
 describe("base path and ADMIN_HOSTNAME", () => {
   it("answers the API on any hostname when ADMIN_HOSTNAME is unset", async () => {
     for (const host of ["lb.example.com", "localhost", "anything.test"]) {
-      const response = await api("GET", `https://${host}/__lb/api/v1/pools`);
+      const response = await call("GET", `https://${host}/__lb/api/v1/pools`);
       expect(response.status, host).toBe(200);
     }
   });
@@ -35,12 +34,12 @@ describe("base path and ADMIN_HOSTNAME", () => {
       "http://lb.example.com/__lb/",
       "http://10.0.0.1/__lb/api/v1/pools",
     ]) {
-      const response = await api("GET", url);
+      const response = await call("GET", url);
       const problem = await expectProblem(response, 403, url);
       expect(problem.type, url).toContain("https-required");
     }
     for (const host of ["localhost", "127.0.0.1", "127.0.0.1:8787", "[::1]", "app.localhost"]) {
-      const response = await api("GET", `http://${host}/__lb/api/v1/pools`);
+      const response = await call("GET", `http://${host}/__lb/api/v1/pools`);
       expect(response.status, host).toBe(200);
     }
     expect((await SELF.fetch("http://lb.example.com/__lb/healthz")).status).toBe(200);
@@ -48,11 +47,11 @@ describe("base path and ADMIN_HOSTNAME", () => {
 
   it("answers only on ADMIN_HOSTNAME when it is set; elsewhere 404, never proxied", async () => {
     const bindings = { ...env, ADMIN_HOSTNAME: "admin.contract.test" } as Env;
-    const admin = await apiWith(bindings, "GET", "https://admin.contract.test/__lb/api/v1/pools");
+    const admin = await call("GET", "https://admin.contract.test/__lb/api/v1/pools", { env: bindings });
     expect(admin.status).toBe(200);
-    const upper = await apiWith(bindings, "GET", "https://ADMIN.contract.test/__lb/api/v1/pools");
+    const upper = await call("GET", "https://ADMIN.contract.test/__lb/api/v1/pools", { env: bindings });
     expect(upper.status).toBe(200);
-    const other = await apiWith(bindings, "GET", "https://other.contract.test/__lb/api/v1/pools");
+    const other = await call("GET", "https://other.contract.test/__lb/api/v1/pools", { env: bindings });
     const problem = await expectProblem(other, 404);
     expect(problem.detail).not.toMatch(/token/i);
     expect(other.headers.get("www-authenticate")).toBeNull();
@@ -73,7 +72,7 @@ describe("auth", () => {
       ["unicode", { authorization: "Bearer t\u00e9st" }],
     ];
     for (const [what, headers] of cases) {
-      const response = await api("GET", "/pools", { token: null, headers });
+      const response = await call("GET", `${API}/pools`, { token: null, headers });
       await expectProblem(response, 401, what);
       expect(response.headers.get("www-authenticate"), what).toBe("Bearer");
     }
@@ -81,33 +80,33 @@ describe("auth", () => {
 
   it("answers 401 on every endpoint, reads and writes alike", async () => {
     for (const [method, path] of [
-      ["GET", "/pools"],
-      ["POST", "/pools"],
-      ["GET", "/load_balancers/x"],
-      ["DELETE", "/load_balancers/x"],
-      ["PUT", "/config"],
-      ["GET", "/status"],
-      ["GET", "/events"],
-      ["GET", "/explain?url=http://x.test/"],
-      ["POST", "/pools/x/origins/a/drain"],
-      ["GET", "https://lb.example.com/__lb/metrics"],
+      ["GET", `${API}/pools`],
+      ["POST", `${API}/pools`],
+      ["GET", `${API}/load_balancers/x`],
+      ["DELETE", `${API}/load_balancers/x`],
+      ["PUT", `${API}/config`],
+      ["GET", `${API}/status`],
+      ["GET", `${API}/events`],
+      ["GET", `${API}/explain?url=http://x.test/`],
+      ["POST", `${API}/pools/x/origins/a/drain`],
+      ["GET", "/__lb/metrics"],
     ] as const) {
-      const response = await api(method, path, { token: null });
+      const response = await call(method, path, { token: null });
       await expectProblem(response, 401, `${method} ${path}`);
     }
   });
 
   it("answers 403 to the read token on every write and changes nothing", async () => {
-    await create("pools", pool("ro-pool", { origins: [{ name: "a", address: "http://127.0.0.1:1" }] }));
-    await create("load_balancers", loadBalancer("ro-lb", ["ro-pool"]));
-    const before = await (await api("GET", "/config")).text();
+    await create("pools", poolInput("ro-pool", { origins: [{ name: "a", address: "http://127.0.0.1:1" }] }));
+    await create("load_balancers", lbInput("ro-lb", ["ro-pool"]));
+    const before = await (await call("GET", `${API}/config`)).text();
     const writes: [string, string, unknown][] = [
-      ["POST", "/pools", pool("ro-new")],
-      ["PUT", "/pools/ro-pool", pool("ro-pool", { description: "x" })],
+      ["POST", "/pools", poolInput("ro-new")],
+      ["PUT", "/pools/ro-pool", poolInput("ro-pool", { description: "x" })],
       ["PATCH", "/pools/ro-pool", { description: "x" }],
       ["DELETE", "/pools/ro-pool", undefined],
-      ["POST", "/load_balancers", loadBalancer("ro-new", ["ro-pool"])],
-      ["PUT", "/load_balancers/ro-lb", loadBalancer("ro-lb", ["ro-pool"], { enabled: false })],
+      ["POST", "/load_balancers", lbInput("ro-new", ["ro-pool"])],
+      ["PUT", "/load_balancers/ro-lb", lbInput("ro-lb", ["ro-pool"], { enabled: false })],
       ["PATCH", "/load_balancers/ro-lb", { enabled: false }],
       ["DELETE", "/load_balancers/ro-lb", undefined],
       ["PUT", "/config", { pools: [], loadBalancers: [] }],
@@ -115,27 +114,36 @@ describe("auth", () => {
       ["POST", "/pools/ro-pool/origins/a/drain", undefined],
       ["POST", "/pools/ro-pool/origins/a/undrain", undefined],
     ];
-    for (const [method, path, json] of writes) {
-      await expectProblem(await api(method, path, { token: READER, json }), 403, `${method} ${path}`);
+    for (const [method, path, payload] of writes) {
+      await expectProblem(
+        await call(method, `${API}${path}`, { token: READ_TOKEN, body: payload }),
+        403,
+        `${method} ${path}`,
+      );
     }
-    expect(await (await api("GET", "/config")).text()).toBe(before);
+    expect(await (await call("GET", `${API}/config`)).text()).toBe(before);
   });
 
   it("lets the read token read everything", async () => {
     for (const path of ["/pools", "/load_balancers", "/config", "/status", "/events", "/audit"]) {
-      expect((await api("GET", path, { token: READER })).status, path).toBe(200);
+      expect((await call("GET", `${API}${path}`, { token: READ_TOKEN })).status, path).toBe(200);
     }
-    expect((await api("GET", "https://lb.example.com/__lb/metrics", { token: READER })).status).toBe(200);
+    expect((await call("GET", "https://lb.example.com/__lb/metrics", { token: READ_TOKEN })).status).toBe(
+      200,
+    );
   });
 
   it("answers 503 saying how to set ADMIN_TOKEN when it is unset", async () => {
     const { ADMIN_TOKEN: _unset, ...rest } = env;
     for (const [method, url] of [
-      ["GET", `${BASE}/pools`],
-      ["POST", `${BASE}/pools`],
+      ["GET", `${API}/pools`],
+      ["POST", `${API}/pools`],
       ["GET", "https://lb.example.com/__lb/metrics"],
     ] as const) {
-      const response = await apiWith(rest as Env, method, url, { json: method === "POST" ? {} : undefined });
+      const response = await call(method, url, {
+        env: rest as Env,
+        body: method === "POST" ? {} : undefined,
+      });
       const problem = await expectProblem(response, 503, url);
       expect(problem.detail).toContain("ADMIN_TOKEN");
       expect(problem.detail).toMatch(/wrangler secret put ADMIN_TOKEN/);
@@ -145,7 +153,7 @@ describe("auth", () => {
 
 describe("bodies", () => {
   it("answers 415 to POST, PUT and PATCH without a JSON content type", async () => {
-    await create("pools", pool("ct-pool"));
+    await create("pools", poolInput("ct-pool"));
     for (const [method, path] of [
       ["POST", "/pools"],
       ["PUT", "/pools/ct-pool"],
@@ -154,27 +162,27 @@ describe("bodies", () => {
       ["PUT", "/config"],
     ] as const) {
       for (const contentType of [null, "text/plain", "application/xml", "application/jsonx"]) {
-        const response = await api(method, path, { raw: "{}", contentType });
+        const response = await call(method, `${API}${path}`, { raw: "{}", contentType });
         await expectProblem(response, 415, `${method} ${path} ${contentType}`);
       }
     }
   });
 
   it("accepts application/json; charset=utf-8", async () => {
-    const response = await api("POST", "/pools", {
-      json: pool("charset-pool"),
+    const response = await call("POST", `${API}/pools`, {
+      body: poolInput("charset-pool"),
       contentType: "application/json; charset=utf-8",
     });
     expect(response.status).toBe(201);
   });
 
   it("answers 413 above 1 MiB with and without Content-Length", async () => {
-    const big = JSON.stringify(pool("big", { description: "x".repeat(MIB) }));
-    await expectProblem(await api("POST", "/pools", { raw: big }), 413, "with length");
+    const big = JSON.stringify(poolInput("big", { description: "x".repeat(MIB) }));
+    await expectProblem(await call("POST", `${API}/pools`, { raw: big }), 413, "with length");
     const stream = new Blob([big]).stream();
-    await expectProblem(await api("POST", "/pools", { raw: stream }), 413, "streamed");
-    await expectProblem(await api("PUT", "/config", { raw: big }), 413, "config");
-    expect((await api("GET", "/pools/big")).status).toBe(404);
+    await expectProblem(await call("POST", `${API}/pools`, { raw: stream }), 413, "streamed");
+    await expectProblem(await call("PUT", `${API}/config`, { raw: big }), 413, "config");
+    expect((await call("GET", `${API}/pools/big`)).status).toBe(404);
   });
 
   it("never answers 500 to junk bodies", async () => {
@@ -202,7 +210,7 @@ describe("bodies", () => {
         ["POST", "/load_balancers"],
         ["PUT", "/config"],
       ] as const) {
-        const response = await api(method, path, { raw });
+        const response = await call(method, `${API}${path}`, { raw });
         await expectProblem(response, 400, `${method} ${path} ${raw.slice(0, 20)}`);
       }
     }
@@ -211,12 +219,12 @@ describe("bodies", () => {
 
 describe("odd headers", () => {
   it("never answer 500", async () => {
-    await create("pools", pool("hdr-pool"));
-    const cases: [string, string, SendOptions][] = [
-      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": "" } }],
-      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": '"' } }],
-      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": `"${"9".repeat(400)}"` } }],
-      ["PATCH", "/pools/hdr-pool", { json: {}, headers: { "if-match": 'W/, *, "1"' } }],
+    await create("pools", poolInput("hdr-pool"));
+    const cases: [string, string, CallOptions][] = [
+      ["PATCH", "/pools/hdr-pool", { body: {}, headers: { "if-match": "" } }],
+      ["PATCH", "/pools/hdr-pool", { body: {}, headers: { "if-match": '"' } }],
+      ["PATCH", "/pools/hdr-pool", { body: {}, headers: { "if-match": `"${"9".repeat(400)}"` } }],
+      ["PATCH", "/pools/hdr-pool", { body: {}, headers: { "if-match": 'W/, *, "1"' } }],
       ["GET", "/pools/hdr-pool", { headers: { "if-none-match": '"""' } }],
       ["POST", "/pools", { raw: "{}", contentType: ";;;" }],
       ["POST", "/pools", { raw: "{}", contentType: 'application/json; charset="' }],
@@ -224,7 +232,7 @@ describe("odd headers", () => {
       ["PUT", "/config", { raw: "{}", headers: { "content-length": "abc" } }],
     ];
     for (const [method, path, options] of cases) {
-      const response = await api(method, path, options);
+      const response = await call(method, `${API}${path}`, options);
       if (response.status >= 400)
         await expectProblem(response, response.status, JSON.stringify(options.headers));
       expect(response.status).toBeLessThan(500);
@@ -235,34 +243,37 @@ describe("odd headers", () => {
 describe("ids", () => {
   it("accepts slugs up to 63 characters and refuses anything else at path id", async () => {
     for (const id of ["a", "0", "a-b_c", "x".repeat(63), "9lives"]) {
-      expect((await api("POST", "/pools", { json: pool(id) })).status, id).toBe(201);
+      expect((await call("POST", `${API}/pools`, { body: poolInput(id) })).status, id).toBe(201);
     }
     for (const id of ["x".repeat(64), "Upper", "-lead", "_lead", "a.b", "a b", "", "é", "a/b", 7, null]) {
-      const paths = await errorPaths(await api("POST", "/pools", { json: pool(id as string) }), String(id));
+      const paths = await errorPaths(
+        await call("POST", `${API}/pools`, { body: poolInput(id as string) }),
+        String(id),
+      );
       expect(paths, String(id)).toContain("id");
     }
-    expect(await errorPaths(await api("POST", "/pools", { json: { origins: [] } }))).toContain("id");
+    expect(await errorPaths(await call("POST", `${API}/pools`, { body: { origins: [] } }))).toContain("id");
   });
 
   it("answers 409 to creating an existing id, for both kinds", async () => {
-    await create("pools", pool("dupe"));
-    await expectProblem(await api("POST", "/pools", { json: pool("dupe") }), 409);
-    await create("load_balancers", loadBalancer("dupe", ["dupe"]));
-    const again = await api("POST", "/load_balancers", {
-      json: loadBalancer("dupe", ["dupe"], { hostname: "elsewhere.contract.test" }),
+    await create("pools", poolInput("dupe"));
+    await expectProblem(await call("POST", `${API}/pools`, { body: poolInput("dupe") }), 409);
+    await create("load_balancers", lbInput("dupe", ["dupe"]));
+    const again = await call("POST", `${API}/load_balancers`, {
+      body: lbInput("dupe", ["dupe"], { hostname: "elsewhere.contract.test" }),
     });
     await expectProblem(again, 409);
   });
 
   it("answers 404 to an unknown id on every method and sub-resource", async () => {
-    await create("pools", pool("known"));
+    await create("pools", poolInput("known"));
     const cases: [string, string, unknown][] = [
       ["GET", "/pools/unknown", undefined],
-      ["PUT", "/pools/unknown", pool("unknown")],
+      ["PUT", "/pools/unknown", poolInput("unknown")],
       ["PATCH", "/pools/unknown", {}],
       ["DELETE", "/pools/unknown", undefined],
       ["GET", "/load_balancers/unknown", undefined],
-      ["PUT", "/load_balancers/unknown", loadBalancer("unknown", ["known"])],
+      ["PUT", "/load_balancers/unknown", lbInput("unknown", ["known"])],
       ["PATCH", "/load_balancers/unknown", {}],
       ["DELETE", "/load_balancers/unknown", undefined],
       ["GET", "/pools/unknown/health", undefined],
@@ -275,93 +286,96 @@ describe("ids", () => {
       ["POST", "/pools/known/origins/a%2Fb/drain", undefined],
       ["GET", `/pools/${"x".repeat(5000)}`, undefined],
     ];
-    for (const [method, path, json] of cases) {
-      await expectProblem(await api(method, path, { json }), 404, `${method} ${path.slice(0, 60)}`);
+    for (const [method, path, payload] of cases) {
+      await expectProblem(
+        await call(method, `${API}${path}`, { body: payload }),
+        404,
+        `${method} ${path.slice(0, 60)}`,
+      );
     }
   });
 });
 
 describe("versions, ETags and If-Match", () => {
   it("sends ETag on every GET of a resource, the list and the config", async () => {
-    const created = await create("pools", pool("etag-pool"));
-    const lb = await create("load_balancers", loadBalancer("etag-lb", ["etag-pool"]));
+    const created = await create("pools", poolInput("etag-pool"));
+    const lb = await create("load_balancers", lbInput("etag-lb", ["etag-pool"]));
     expect(created.version).toBe(1);
     expect(lb.version).toBe(1);
-    expect((await api("GET", "/pools/etag-pool")).headers.get("etag")).toBe(`"${created.version}"`);
-    expect((await api("GET", "/load_balancers/etag-lb")).headers.get("etag")).toBe(`"${lb.version}"`);
-    const config = await api("GET", "/config");
-    const { version } = await body<{ version: number }>(config);
+    expect((await call("GET", `${API}/pools/etag-pool`)).headers.get("etag")).toBe(`"${created.version}"`);
+    expect((await call("GET", `${API}/load_balancers/etag-lb`)).headers.get("etag")).toBe(`"${lb.version}"`);
+    const config = await call("GET", `${API}/config`);
+    const { version } = await json<{ version: number }>(config);
     expect(config.headers.get("etag")).toBe(`"${version}"`);
     for (const path of ["/pools", "/load_balancers"]) {
-      expect((await api("GET", path)).headers.get("etag"), path).toBe(`"${version}"`);
+      expect((await call("GET", `${API}${path}`)).headers.get("etag"), path).toBe(`"${version}"`);
     }
   });
 
   it("counts each resource's own changes from 1, and never hands out a version twice", async () => {
-    const created = await create("pools", pool("counted"));
+    const created = await create("pools", poolInput("counted"));
     expect(created.version).toBe(1);
-    await create("pools", pool("counted-other"));
-    const patch = (description: string) => api("PATCH", "/pools/counted", { json: { description } });
-    expect((await body<{ version: number }>(await patch("one"))).version).toBe(2);
-    expect((await body<{ version: number }>(await patch("one"))).version).toBe(2);
-    const put = await api("PUT", "/pools/counted", { json: pool("counted") });
+    await create("pools", poolInput("counted-other"));
+    const patch = (description: string) => call("PATCH", `${API}/pools/counted`, { body: { description } });
+    expect((await json<{ version: number }>(await patch("one"))).version).toBe(2);
+    expect((await json<{ version: number }>(await patch("one"))).version).toBe(2);
+    const put = await call("PUT", `${API}/pools/counted`, { body: poolInput("counted") });
     expect(put.headers.get("etag")).toBe('"3"');
-    expect((await api("DELETE", "/pools/counted")).status).toBe(204);
-    const again = await create("pools", pool("counted"));
+    expect((await call("DELETE", `${API}/pools/counted`)).status).toBe(204);
+    const again = await create("pools", poolInput("counted"));
     expect(again.version).toBe(4);
-    const stale = await api("PATCH", "/pools/counted", {
-      json: { enabled: false },
+    const stale = await call("PATCH", `${API}/pools/counted`, {
+      body: { enabled: false },
       headers: { "if-match": '"1"' },
     });
     await expectProblem(stale, 412);
   });
 
   it("answers 412 to a stale If-Match on every write of a load balancer and changes nothing", async () => {
-    await create("pools", pool("im-pool"));
-    const first = await create("load_balancers", loadBalancer("im-lb", ["im-pool"]));
-    const moved = await body<{ version: number }>(
-      await api("PATCH", "/load_balancers/im-lb", { json: { debugHeaders: true } }),
+    await create("pools", poolInput("im-pool"));
+    const first = await create("load_balancers", lbInput("im-lb", ["im-pool"]));
+    const moved = await json<{ version: number }>(
+      await call("PATCH", `${API}/load_balancers/im-lb`, { body: { debugHeaders: true } }),
     );
     expect(moved.version).toBeGreaterThan(first.version);
     const stale = { "if-match": `"${first.version}"` };
-    for (const [method, json] of [
-      ["PUT", loadBalancer("im-lb", ["im-pool"])],
+    for (const [method, payload] of [
+      ["PUT", lbInput("im-lb", ["im-pool"])],
       ["PATCH", { enabled: false }],
       ["DELETE", undefined],
     ] as const) {
-      const response = await api(method, "/load_balancers/im-lb", { json, headers: stale });
+      const response = await call(method, `${API}/load_balancers/im-lb`, { body: payload, headers: stale });
       await expectProblem(response, 412, method);
     }
-    const now = await body(await api("GET", "/load_balancers/im-lb"));
+    const now = await json(await call("GET", `${API}/load_balancers/im-lb`));
     expect(now).toMatchObject({ version: moved.version, enabled: true, debugHeaders: true });
-    const ok = await api("DELETE", "/load_balancers/im-lb", {
+    const ok = await call("DELETE", `${API}/load_balancers/im-lb`, {
       headers: { "if-match": `"${moved.version}"` },
     });
     expect(ok.status).toBe(204);
   });
 
   it("answers 412 to PUT /config with a stale If-Match, dry run included", async () => {
-    const { version } = await body<{ version: number }>(await api("GET", "/config"));
-    await create("pools", pool("cfg-stale"));
-    const before = await (await api("GET", "/config")).text();
+    const { version } = await json<{ version: number }>(await call("GET", `${API}/config`));
+    await create("pools", poolInput("cfg-stale"));
+    const before = await (await call("GET", `${API}/config`)).text();
     for (const query of ["", "?dryRun=true"]) {
-      const response = await api("PUT", `/config${query}`, {
-        json: { pools: [], loadBalancers: [] },
+      const response = await call("PUT", `${API}/config${query}`, {
+        body: { pools: [], loadBalancers: [] },
         headers: { "if-match": `"${version}"` },
       });
       await expectProblem(response, 412, query);
     }
-    expect(await (await api("GET", "/config")).text()).toBe(before);
+    expect(await (await call("GET", `${API}/config`)).text()).toBe(before);
   });
 });
 
 describe("lists", () => {
   it("returns { items } sorted by id for both kinds", async () => {
-    for (const id of ["sort-c", "sort-a", "sort-b"]) await create("pools", pool(id));
-    for (const id of ["sort-z", "sort-x", "sort-y"])
-      await create("load_balancers", loadBalancer(id, ["sort-a"]));
+    for (const id of ["sort-c", "sort-a", "sort-b"]) await create("pools", poolInput(id));
+    for (const id of ["sort-z", "sort-x", "sort-y"]) await create("load_balancers", lbInput(id, ["sort-a"]));
     for (const path of ["/pools", "/load_balancers"]) {
-      const { items } = await body<{ items: { id: string }[] }>(await api("GET", path));
+      const { items } = await json<{ items: { id: string }[] }>(await call("GET", `${API}${path}`));
       const ids = items.map((item) => item.id);
       expect(ids, path).toEqual([...ids].sort());
     }

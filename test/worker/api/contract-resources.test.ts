@@ -2,7 +2,7 @@
  * API.md, "Pools" and "Load balancers": every default, every limit, PUT and PATCH semantics.
  */
 import { describe, expect, it } from "vitest";
-import { api, body, create, errorPaths, expectProblem, loadBalancer, pool } from "./contract-support.ts";
+import { API, call, create, errorPaths, expectProblem, json, lbInput, poolInput } from "./support.ts";
 
 const HEALTH_CHECK_DEFAULTS = {
   enabled: true,
@@ -73,28 +73,31 @@ function origins(count: number, extra: Record<string, unknown> = {}): Record<str
 
 describe("pool defaults", () => {
   it("fills every default on a minimal create and GET returns the same", async () => {
-    const created = await create("pools", pool("min-pool"));
-    const got = await body(await api("GET", "/pools/min-pool"));
+    const created = await create("pools", poolInput("min-pool"));
+    const got = await json(await call("GET", `${API}/pools/min-pool`));
     expect(got).toEqual(created);
     expect(got).toEqual({
       id: "min-pool",
       ...POOL_DEFAULTS,
-      origins: [{ name: "a", address: "http://127.0.0.1:9001", ...ORIGIN_DEFAULTS }],
+      origins: [
+        { name: "a", address: "http://127.0.0.1:9001", ...ORIGIN_DEFAULTS },
+        { name: "b", address: "http://127.0.0.1:9002", ...ORIGIN_DEFAULTS },
+      ],
       version: created.version,
     });
   });
 
   it("turns healthCheck {} and passiveHealth {} into all their defaults", async () => {
-    await create("pools", pool("hc-empty", { healthCheck: {}, passiveHealth: {} }));
-    const got = await body(await api("GET", "/pools/hc-empty"));
+    await create("pools", poolInput("hc-empty", { healthCheck: {}, passiveHealth: {} }));
+    const got = await json(await call("GET", `${API}/pools/hc-empty`));
     expect(got.healthCheck).toEqual(HEALTH_CHECK_DEFAULTS);
     expect(got.passiveHealth).toEqual(POOL_DEFAULTS.passiveHealth);
   });
 
   it("accepts a short health check interval without a timeout, picking one that fits", async () => {
-    await create("pools", pool("hc-fast", { healthCheck: { intervalSeconds: 1 } }));
-    const got = await body<{ healthCheck: { intervalSeconds: number; timeoutMs: number } }>(
-      await api("GET", "/pools/hc-fast"),
+    await create("pools", poolInput("hc-fast", { healthCheck: { intervalSeconds: 1 } }));
+    const got = await json<{ healthCheck: { intervalSeconds: number; timeoutMs: number } }>(
+      await call("GET", `${API}/pools/hc-fast`),
     );
     expect(got.healthCheck.intervalSeconds).toBe(1);
     expect(got.healthCheck.timeoutMs).toBeLessThan(1000);
@@ -102,7 +105,7 @@ describe("pool defaults", () => {
   });
 
   it("accepts healthCheck null and every algorithm and hashOn form", async () => {
-    await create("pools", pool("hc-null", { healthCheck: null }));
+    await create("pools", poolInput("hc-null", { healthCheck: null }));
     for (const algorithm of [
       "round_robin",
       "random",
@@ -112,82 +115,88 @@ describe("pool defaults", () => {
       "hash",
       "first",
     ]) {
-      await create("pools", pool(`alg-${algorithm.replaceAll("_", "-")}`, { algorithm }));
+      await create("pools", poolInput(`alg-${algorithm.replaceAll("_", "-")}`, { algorithm }));
     }
     for (const [i, hashOn] of ["ip", "path", "header:x-user", "cookie:sid", "query:user"].entries()) {
-      await create("pools", pool(`hash-${i}`, { algorithm: "hash", hashOn }));
+      await create("pools", poolInput(`hash-${i}`, { algorithm: "hash", hashOn }));
     }
     expect(
-      await errorPaths(await api("POST", "/pools", { json: pool("alg-bad", { algorithm: "fastest" }) })),
+      await errorPaths(
+        await call("POST", `${API}/pools`, { body: poolInput("alg-bad", { algorithm: "fastest" }) }),
+      ),
     ).toEqual(["algorithm"]);
     expect(
-      await errorPaths(await api("POST", "/pools", { json: pool("hash-bad", { hashOn: "header:" }) })),
+      await errorPaths(
+        await call("POST", `${API}/pools`, { body: poolInput("hash-bad", { hashOn: "header:" }) }),
+      ),
     ).toEqual(["hashOn"]);
   });
 });
 
 describe("pool limits", () => {
   it("takes 1 to 1000 origins", async () => {
-    expect(await errorPaths(await api("POST", "/pools", { json: pool("none", { origins: [] }) }))).toEqual([
-      "origins",
-    ]);
-    await create("pools", pool("thousand", { origins: origins(1000) }));
-    const over = await api("POST", "/pools", { json: pool("thousand-one", { origins: origins(1001) }) });
+    expect(
+      await errorPaths(await call("POST", `${API}/pools`, { body: poolInput("none", { origins: [] }) })),
+    ).toEqual(["origins"]);
+    await create("pools", poolInput("thousand", { origins: origins(1000) }));
+    const over = await call("POST", `${API}/pools`, {
+      body: poolInput("thousand-one", { origins: origins(1001) }),
+    });
     expect(await errorPaths(over)).toEqual(["origins"]);
   });
 
   it("takes weights 0 to 1000", async () => {
-    await create("pools", pool("w-zero", { origins: origins(1, { weight: 0 }) }));
-    await create("pools", pool("w-max", { origins: origins(1, { weight: 1000 }) }));
+    await create("pools", poolInput("w-zero", { origins: origins(1, { weight: 0 }) }));
+    await create("pools", poolInput("w-max", { origins: origins(1, { weight: 1000 }) }));
     for (const weight of [-1, 1001, "1", null, true]) {
-      const response = await api("POST", "/pools", {
-        json: pool("w-bad", { origins: origins(1, { weight }) }),
+      const response = await call("POST", `${API}/pools`, {
+        body: poolInput("w-bad", { origins: origins(1, { weight }) }),
       });
       expect(await errorPaths(response, String(weight))).toEqual(["origins[0].weight"]);
     }
   });
 
   it("refuses duplicate origin names and addresses that are not http(s)", async () => {
-    const dup = await api("POST", "/pools", {
-      json: pool("dup-names", { origins: [...origins(1), ...origins(1)] }),
+    const dup = await call("POST", `${API}/pools`, {
+      body: poolInput("dup-names", { origins: [...origins(1), ...origins(1)] }),
     });
     expect(await errorPaths(dup)).toEqual(["origins[1].name"]);
     for (const address of ["ftp://x", "x", "//x", "http://u:p@x", "http://x/?q", "http://x/#f", "http://"]) {
-      const response = await api("POST", "/pools", {
-        json: pool("bad-addr", { origins: [{ name: "a", address }] }),
+      const response = await call("POST", `${API}/pools`, {
+        body: poolInput("bad-addr", { origins: [{ name: "a", address }] }),
       });
       expect(await errorPaths(response, address)).toEqual(["origins[0].address"]);
     }
     await create(
       "pools",
-      pool("good-addr", { origins: [{ name: "a", address: "https://eu1.example.com:8443/base" }] }),
+      poolInput("good-addr", { origins: [{ name: "a", address: "https://eu1.example.com:8443/base" }] }),
     );
   });
 
   it("bounds the health check interval 1..3600 and the timeout below it", async () => {
     for (const intervalSeconds of [0, 3601, 1.5]) {
-      const response = await api("POST", "/pools", {
-        json: pool("iv", { healthCheck: { intervalSeconds } }),
+      const response = await call("POST", `${API}/pools`, {
+        body: poolInput("iv", { healthCheck: { intervalSeconds } }),
       });
       expect(await errorPaths(response, String(intervalSeconds))).toContain("healthCheck.intervalSeconds");
     }
-    const slow = await api("POST", "/pools", {
-      json: pool("iv", { healthCheck: { intervalSeconds: 2, timeoutMs: 2000 } }),
+    const slow = await call("POST", `${API}/pools`, {
+      body: poolInput("iv", { healthCheck: { intervalSeconds: 2, timeoutMs: 2000 } }),
     });
     expect(await errorPaths(slow)).toEqual(["healthCheck.timeoutMs"]);
-    await create("pools", pool("iv-max", { healthCheck: { intervalSeconds: 3600 } }));
+    await create("pools", poolInput("iv-max", { healthCheck: { intervalSeconds: 3600 } }));
   });
 });
 
 describe("load balancer defaults and limits", () => {
   it("fills every default on a minimal create and GET returns the same", async () => {
-    await create("pools", pool("lb-min-pool"));
+    await create("pools", poolInput("lb-min-pool"));
     const created = await create("load_balancers", {
       id: "lb-min",
       hostname: "min.contract.test",
       pools: ["lb-min-pool"],
     });
-    const got = await body(await api("GET", "/load_balancers/lb-min"));
+    const got = await json(await call("GET", `${API}/load_balancers/lb-min`));
     expect(got).toEqual(created);
     expect(got).toMatchObject({
       id: "lb-min",
@@ -198,28 +207,28 @@ describe("load balancer defaults and limits", () => {
   });
 
   it("turns nested {} into all their defaults", async () => {
-    await create("pools", pool("lb-nested-pool"));
+    await create("pools", poolInput("lb-nested-pool"));
     await create(
       "load_balancers",
-      loadBalancer("lb-nested", ["lb-nested-pool"], {
+      lbInput("lb-nested", ["lb-nested-pool"], {
         sessionAffinity: {},
         retries: {},
         timeouts: {},
       }),
     );
-    const got = await body(await api("GET", "/load_balancers/lb-nested"));
+    const got = await json(await call("GET", `${API}/load_balancers/lb-nested`));
     expect(got).toMatchObject(LB_DEFAULTS);
   });
 
   it("accepts exact, wildcard and localhost hostnames and refuses others at hostname", async () => {
-    await create("pools", pool("host-pool"));
+    await create("pools", poolInput("host-pool"));
     for (const [id, hostname] of [
       ["host-exact", "www.host.test"],
       ["host-wild", "*.host.test"],
       ["host-local", "localhost"],
       ["host-ip", "127.0.0.1"],
     ]) {
-      await create("load_balancers", loadBalancer(id as string, ["host-pool"], { hostname }));
+      await create("load_balancers", lbInput(id as string, ["host-pool"], { hostname }));
     }
     for (const hostname of [
       "",
@@ -234,8 +243,8 @@ describe("load balancer defaults and limits", () => {
       "é.test",
       42,
     ]) {
-      const response = await api("POST", "/load_balancers", {
-        json: loadBalancer("host-bad", ["host-pool"], { hostname }),
+      const response = await call("POST", `${API}/load_balancers`, {
+        body: lbInput("host-bad", ["host-pool"], { hostname }),
       });
       expect(await errorPaths(response, String(hostname))).toEqual(["hostname"]);
     }
@@ -243,31 +252,31 @@ describe("load balancer defaults and limits", () => {
 
   it("takes 1 to 20 pools that all exist, and a fallback pool that exists", async () => {
     const ids = Array.from({ length: 21 }, (_, i) => `many-${i}`);
-    for (const id of ids) await create("pools", pool(id));
-    await create("load_balancers", loadBalancer("twenty", ids.slice(0, 20)));
+    for (const id of ids) await create("pools", poolInput(id));
+    await create("load_balancers", lbInput("twenty", ids.slice(0, 20)));
     expect(
-      await errorPaths(await api("POST", "/load_balancers", { json: loadBalancer("zero", []) })),
+      await errorPaths(await call("POST", `${API}/load_balancers`, { body: lbInput("zero", []) })),
     ).toEqual(["pools"]);
     expect(
-      await errorPaths(await api("POST", "/load_balancers", { json: loadBalancer("too-many", ids) })),
+      await errorPaths(await call("POST", `${API}/load_balancers`, { body: lbInput("too-many", ids) })),
     ).toEqual(["pools"]);
-    const missing = await api("POST", "/load_balancers", {
-      json: loadBalancer("missing", ["many-0", "ghost"]),
+    const missing = await call("POST", `${API}/load_balancers`, {
+      body: lbInput("missing", ["many-0", "ghost"]),
     });
     expect(await errorPaths(missing)).toEqual(["pools[1]"]);
-    const fallback = await api("POST", "/load_balancers", {
-      json: loadBalancer("fb", ["many-0"], { fallbackPool: "ghost" }),
+    const fallback = await call("POST", `${API}/load_balancers`, {
+      body: lbInput("fb", ["many-0"], { fallbackPool: "ghost" }),
     });
     expect(await errorPaths(fallback)).toEqual(["fallbackPool"]);
-    await create("load_balancers", loadBalancer("fb-ok", ["many-0"], { fallbackPool: "many-1" }));
+    await create("load_balancers", lbInput("fb-ok", ["many-0"], { fallbackPool: "many-1" }));
   });
 
   it("refuses to delete a pool in use (409 naming the load balancers)", async () => {
-    await create("pools", pool("busy"));
-    await create("load_balancers", loadBalancer("busy-user", ["busy"]));
-    const problem = await expectProblem(await api("DELETE", "/pools/busy"), 409);
+    await create("pools", poolInput("busy"));
+    await create("load_balancers", lbInput("busy-user", ["busy"]));
+    const problem = await expectProblem(await call("DELETE", `${API}/pools/busy`), 409);
     expect(problem.detail).toContain("busy-user");
-    expect((await api("GET", "/pools/busy")).status).toBe(200);
+    expect((await call("GET", `${API}/pools/busy`)).status).toBe(200);
   });
 });
 
@@ -275,7 +284,7 @@ describe("PUT and PATCH", () => {
   it("PUT without optional fields resets them to their defaults, for both kinds", async () => {
     await create(
       "pools",
-      pool("put-reset", {
+      poolInput("put-reset", {
         description: "d",
         enabled: false,
         algorithm: "hash",
@@ -283,35 +292,37 @@ describe("PUT and PATCH", () => {
         origins: origins(1, { weight: 5, backup: true }),
       }),
     );
-    const replaced = await body(await api("PUT", "/pools/put-reset", { json: { origins: origins(1) } }));
+    const replaced = await json(
+      await call("PUT", `${API}/pools/put-reset`, { body: { origins: origins(1) } }),
+    );
     expect(replaced).toMatchObject({ ...POOL_DEFAULTS, origins: [{ ...origins(1)[0], ...ORIGIN_DEFAULTS }] });
     await create(
       "load_balancers",
-      loadBalancer("put-reset", ["put-reset"], {
+      lbInput("put-reset", ["put-reset"], {
         debugHeaders: true,
         retries: { attempts: 5 },
         sessionAffinity: { type: "cookie" },
       }),
     );
-    const lb = await body(
-      await api("PUT", "/load_balancers/put-reset", {
-        json: { hostname: "put-reset.contract.test", pools: ["put-reset"] },
+    const lb = await json(
+      await call("PUT", `${API}/load_balancers/put-reset`, {
+        body: { hostname: "put-reset.contract.test", pools: ["put-reset"] },
       }),
     );
     expect(lb).toMatchObject(LB_DEFAULTS);
   });
 
   it("PATCH merges nested objects, null resets a member to its default", async () => {
-    await create("pools", pool("merge-lb-pool"));
+    await create("pools", poolInput("merge-lb-pool"));
     await create(
       "load_balancers",
-      loadBalancer("merge-lb", ["merge-lb-pool"], {
+      lbInput("merge-lb", ["merge-lb-pool"], {
         sessionAffinity: { type: "cookie", cookieName: "sid", ttlSeconds: 60 },
       }),
     );
-    const patched = await body(
-      await api("PATCH", "/load_balancers/merge-lb", {
-        json: { sessionAffinity: { ttlSeconds: 120, cookieName: null }, timeouts: { requestMs: 5000 } },
+    const patched = await json(
+      await call("PATCH", `${API}/load_balancers/merge-lb`, {
+        body: { sessionAffinity: { ttlSeconds: 120, cookieName: null }, timeouts: { requestMs: 5000 } },
         contentType: "application/merge-patch+json",
       }),
     );
@@ -321,29 +332,29 @@ describe("PUT and PATCH", () => {
       ttlSeconds: 120,
     });
     expect(patched.timeouts).toEqual({ requestMs: 5000 });
-    const reset = await body(
-      await api("PATCH", "/load_balancers/merge-lb", { json: { sessionAffinity: null } }),
+    const reset = await json(
+      await call("PATCH", `${API}/load_balancers/merge-lb`, { body: { sessionAffinity: null } }),
     );
     expect(reset.sessionAffinity).toEqual(LB_DEFAULTS.sessionAffinity);
   });
 
   it("PATCH of healthCheck on a pool without one starts from the defaults", async () => {
-    await create("pools", pool("merge-hc"));
-    const patched = await body(
-      await api("PATCH", "/pools/merge-hc", { json: { healthCheck: { path: "/up" } } }),
+    await create("pools", poolInput("merge-hc"));
+    const patched = await json(
+      await call("PATCH", `${API}/pools/merge-hc`, { body: { healthCheck: { path: "/up" } } }),
     );
     expect(patched.healthCheck).toEqual({ ...HEALTH_CHECK_DEFAULTS, path: "/up" });
-    const off = await body(await api("PATCH", "/pools/merge-hc", { json: { healthCheck: null } }));
+    const off = await json(await call("PATCH", `${API}/pools/merge-hc`, { body: { healthCheck: null } }));
     expect(off.healthCheck).toBeNull();
   });
 
   it("versions only grow, across kinds and writes", async () => {
     const seen: number[] = [];
-    const created = await create("pools", pool("grow"));
+    const created = await create("pools", poolInput("grow"));
     seen.push(created.version);
     for (const description of ["1", "2", "3"]) {
-      const patched = await body<{ version: number }>(
-        await api("PATCH", "/pools/grow", { json: { description } }),
+      const patched = await json<{ version: number }>(
+        await call("PATCH", `${API}/pools/grow`, { body: { description } }),
       );
       seen.push(patched.version);
     }

@@ -3,7 +3,7 @@
  * create, patch and the whole-configuration document, and junk in paths and query strings.
  */
 import { describe, expect, it } from "vitest";
-import { api, create, expectProblem } from "./contract-support.ts";
+import { API, call, create, expectProblem } from "./support.ts";
 
 const JUNK: unknown[] = [
   null,
@@ -128,13 +128,13 @@ describe("junk at every field", () => {
           const input = replaced(full, path, junk) as Record<string, unknown>;
           const what = `${kind} ${path.join(".")} = ${JSON.stringify(junk)?.slice(0, 20)}`;
           const id = `fz-${n++}`;
-          const created = await api("POST", `/${kind}`, { json: { ...input, id } });
+          const created = await call("POST", `${API}/${kind}`, { body: { ...input, id } });
           await expectNo500(created, what);
           const doc =
             kind === "pools"
               ? { pools: [{ ...input, id: "fz-base" }] }
               : { pools: [{ ...FULL_POOL, id: "fz-base" }], loadBalancers: [{ ...input, id: "fz-lb" }] };
-          await expectNo500(await api("PUT", "/config?dryRun=true", { json: doc }), `config ${what}`);
+          await expectNo500(await call("PUT", `${API}/config?dryRun=true`, { body: doc }), `config ${what}`);
         }
       }
     }
@@ -146,9 +146,9 @@ describe("junk at every field", () => {
       for (const junk of JUNK) {
         const patch = replaced(FULL_POOL, path, junk);
         const what = `${path.join(".")} = ${JSON.stringify(junk)?.slice(0, 20)}`;
-        const response = await api("PATCH", "/pools/fz-patch", { json: patch });
+        const response = await call("PATCH", `${API}/pools/fz-patch`, { body: patch });
         await expectNo500(response, what);
-        if (response.status === 200) await api("PUT", "/pools/fz-patch", { json: FULL_POOL });
+        if (response.status === 200) await call("PUT", `${API}/pools/fz-patch`, { body: FULL_POOL });
       }
     }
   });
@@ -156,7 +156,7 @@ describe("junk at every field", () => {
 
 describe("junk in the configuration document", () => {
   it("never answers 500, and applies nothing", async () => {
-    const before = await (await api("GET", "/config")).text();
+    const before = await (await call("GET", `${API}/config`)).text();
     // An empty list is a valid document (it deletes everything), not junk.
     for (const junk of JUNK.filter((value) => !(Array.isArray(value) && value.length === 0))) {
       for (const doc of [
@@ -166,10 +166,10 @@ describe("junk in the configuration document", () => {
         { loadBalancers: [junk] },
       ]) {
         const what = JSON.stringify(doc).slice(0, 40);
-        await expectNo500(await api("PUT", "/config", { json: doc }), what);
+        await expectNo500(await call("PUT", `${API}/config`, { body: doc }), what);
       }
     }
-    expect(await (await api("GET", "/config")).text()).toBe(before);
+    expect(await (await call("GET", `${API}/config`)).text()).toBe(before);
   });
 });
 
@@ -203,8 +203,8 @@ describe("junk in paths and queries", () => {
     ];
     for (const path of odd) {
       for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) {
-        const response = await api(method, path, {
-          json: method === "GET" || method === "DELETE" ? undefined : {},
+        const response = await call(method, `${API}${path}`, {
+          body: method === "GET" || method === "DELETE" ? undefined : {},
         });
         await expectNo500(response, `${method} ${path.slice(0, 60)}`);
       }
