@@ -41,7 +41,7 @@ function requestInit(method: string, options: CallOptions): RequestInit {
 
 /**
  * One request through the Worker's entry. `path` is a full path (`/__lb/...`, sent to
- * lb.example.com) or a full URL.
+ * https://lb.example.com) or a full URL.
  * @example await call("POST", `${API}/pools`, { body: poolInput("web") })
  */
 export async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
