@@ -30,10 +30,24 @@ interface CommandSpec {
 export const COMMANDS: Record<string, CommandSpec> = {
   apply: {
     args: ["file"],
-    flags: ["dry-run"],
+    flags: ["dry-run", "requests"],
     remote: true,
     summary: "Show what a JSON or YAML configuration file changes, then apply it atomically",
-    note: "<file> is JSON when it ends in .json, YAML otherwise; - reads standard input.",
+    note:
+      "<file> is JSON when it ends in .json, YAML otherwise; - reads standard input.\n" +
+      "--requests <file.jsonl> also shows what share of those requests would change load balancer, pool or origin.",
+  },
+  history: {
+    args: [],
+    flags: ["json"],
+    remote: true,
+    summary: "The kept configuration versions, newest first: when, by which role, what changed",
+  },
+  rollback: {
+    args: ["version"],
+    flags: ["dry-run"],
+    remote: true,
+    summary: "Make an earlier configuration version current again (as a new version)",
   },
   export: {
     args: [],
@@ -79,6 +93,7 @@ const OPTIONS = {
   country: { type: "string" },
   continent: { type: "string" },
   header: { type: "string", multiple: true },
+  requests: { type: "string" },
 } as const;
 
 const CONNECTION_FLAGS = ["endpoint", "token", "help"];
@@ -100,6 +115,8 @@ export interface Invocation {
   country: string | undefined;
   continent: string | undefined;
   headers: Array<[string, string]>;
+  /** For `apply`: a JSON Lines file of sample requests for the impact preview. */
+  requests: string | undefined;
   /** Set for remote commands; `help` has none. */
   connection: Connection | undefined;
   /** `--help` after a command, or `help <command>`: show that command's usage. */
@@ -154,6 +171,7 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
     country: values.country,
     continent: values.continent,
     headers: (values.header ?? []).map((pair) => parseHeader(pair, command)),
+    requests: values.requests,
     connection: spec.remote ? resolveConnection(values.endpoint, values.token, env, command) : undefined,
     helpFor: undefined,
   };
@@ -170,6 +188,7 @@ function emptyInvocation(command: string, helpFor: string | undefined): Invocati
     country: undefined,
     continent: undefined,
     headers: [],
+    requests: undefined,
     connection: undefined,
     helpFor,
   };
@@ -263,6 +282,7 @@ const FLAG_HELP: Record<string, [string, string]> = {
   header: ["--header name=value", "a request header it carries (repeatable)"],
   country: ["--country <code>", "the client's country, e.g. DE (for geo steering)"],
   continent: ["--continent <code>", "the client's continent, e.g. EU (for geo steering)"],
+  requests: ["--requests <file>", "sample requests, one JSON object per line: the impact preview"],
 };
 
 function flagLine(flag: string): string {

@@ -8,6 +8,7 @@ import type { ApiClient } from "./client.ts";
 import { type ConfigChanges, diffIds, isEmpty, type PlanDocuments, renderPlan } from "./diff.ts";
 import { type ConfigDocument, parseDocument, serializeDocument, withoutServerFields } from "./document.ts";
 import { paint } from "./format.ts";
+import { impactOf } from "./history.ts";
 
 export interface Output {
   out(text: string): void;
@@ -49,6 +50,7 @@ export async function applyConfig(
   text: string,
   dryRun: boolean,
   output: Output,
+  sampleRequests?: unknown[],
 ): Promise<number> {
   const desired = withoutServerFields(parseDocument(text, fileName));
   const { config: current, etag } = await readConfig(client);
@@ -64,6 +66,7 @@ export async function applyConfig(
     loadBalancers: diffIds(documents.before.loadBalancers, documents.after.loadBalancers),
   };
   output.out(`${renderPlan(plan, documents, output.color)}\n`);
+  if (sampleRequests) output.out(`\n${await impactOf(client, desired, sampleRequests)}\n`);
 
   if (isEmpty(plan)) return 0;
   if (dryRun) {

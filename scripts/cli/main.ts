@@ -9,6 +9,7 @@ import { applyConfig, exportConfig, type Output } from "./config.ts";
 import { DocumentError } from "./document.ts";
 import { explain } from "./explain.ts";
 import { formatProblem } from "./format.ts";
+import { parseRequestLines, rollback, showHistory } from "./history.ts";
 import { setDrain } from "./origin.ts";
 import { showStatus } from "./status.ts";
 
@@ -34,8 +35,24 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     const client = new ApiClient(connection, context.fetch);
     const [first = "", second = ""] = invocation.args;
     switch (invocation.command) {
-      case "apply":
-        return await applyConfig(client, first, await readSource(first, context), invocation.dryRun, output);
+      case "apply": {
+        const requests = invocation.requests;
+        const samples = requests
+          ? parseRequestLines(await readSource(requests, context), requests)
+          : undefined;
+        return await applyConfig(
+          client,
+          first,
+          await readSource(first, context),
+          invocation.dryRun,
+          output,
+          samples,
+        );
+      }
+      case "history":
+        return await showHistory(client, invocation.json, output);
+      case "rollback":
+        return await rollback(client, first, invocation.dryRun, output);
       case "export":
         return await exportConfig(client, invocation.format, connection.endpoint, output);
       case "status":
