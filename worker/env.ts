@@ -1,4 +1,5 @@
 import type { ConfigStore } from "../durable-objects/config-store/index.ts";
+import type { HealthProber } from "../durable-objects/health-prober/index.ts";
 import type { Notifier } from "../durable-objects/notifier/index.ts";
 import type { PoolState } from "../durable-objects/pool-state/index.ts";
 import type { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";
@@ -11,6 +12,8 @@ export interface Env {
   NOTIFIER: DurableObjectNamespace<Notifier>;
   /** One per pool and region; receives the isolates' reports when `REPORT_AGGREGATION` is `"region"`. */
   REPORT_AGGREGATOR: DurableObjectNamespace<ReportAggregator>;
+  /** Sends a pool's health probes for its PoolState: one per pool and `healthCheck.regions` entry. */
+  HEALTH_PROBER: DurableObjectNamespace<HealthProber>;
   /** Secret: may read and write the management API. Unset: the API answers 503. */
   ADMIN_TOKEN?: string;
   /** Secret, optional: may only read. */

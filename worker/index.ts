@@ -16,6 +16,7 @@ import { ProblemError, problem, problemResponse } from "./http/problem.ts";
 import { proxyRequest } from "./proxy/handler.ts";
 
 export { ConfigStore } from "../durable-objects/config-store/index.ts";
+export { HealthProber } from "../durable-objects/health-prober/index.ts";
 export { Notifier } from "../durable-objects/notifier/index.ts";
 export { PoolState } from "../durable-objects/pool-state/index.ts";
 export { ReportAggregator } from "../durable-objects/report-aggregator/index.ts";

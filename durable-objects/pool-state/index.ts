@@ -13,10 +13,10 @@ import {
 import {
   applyProbe,
   applyTraffic,
+  clearEjectionByChecks,
   endEjection,
   newRecord,
   originTarget,
-  type ProbeResult,
   resetCheck,
 } from "../../worker/health/record.ts";
 import { normalizeReport } from "../../worker/health/report.ts";
@@ -29,13 +29,21 @@ import type {
   PoolTimeline,
 } from "../../worker/health/types.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
+import { proberName } from "../health-prober/index.ts";
 import { PoolStateMetrics } from "./metrics.ts";
 import { EventForwarder } from "./notify.ts";
-import { probeOrigins } from "./probe.ts";
+import type { ProbeFinding } from "./probe.ts";
+import { ProbeSchedule } from "./schedule.ts";
 import { MAX_EVENTS, PoolStateStore } from "./store.ts";
 
-/** When an alarm finds a round still running, it comes back after this long. */
-const BUSY_RETRY_MS = 1000;
+/**
+ * An alarm chain silent for this many intervals (at least `WATCHDOG_MIN_MS`) is taken as broken
+ * (alarms that kept failing are not retried for ever) and re-armed by the next report or snapshot.
+ */
+const WATCHDOG_INTERVALS = 3;
+const WATCHDOG_MIN_MS = 30_000;
+/** Storage key of the version of the pool when it was deleted: older configurations stay ignored. */
+const DELETED_VERSION_KEY = "deletedVersion";
 
 /**
  * One per pool (named by pool id): active probes on its alarm, passive ejections from the edges'
@@ -49,9 +57,9 @@ export class PoolState extends DurableObject<Env> {
   #inflight = new InflightTable();
   #metrics: PoolStateMetrics;
   #forwarder: EventForwarder;
-  /** Bumped by every change that makes a running probe round obsolete. */
-  #generation = 0;
-  #probing = false;
+  #schedule = new ProbeSchedule();
+  /** When an alarm last ran (this object's clock); null until the first look. */
+  #lastAlarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,8 +69,16 @@ export class PoolState extends DurableObject<Env> {
       env.NOTIFIER.getByName("global").emit(events),
     );
     if (this.#store.exists()) {
+      this.#store.migrate();
       this.#pool = this.#store.loadPool();
       this.#records = this.#store.loadRecords();
+      // After a restart, each origin is next due an interval after its last check.
+      const intervalSeconds = this.#pool?.healthCheck?.intervalSeconds;
+      if (intervalSeconds !== undefined) {
+        for (const record of this.#records.values()) {
+          this.#schedule.seed(record.name, record.lastCheckAt, intervalSeconds * 1000);
+        }
+      }
     }
   }
 
@@ -71,17 +87,37 @@ export class PoolState extends DurableObject<Env> {
     return Date.now();
   }
 
-  /** Called by the ConfigStore after every committed change of this pool; null when it was deleted. */
+  /**
+   * Called by the ConfigStore after every committed change of this pool; null when it was deleted.
+   * Deliveries may arrive late or twice: a configuration older than the one applied (or than the
+   * one deleted) changes nothing.
+   */
   async configure(pool: Pool | null): Promise<void> {
     const previous = this.#pool;
     if (pool === null) {
-      this.#generation++;
+      const deleted = previous?.version ?? (await this.ctx.storage.get<number>(DELETED_VERSION_KEY)) ?? 0;
+      this.#schedule.restart();
       this.#pool = null;
       this.#records.clear();
       this.#inflight.clear();
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.#metrics.reset();
+      await this.ctx.storage.put(DELETED_VERSION_KEY, deleted);
+      return;
+    }
+    const deleted = previous === null ? await this.ctx.storage.get<number>(DELETED_VERSION_KEY) : undefined;
+    const applied = previous?.version ?? deleted ?? 0;
+    if (pool.version < applied || (previous === null && deleted !== undefined && pool.version <= deleted)) {
+      console.log(
+        JSON.stringify({
+          event: "pool_state_stale_configuration",
+          pool: pool.id,
+          version: pool.version,
+          applied,
+          message: `configuration version ${pool.version} ignored: version ${applied} was applied already`,
+        }),
+      );
       return;
     }
     const now = this.now();
@@ -108,65 +144,123 @@ export class PoolState extends DurableObject<Env> {
     this.#pool = pool;
     this.#store.savePool(pool);
     const probesChanged = previous === null || probeKey(previous) !== probeKey(pool);
-    if (probesChanged) {
-      this.#generation++;
-      this.#store.setLastRoundAt(null);
-    }
+    if (probesChanged) this.#schedule.restart();
+    else this.#schedule.keep(names);
     this.#expireEjections(now, events);
     this.#settle(now, events);
     if (!checksOn(pool)) {
       await this.ctx.storage.deleteAlarm();
-    } else if (!this.#probing && (probesChanged || (await this.ctx.storage.getAlarm()) === null)) {
-      // A running round notices the new generation and re-arms at once when it ends.
+    } else if (probesChanged || (await this.ctx.storage.getAlarm()) === null) {
+      // Probes of the old settings that are still running are void; every origin is due now.
       await this.ctx.storage.setAlarm(now);
     }
   }
 
   /**
-   * One probe round over every origin, then the next alarm `intervalSeconds` later. Alarms are
-   * delivered at least once: a round less than half an interval after the last one is skipped.
+   * Sends the probes that are due (each origin `intervalSeconds` after its previous probe), spread
+   * over prober calls of at most six origins, and arms the next alarm whatever happens: an alarm
+   * that fails is retried only a few times, and the chain must not end with it.
    */
   override async alarm(): Promise<void> {
+    this.#lastAlarmAt = this.now();
+    try {
+      await this.#probeDue();
+    } catch (error) {
+      console.log(
+        JSON.stringify({ event: "health_probe_round_failed", pool: this.#pool?.id, error: String(error) }),
+      );
+    } finally {
+      await this.#armNext();
+    }
+  }
+
+  /**
+   * A verdict from a prober, applied the moment its probe ends. `generation` ties it to the probe
+   * settings it was sent with; a verdict for older settings, or about another server, is dropped.
+   */
+  async probed(generation: number, region: string | null, finding: ProbeFinding): Promise<void> {
+    this.#applyFinding(generation, region, finding);
+  }
+
+  #applyFinding(generation: number, region: string | null, finding: ProbeFinding): void {
     const pool = this.#pool;
     const check = pool?.healthCheck;
     if (!pool || !check?.enabled) return;
-    const intervalMs = check.intervalSeconds * 1000;
-    const started = this.now();
-    if (this.#probing) {
-      await this.ctx.storage.setAlarm(started + BUSY_RETRY_MS);
-      return;
-    }
-    const last = this.#store.lastRoundAt();
-    if (last !== null && started - last < intervalMs / 2) {
-      await this.ctx.storage.setAlarm(last + intervalMs);
-      return;
-    }
-    const generation = this.#generation;
-    let results: ProbeResult[];
-    this.#probing = true;
-    try {
-      results = await probeOrigins(pool.origins, check, () => this.now());
-    } finally {
-      this.#probing = false;
-    }
-    const current = this.#pool;
-    if (!current || !checksOn(current)) return;
-    if (generation !== this.#generation) {
-      await this.ctx.storage.setAlarm(this.now());
-      return;
-    }
+    if (!this.#schedule.settle(finding.name, region, generation)) return;
+    const record = this.#records.get(finding.name);
+    if (!record || record.target !== finding.target) return;
     const now = this.now();
     const events: HealthEvent[] = [];
-    for (const result of results) {
-      const record = this.#records.get(result.name);
-      if (!record) continue;
-      pushEvent(events, applyProbe(current.id, record, result, check));
-      this.#store.saveRecord(record);
-    }
-    this.#store.setLastRoundAt(started);
+    const result = {
+      name: finding.name,
+      ok: finding.ok,
+      error: finding.error,
+      latencyMs: finding.latencyMs,
+      at: now,
+    };
+    pushEvent(events, applyProbe(pool.id, record, result, check));
+    pushEvent(events, clearEjectionByChecks(pool.id, record, check, now));
+    this.#store.saveRecord(record);
     this.#expireEjections(now, events);
     this.#settle(now, events);
-    await this.ctx.storage.setAlarm(now + intervalMs);
+  }
+
+  async #probeDue(): Promise<void> {
+    const pool = this.#pool;
+    const check = pool?.healthCheck;
+    if (!pool || !check?.enabled) return;
+    const now = this.now();
+    const intervalMs = check.intervalSeconds * 1000;
+    const regions: (string | null)[] = [null];
+    const batches = this.#schedule.takeDue(pool.origins, regions, now, intervalMs);
+    const generation = this.#schedule.generation;
+    const calls: Promise<void>[] = [];
+    for (const region of regions) {
+      const prober = this.#prober(pool.id, region);
+      for (const origins of batches) {
+        calls.push(
+          prober
+            .probe({ poolId: pool.id, region, generation, origins, check })
+            .then((findings) => {
+              for (const finding of findings) this.#applyFinding(generation, region, finding);
+            })
+            .finally(() =>
+              this.#schedule.abandon(
+                origins.map((origin) => origin.name),
+                region,
+                generation,
+              ),
+            ),
+        );
+      }
+    }
+    await Promise.allSettled(calls);
+  }
+
+  #prober(poolId: string, region: string | null) {
+    const name = proberName(poolId, region);
+    const options = region === null ? undefined : { locationHint: region as DurableObjectLocationHint };
+    return this.env.HEALTH_PROBER.get(this.env.HEALTH_PROBER.idFromName(name), options);
+  }
+
+  async #armNext(): Promise<void> {
+    const pool = this.#pool;
+    if (!pool || !checksOn(pool)) return;
+    const now = this.now();
+    const next = this.#schedule.nextDue(pool.origins, now);
+    await this.ctx.storage.setAlarm(Math.max(next, now));
+  }
+
+  /** Re-arms an alarm chain that has gone silent (see `WATCHDOG_INTERVALS`). */
+  async #watchdog(now: number): Promise<void> {
+    const check = this.#pool?.healthCheck;
+    if (!check?.enabled) return;
+    this.#lastAlarmAt ??= now;
+    const limit = Math.max(WATCHDOG_MIN_MS, WATCHDOG_INTERVALS * check.intervalSeconds * 1000);
+    if (now - this.#lastAlarmAt <= limit) return;
+    this.#lastAlarmAt = now;
+    console.log(JSON.stringify({ event: "health_alarm_rearmed", pool: this.#pool?.id }));
+    await this.ctx.storage.setAlarm(now);
   }
 
   /**
@@ -179,6 +273,7 @@ export class PoolState extends DurableObject<Env> {
     if (!pool) return null;
     if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics);
     const now = this.now();
+    await this.#watchdog(now);
     const events: HealthEvent[] = [];
     this.#expireEjections(now, events);
     const report = normalizeReport(batch, (name) => this.#records.has(name));
@@ -205,6 +300,7 @@ export class PoolState extends DurableObject<Env> {
   async snapshot(): Promise<PoolSnapshot | null> {
     if (!this.#pool) return null;
     const now = this.now();
+    await this.#watchdog(now);
     const events: HealthEvent[] = [];
     this.#expireEjections(now, events);
     return this.#settle(now, events);

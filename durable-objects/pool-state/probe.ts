@@ -1,9 +1,11 @@
 /**
- * Probing a pool's origins: one request each, at most `MAX_CONCURRENT_PROBES` at once (a Worker may
- * hold six connections waiting for headers), each bounded by the check's timeout, body reading
- * included. The request and the verdict come from the pure rules in worker/health.
+ * Probing one origin: an HTTP request (or, with `type: "tcp"`, a TCP connection), bounded by the
+ * check's timeout, body reading included. The request and the verdict come from the pure rules in
+ * worker/health; the HealthProber runs these, at most `MAX_CONCURRENT_PROBES` per call.
  */
+import { connect } from "cloudflare:sockets";
 import type { HealthCheck, Origin } from "../../worker/config/schema.ts";
+import { originTarget } from "../../worker/health/identity.ts";
 import {
   buildProbeRequest,
   MAX_PROBE_BODY_BYTES,
@@ -11,35 +13,84 @@ import {
   type ProbeRequest,
   redirectHop,
 } from "../../worker/health/probe-request.ts";
-import { evaluateProbe, type ProbeOutcome, parseExpectedCodes } from "../../worker/health/probe-result.ts";
-import type { ProbeResult } from "../../worker/health/record.ts";
-
-export const MAX_CONCURRENT_PROBES = 6;
+import { evaluateProbe, type ProbeOutcome } from "../../worker/health/probe-result.ts";
 
 /**
- * Probes every origin (enabled or not) and returns one result per origin, in pool order.
- * `clock` stamps each result when its probe completes.
+ * Probes a Worker invocation runs at once: a Worker may hold six connections waiting for headers,
+ * and a probe queued behind them would time out without having been sent. So one prober call
+ * carries at most this many origins, and the PoolState spreads a pool over as many calls as needed.
  */
-export async function probeOrigins(
-  origins: readonly Origin[],
+export const MAX_CONCURRENT_PROBES = 6;
+
+/** What probing one origin found; the PoolState stamps the time when it applies the verdict. */
+export interface ProbeFinding {
+  name: string;
+  /** The server probed (`originTarget`); a verdict about another server is dropped. */
+  target: string;
+  ok: boolean;
+  error: string | null;
+  latencyMs: number | null;
+}
+
+/**
+ * Probes one origin with the check (HTTP, or a TCP connection with `type: "tcp"`) and judges it.
+ * @example const finding = await probeOrigin(origin, check, parseExpectedCodes(check.expectedCodes));
+ */
+export async function probeOrigin(
+  origin: Origin,
   check: HealthCheck,
-  clock: () => number,
-): Promise<ProbeResult[]> {
-  const matches = parseExpectedCodes(check.expectedCodes);
-  return runBounded(origins, MAX_CONCURRENT_PROBES, async (origin) => {
-    const { outcome, latencyMs } = await probeOne(origin, check);
-    const verdict = evaluateProbe(outcome, check, matches);
-    return { name: origin.name, ok: verdict.ok, error: verdict.error, latencyMs, at: clock() };
+  matches: (status: number) => boolean,
+  region: string | null = null,
+): Promise<ProbeFinding> {
+  const target = originTarget(origin);
+  if (check.type === "tcp") {
+    const { ok, error, latencyMs } = await connectOnce(origin.address, check.timeoutMs);
+    return { name: origin.name, target, ok, error, latencyMs };
+  }
+  const { outcome, latencyMs } = await probeOne(origin, check, region);
+  const verdict = evaluateProbe(outcome, check, matches);
+  return { name: origin.name, target, ok: verdict.ok, error: verdict.error, latencyMs };
+}
+
+/**
+ * A TCP check: opens a connection to the address's host and port (80 or 443 by default) with
+ * `connect()` and closes it at once.
+ */
+async function connectOnce(
+  address: string,
+  timeoutMs: number,
+): Promise<{ ok: boolean; error: string | null; latencyMs: number | null }> {
+  const url = new URL(address);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
   });
+  const started = Date.now();
+  let socket: Socket | null = null;
+  try {
+    socket = connect({ hostname, port });
+    const opened = await Promise.race([socket.opened.then(() => "open" as const), timeout]);
+    if (opened === "timeout") return { ok: false, error: `timeout after ${timeoutMs} ms`, latencyMs: null };
+    return { ok: true, error: null, latencyMs: Date.now() - started };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, error: `connection failed: ${message}`, latencyMs: null };
+  } finally {
+    clearTimeout(timer);
+    socket?.close().catch(() => undefined);
+  }
 }
 
 async function probeOne(
   origin: Origin,
   check: HealthCheck,
+  region: string | null,
 ): Promise<{ outcome: ProbeOutcome; latencyMs: number | null }> {
   const signal = AbortSignal.timeout(check.timeoutMs);
   try {
-    const first = buildProbeRequest(origin, check);
+    const first = buildProbeRequest(origin, check, region);
     // Date.now() advances across awaits only, which is exactly the span to measure.
     const started = Date.now();
     let request = first;
@@ -106,21 +157,4 @@ async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number
 async function discard(body: ReadableStream | null): Promise<void> {
   // A body that is already closed or errored has nothing left to free; the status is what counts.
   await body?.cancel().catch(() => undefined);
-}
-
-async function runBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

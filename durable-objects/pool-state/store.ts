@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS origins (
   passive_streak INTEGER NOT NULL,
   ejections INTEGER NOT NULL,
   ejected_until INTEGER,
-  last_ejection_end INTEGER
+  last_ejection_end INTEGER,
+  ejected_at INTEGER,
+  passing_since INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,6 +63,8 @@ interface OriginRow extends Record<string, SqlStorageValue> {
   ejections: number;
   ejected_until: number | null;
   last_ejection_end: number | null;
+  ejected_at: number | null;
+  passing_since: number | null;
 }
 
 interface EventRow extends Record<string, SqlStorageValue> {
@@ -89,6 +93,16 @@ export class PoolStateStore {
   /** Creates the tables when missing (first configuration, or after all storage was deleted). */
   migrate(): void {
     this.#sql.exec(SCHEMA);
+    // Columns added after the first release: storage written before lacks them.
+    const columns = new Set(
+      this.#sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('origins')")
+        .toArray()
+        .map((row) => row.name),
+    );
+    for (const column of ["ejected_at", "passing_since"]) {
+      if (!columns.has(column)) this.#sql.exec(`ALTER TABLE origins ADD COLUMN ${column} INTEGER`);
+    }
   }
 
   loadPool(): Pool | null {
@@ -128,8 +142,8 @@ export class PoolStateStore {
     this.#sql.exec(
       `INSERT OR REPLACE INTO origins (name, target, added_at, check_status, successes, failures,
          healthy_since, last_check_at, last_error, latency_ms, passive_streak, ejections, ejected_until,
-         last_ejection_end)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_ejection_end, ejected_at, passing_since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       record.name,
       record.target,
       record.addedAt,
@@ -144,6 +158,8 @@ export class PoolStateStore {
       record.ejections,
       record.ejectedUntil,
       record.lastEjectionEnd,
+      record.ejectedAt,
+      record.passingSince,
     );
   }
 
@@ -247,5 +263,7 @@ function fromRow(row: OriginRow): OriginRecord {
     ejections: row.ejections,
     ejectedUntil: row.ejected_until,
     lastEjectionEnd: row.last_ejection_end,
+    ejectedAt: row.ejected_at ?? null,
+    passingSince: row.passing_since ?? null,
   };
 }

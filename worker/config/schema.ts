@@ -59,6 +59,9 @@ export const OriginSchema = z.strictObject({
     .meta({ description: "Cap on in-flight requests to this origin, across all edges; null: no cap." }),
 });
 
+/** Durable Object location hints a health check may probe from (`healthCheck.regions`). */
+export const PROBE_REGIONS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+
 export const HealthCheckSchema = z
   .strictObject({
     enabled: z
@@ -111,6 +114,11 @@ export const HealthCheckSchema = z
       .boolean()
       .default(false)
       .meta({ description: "Follow 3xx answers; false judges the 3xx status itself." }),
+    // Health: TCP checks.
+    type: z.enum(["http", "tcp"]).default("http").meta({
+      description:
+        "`http`: a request judged by status and body; `tcp`: a connection to the origin's host and port (path, method, headers, codes and body are then unused).",
+    }),
   })
   .superRefine((check, ctx) => {
     if (check.timeoutMs !== undefined && check.timeoutMs >= check.intervalSeconds * 1000) {
@@ -143,7 +151,7 @@ export const PassiveHealthSchema = z.strictObject({
     .min(1)
     .max(1000)
     .default(5)
-    .meta({ description: "5xx, connection errors and timeouts in a row before an ejection." }),
+    .meta({ description: "Failed requests in a row (as `failOn` defines them) before an ejection." }),
   ejectionSeconds: z
     .number()
     .int()
@@ -151,13 +159,15 @@ export const PassiveHealthSchema = z.strictObject({
     .max(86_400)
     .default(30)
     .meta({ description: "First ejection; repeated ejections grow, capped at 10x." }),
-  maxEjectionPercent: z
-    .number()
-    .int()
-    .min(0)
-    .max(100)
-    .default(50)
-    .meta({ description: "Never eject more than this share of a pool." }),
+  maxEjectionPercent: z.number().int().min(0).max(100).default(50).meta({
+    description:
+      "Never eject more than this share of a pool's enabled origins (rounded down), and never its last usable origin.",
+  }),
+  // Health: what counts against an origin.
+  failOn: z.enum(["gateway", "5xx"]).default("gateway").meta({
+    description:
+      "What counts as a failed request: `gateway` (connection failures, timeouts, 502, 503, 504) or `5xx` (every 5xx status of the origin except 508).",
+  }),
 });
 
 export const ALGORITHMS = [

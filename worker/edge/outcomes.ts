@@ -1,18 +1,29 @@
 /**
  * What this isolate has seen of each origin: requests in flight right now and the outcome of each
  * attempt (status, error kind, latency). Plain data in module scope, keyed by pool id and origin
- * name; updated at once on every attempt so the next pick in this isolate already sees it.
+ * name and belonging to the origin's identity (its address and hostHeader, `originTarget`): an
+ * origin that keeps its name but gets another address starts with fresh counters, and a pool that
+ * leaves the configuration leaves nothing behind (`forgetPoolsExcept`). Updated at once on every
+ * attempt so the next pick in this isolate already sees it.
  * An attempt ends when the origin's response headers arrive (or it fails): the body that streams
  * after that, and a WebSocket after its handshake, no longer count as in flight. An origin whose
  * requests keep failing here is ejected here at once (`ejectLocally`; the rule is in pool-view.ts).
  */
+
+import type { Origin } from "../config/schema.ts";
+import { originTarget } from "../health/identity.ts";
 
 /** Why an attempt produced no usable response. */
 export type AttemptErrorKind =
   /** No response headers within the load balancer's `timeouts.requestMs`. */
   | "timeout"
   /** The connection failed: refused, reset, DNS, TLS; the runtime does not say which. */
-  | "connect";
+  | "connect"
+  /**
+   * Not the origin's doing: the client's upload broke off mid-stream, or the runtime refused to send
+   * the request. Never a passive health failure.
+   */
+  | "client";
 
 export interface AttemptOutcome {
   /** Response status, or null when there was none. */
@@ -23,11 +34,13 @@ export interface AttemptOutcome {
 }
 
 export interface OriginCounters {
+  /** The identity (`originTarget`) these counters belong to. */
+  readonly target: string;
   /** Attempts started and not yet ended, in this isolate. */
   inflight: number;
   attempts: number;
   failures: number;
-  /** Failures (5xx, connection errors, timeouts) since the last success. */
+  /** Passive health failures (the pool's `failOn`) since the last success. */
   consecutiveFailures: number;
   lastStatus: number | null;
   lastError: AttemptErrorKind | null;
@@ -35,7 +48,12 @@ export interface OriginCounters {
   latencyMs: number | null;
   /** End of an ejection this isolate decided on its own; null when there is none. */
   ejectedUntil: number | null;
+  /** When that ejection began. */
+  ejectedAt: number | null;
 }
+
+/** The part of an origin that identifies it: its name, and the server its address and hostHeader name. */
+export type OriginIdentity = Pick<Origin, "name" | "address" | "hostHeader">;
 
 /** A started attempt; hand it back to `endAttempt` exactly once. */
 export interface AttemptTicket {
@@ -55,25 +73,27 @@ const EMPTY: ReadonlyMap<string, OriginCounters> = new Map();
  * Marks an attempt to `origin` of `poolId` as in flight.
  * @example const ticket = beginAttempt("web", "eu-1"); ... endAttempt(ticket, outcome);
  */
-export function beginAttempt(poolId: string, origin: string): AttemptTicket {
+export function beginAttempt(poolId: string, origin: OriginIdentity): AttemptTicket {
   const counters = countersFor(poolId, origin);
   counters.inflight++;
   counters.attempts++;
-  return { poolId, origin, counters, ended: false };
+  return { poolId, origin: origin.name, counters, ended: false };
 }
 
 /**
- * Ends an attempt and records how it went; a second call for the same ticket does nothing and
- * returns false.
+ * Ends an attempt and records how it went; `failed` says whether it counts against the origin's
+ * passive health (the pool's `passiveHealth.failOn`). A second call for the same ticket does
+ * nothing and returns false.
  */
-export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome): boolean {
+export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome, failed: boolean): boolean {
   if (ticket.ended) return false;
   ticket.ended = true;
   const counters = ticket.counters;
   counters.inflight = Math.max(0, counters.inflight - 1);
   counters.lastStatus = outcome.status;
   counters.lastError = outcome.error;
-  if (isFailure(outcome)) {
+  if (outcome.error === "client") return true;
+  if (failed) {
     counters.failures++;
     counters.consecutiveFailures++;
     return true;
@@ -86,9 +106,22 @@ export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome): bool
   return true;
 }
 
-/** This isolate's counters for one origin, or undefined before its first attempt. */
-export function originCounters(poolId: string, origin: string): Readonly<OriginCounters> | undefined {
-  return byPool.get(poolId)?.get(origin);
+/**
+ * This isolate's counters for one origin, or undefined before its first attempt (or when they
+ * belong to another server that had the name before).
+ */
+export function originCounters(poolId: string, origin: OriginIdentity): Readonly<OriginCounters> | undefined {
+  const counters = byPool.get(poolId)?.get(origin.name);
+  return counters && counters.target === originTarget(origin) ? counters : undefined;
+}
+
+/**
+ * Forgets everything this isolate saw of pools that are no longer configured, so that a pool
+ * created again under the same id starts clean.
+ * @example forgetPoolsExcept(new Set(config.pools.map((pool) => pool.id)));
+ */
+export function forgetPoolsExcept(poolIds: ReadonlySet<string>): void {
+  for (const poolId of byPool.keys()) if (!poolIds.has(poolId)) byPool.delete(poolId);
 }
 
 /** The counters of every origin of `poolId` this isolate has attempted. */
@@ -100,45 +133,57 @@ export function poolCounters(poolId: string): ReadonlyMap<string, Readonly<Origi
  * Takes an origin out of this isolate's rotation until `until` and restarts its failure streak, so
  * it needs a fresh run of failures to be ejected again after it returns.
  */
-export function ejectLocally(poolId: string, origin: string, until: number): void {
-  const counters = countersFor(poolId, origin);
+export function ejectLocally(ticket: AttemptTicket, now: number, until: number): void {
+  const counters = ticket.counters;
+  counters.ejectedAt = now;
   counters.ejectedUntil = until;
   counters.consecutiveFailures = 0;
+}
+
+/**
+ * Ends this isolate's own ejection of an origin early (its active checks passed since); the origin
+ * re-enters service now, so slow start counts from now.
+ */
+export function endLocalEjection(counters: Readonly<OriginCounters>, now: number): void {
+  (counters as OriginCounters).ejectedUntil = now;
 }
 
 /** Loop Detected: the request went round in circles (an origin pointing back at the load balancer). */
 const LOOP_DETECTED = 508;
 
 /**
- * A failure for passive health: a connection error, a timeout or a 5xx status. Not a 508: it says
- * the request loops (the load balancer's own answer when an origin points back at it), not that the
- * origin is unwell; counting it would eject that origin and turn every later 508 into a 503 that
- * hides the misconfiguration.
+ * A failed attempt, for metrics and retries: a connection error, a timeout or a 5xx status. Not a
+ * 508: it says the request loops (the load balancer's own answer when an origin points back at it),
+ * not that the origin is unwell. Not an attempt the client or the runtime broke (`client`). What
+ * counts against passive health is narrower by default: `isPassiveFailure` (health/passive.ts).
  */
 export function isFailure(outcome: AttemptOutcome): boolean {
-  if (outcome.error !== null) return true;
+  if (outcome.error !== null) return outcome.error !== "client";
   return outcome.status !== null && outcome.status >= 500 && outcome.status !== LOOP_DETECTED;
 }
 
-function countersFor(poolId: string, origin: string): OriginCounters {
+function countersFor(poolId: string, origin: OriginIdentity): OriginCounters {
   let origins = byPool.get(poolId);
   if (!origins) {
     origins = new Map();
     byPool.set(poolId, origins);
   }
-  let counters = origins.get(origin);
-  if (!counters) {
-    counters = {
-      inflight: 0,
-      attempts: 0,
-      failures: 0,
-      consecutiveFailures: 0,
-      lastStatus: null,
-      lastError: null,
-      latencyMs: null,
-      ejectedUntil: null,
-    };
-    origins.set(origin, counters);
-  }
+  const target = originTarget(origin);
+  const existing = origins.get(origin.name);
+  // Another server under the same name: what was seen of the old one says nothing about it.
+  if (existing && existing.target === target) return existing;
+  const counters: OriginCounters = {
+    target,
+    inflight: 0,
+    attempts: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastStatus: null,
+    lastError: null,
+    latencyMs: null,
+    ejectedUntil: null,
+    ejectedAt: null,
+  };
+  origins.set(origin.name, counters);
   return counters;
 }

@@ -5,7 +5,8 @@
  * attempt's outcome lands: counters, the next report, and the local passive ejection.
  */
 import type { Candidate } from "../balancing/types.ts";
-import type { Pool } from "../config/schema.ts";
+import type { Origin, Pool } from "../config/schema.ts";
+import { checksClearEjection } from "../health/active.ts";
 import {
   type EdgeViewInput,
   fallbackCandidates,
@@ -13,13 +14,16 @@ import {
   mayEjectLocally,
   type PoolCandidates,
   poolCandidates,
+  seenOf,
 } from "../health/edge-view.ts";
+import { isPassiveFailure } from "../health/passive.ts";
+import type { PoolSnapshot } from "../health/types.ts";
 import {
   type AttemptOutcome,
   type AttemptTicket,
   ejectLocally,
   endAttempt,
-  isFailure,
+  endLocalEjection,
   originCounters,
 } from "./outcomes.ts";
 import { peekPoolSnapshot } from "./pool-state-cache.ts";
@@ -33,11 +37,11 @@ const NONE: ReadonlySet<string> = new Set();
  */
 export function edgeViewInput(pool: Pool, now: number): EdgeViewInput {
   const snapshot = peekPoolSnapshot(pool.id);
-  return { pool, snapshot, now, local: localOf(pool.id, snapshot !== null, now) };
+  return { pool, snapshot, now, local: localOf(pool.id, snapshot, now) };
 }
 
-function localOf(poolId: string, hasSnapshot: boolean, now: number): EdgeViewInput["local"] {
-  return (name) => localOrigin(poolId, name, hasSnapshot, now);
+function localOf(poolId: string, snapshot: PoolSnapshot | null, now: number): EdgeViewInput["local"] {
+  return (origin) => localOrigin(poolId, origin, snapshot, now);
 }
 
 /**
@@ -68,23 +72,26 @@ export function fallbackPoolCandidates(
 
 /**
  * Ends an attempt: updates this isolate's counters, adds it to the pool's next report and, when the
- * origin has now failed `passiveHealth.consecutiveFailures` times in a row here, ejects it here at
- * once for `ejectionSeconds` (within `maxEjectionPercent`, counting the PoolState's ejections).
+ * origin has now failed `passiveHealth.consecutiveFailures` times in a row here (failures as the
+ * pool's `failOn` defines them), ejects it here at once for `ejectionSeconds` (within
+ * `maxEjectionPercent`, counting the PoolState's ejections, and never its last usable origin).
  * @example settleAttempt(pool, ticket, { status: 502, error: null, latencyMs: 3 }, Date.now());
  */
 export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: AttemptOutcome, now: number): void {
-  if (!endAttempt(ticket, outcome)) return;
-  recordOutcome(ticket.poolId, ticket.origin, outcome);
   const passive = pool.passiveHealth;
+  const failed = isPassiveFailure(outcome, passive.failOn);
+  if (!endAttempt(ticket, outcome, failed)) return;
+  if (outcome.error === "client") return;
+  recordOutcome(ticket.poolId, ticket.origin, outcome, failed);
   const counters = ticket.counters;
-  if (!passive.enabled || !isFailure(outcome) || counters.consecutiveFailures < passive.consecutiveFailures) {
+  if (!passive.enabled || !failed || counters.consecutiveFailures < passive.consecutiveFailures) {
     return;
   }
   if (counters.ejectedUntil !== null && counters.ejectedUntil > now) return;
   if (!mayEjectLocally(edgeViewInput(pool, now), ticket.origin)) return;
   const streak = counters.consecutiveFailures;
   const until = now + passive.ejectionSeconds * 1000;
-  ejectLocally(ticket.poolId, ticket.origin, until);
+  ejectLocally(ticket, now, until);
   console.log(
     JSON.stringify({
       event: "origin_ejected_here",
@@ -99,13 +106,21 @@ export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: Attemp
 
 function localOrigin(
   poolId: string,
-  name: string,
-  hasSnapshot: boolean,
+  origin: Origin,
+  snapshot: PoolSnapshot | null,
   now: number,
 ): LocalOrigin | undefined {
-  const counters = originCounters(poolId, name);
+  const counters = originCounters(poolId, origin);
   if (!counters) return undefined;
-  const counted = hasSnapshot ? reportedInflight(poolId, name, now) : 0;
+  // The PoolState saw the origin pass its active checks since this isolate ejected it: it is back.
+  if (
+    counters.ejectedUntil !== null &&
+    counters.ejectedUntil > now &&
+    checksClearEjection(seenOf(snapshot, origin)?.passingSince ?? null, counters.ejectedAt)
+  ) {
+    endLocalEjection(counters, now);
+  }
+  const counted = snapshot !== null ? reportedInflight(poolId, origin.name, now) : 0;
   return {
     inflightDelta: counters.inflight - counted,
     latencyMs: counters.latencyMs,

@@ -20,7 +20,7 @@ import { mergeStreak } from "../health/passive.ts";
 import type { HealthReport, OriginReport } from "../health/types.ts";
 import { countDoCall } from "./do-calls.ts";
 import { hasMetricsDelta, restoreMetricsDelta, takeMetricsDelta } from "./metrics.ts";
-import { type AttemptOutcome, isFailure, poolCounters } from "./outcomes.ts";
+import { type AttemptOutcome, poolCounters } from "./outcomes.ts";
 import { acceptPoolSnapshot, notePoolStateFailure } from "./pool-state-cache.ts";
 import { sendPoolReport } from "./report-region.ts";
 
@@ -60,8 +60,16 @@ const pools = new Map<string, PoolReports>();
 const dirty = new Set<string>();
 let isolateId: string | null = null;
 
-/** Adds one completed attempt to the pool's next report. */
-export function recordOutcome(poolId: string, origin: string, outcome: AttemptOutcome): void {
+/**
+ * Adds one completed attempt to the pool's next report; `failed` says whether it counts against the
+ * origin (the pool's `passiveHealth.failOn`, health/passive.ts).
+ */
+export function recordOutcome(
+  poolId: string,
+  origin: string,
+  outcome: AttemptOutcome,
+  failed: boolean,
+): void {
   const reports = reportsOf(poolId);
   let entry = reports.batch.get(origin);
   if (!entry) {
@@ -69,7 +77,7 @@ export function recordOutcome(poolId: string, origin: string, outcome: AttemptOu
     reports.batch.set(origin, entry);
   }
   entry.requests++;
-  if (isFailure(outcome)) {
+  if (failed) {
     entry.failures++;
     entry.trailing++;
     reports.batchFailures++;

@@ -17,7 +17,8 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { Origin, Pool } from "../config/schema.ts";
-import { maxEjectable } from "./passive.ts";
+import { originTarget } from "./identity.ts";
+import { ejectionRoom, mayEject } from "./passive.ts";
 import { inServiceSince, slowStartFactor } from "./slow-start.ts";
 import type { OriginSnapshot, PoolSnapshot } from "./types.ts";
 
@@ -35,7 +36,8 @@ export interface EdgeViewInput {
   readonly pool: Pool;
   /** The last snapshot from the pool's PoolState; null when this isolate has none. */
   readonly snapshot: PoolSnapshot | null;
-  readonly local: (origin: string) => LocalOrigin | undefined;
+  /** What this isolate knows of an origin on its own (belonging to this origin's identity). */
+  readonly local: (origin: Origin) => LocalOrigin | undefined;
   readonly now: number;
 }
 
@@ -87,9 +89,21 @@ export function poolHealthAtEdge(input: EdgeViewInput): { healthy: boolean; heal
   const { pool, snapshot, now } = input;
   let healthyOrigins = 0;
   for (const origin of pool.origins) {
-    if (isHealthyAtEdge(origin, snapshot?.origins[origin.name], now)) healthyOrigins++;
+    if (isHealthyAtEdge(origin, seenOf(snapshot, origin), now)) healthyOrigins++;
   }
   return { healthy: pool.enabled && healthyOrigins >= pool.minimumOrigins, healthyOrigins };
+}
+
+/**
+ * What the snapshot says about `origin`, when it is about the same server: an entry kept for
+ * another address under the same name (or from before the pool was deleted) describes nothing here.
+ * @example seenOf(snapshot, origin)?.ejectedUntil
+ */
+export function seenOf(snapshot: PoolSnapshot | null, origin: Origin): OriginSnapshot | undefined {
+  const seen = snapshot?.origins[origin.name];
+  if (seen === undefined) return undefined;
+  // Snapshots from before identities were carried have no target: they are taken as they are.
+  return seen.target === undefined || seen.target === originTarget(origin) ? seen : undefined;
 }
 
 /**
@@ -101,8 +115,8 @@ export function originVerdict(
   origin: Origin,
   exclude: ReadonlySet<string> = NONE,
 ): OriginVerdict {
-  const seen = input.snapshot?.origins[origin.name];
-  return verdictOf(origin, seen, input.local(origin.name), input.now, exclude);
+  const seen = seenOf(input.snapshot, origin);
+  return verdictOf(origin, seen, input.local(origin), input.now, exclude);
 }
 
 /** `originVerdict` on what the snapshot and this isolate know of the origin. */
@@ -140,10 +154,10 @@ export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string
   let healthyOrigins = 0;
   for (let index = 0; index < origins.length; index++) {
     const origin = origins[index] as Origin;
-    const seen = snapshot?.origins[origin.name];
+    const seen = seenOf(snapshot, origin);
     if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
     // Looked up once for both the verdict and the candidate.
-    const local = input.local(origin.name);
+    const local = input.local(origin);
     const verdict = verdictOf(origin, seen, local, now, exclude);
     if (verdict !== "usable") {
       left ??= new Map();
@@ -185,29 +199,30 @@ export function fallbackCandidates(input: EdgeViewInput, exclude: ReadonlySet<st
 }
 
 /**
- * Whether this isolate may eject one more origin of the pool on its own: passive checks are on and
- * the origins ejected now (by the PoolState or by this isolate) stay within `maxEjectionPercent`.
+ * Whether this isolate may eject one more origin of the pool on its own: passive checks are on, the
+ * origins ejected now (by the PoolState or by this isolate) stay within `maxEjectionPercent`, and
+ * at least one other usable origin remains.
  * @example mayEjectLocally(input, "eu-1")
  */
 export function mayEjectLocally(input: EdgeViewInput, name: string): boolean {
   const { pool, snapshot, now } = input;
   if (!pool.passiveHealth.enabled) return false;
-  const enabled = pool.origins.filter((origin) => origin.enabled);
-  if (!enabled.some((origin) => origin.name === name)) return false;
-  const ejected = enabled.filter((origin) => {
-    if (origin.name === name) return false;
-    const seen = snapshot?.origins[origin.name];
-    const local = input.local(origin.name);
+  const target = pool.origins.find((origin) => origin.name === name);
+  if (!target?.enabled) return false;
+  const ejected = (origin: Origin): boolean => {
+    const seen = seenOf(snapshot, origin);
+    const local = input.local(origin);
     const global = seen !== undefined && seen.ejectedUntil !== null && seen.ejectedUntil > now;
     const here = local?.ejectedUntil != null && local.ejectedUntil > now;
     return global || here;
-  }).length;
-  return ejected < maxEjectable(enabled.length, pool.passiveHealth.maxEjectionPercent);
+  };
+  const unhealthy = (origin: Origin): boolean => seenOf(snapshot, origin)?.check === "unhealthy";
+  return mayEject(ejectionRoom(pool, name, ejected, unhealthy), pool.passiveHealth.maxEjectionPercent);
 }
 
 function candidateOf(input: EdgeViewInput, origin: Origin, index: number): Candidate {
-  const seen = input.snapshot?.origins[origin.name];
-  return candidateFrom(input.pool, origin, index, seen, input.local(origin.name), input.now);
+  const seen = seenOf(input.snapshot, origin);
+  return candidateFrom(input.pool, origin, index, seen, input.local(origin), input.now);
 }
 
 function candidateFrom(

@@ -5,8 +5,9 @@
  * timeouts) is ejected for `ejectionSeconds × n` on its n-th ejection, n capped at 10. The count
  * decays by one for every `2 × ejectionSeconds` the origin serves without a new ejection, so only an
  * origin that fails again soon after coming back stays out longer. At most `maxEjectionPercent` of
- * the pool's enabled origins are ejected at once, but at least one when the percentage is above 0
- * (a pool of one or two origins can still shed a failing one; 0 turns ejection off).
+ * the pool's enabled origins are ejected at once (rounded down: with 50 %, none of a pool of one),
+ * and passive ejection never takes out the last usable origin of a pool. What counts as a failure
+ * is the pool's `failOn`: by default only what says the origin (not the application) is unwell.
  */
 import type { Origin, PassiveHealth } from "../config/schema.ts";
 import { originEvent } from "./events.ts";
@@ -43,11 +44,79 @@ export function ejectionDurationMs(ejection: number, ejectionSeconds: number): n
 
 /**
  * How many of `origins` enabled origins may be ejected at the same time.
- * @example maxEjectable(1, 50) === 1; maxEjectable(10, 50) === 5; maxEjectable(4, 0) === 0
+ * @example maxEjectable(1, 50) === 0; maxEjectable(2, 50) === 1; maxEjectable(10, 50) === 5
  */
 export function maxEjectable(origins: number, maxEjectionPercent: number): number {
   if (origins <= 0 || maxEjectionPercent <= 0) return 0;
-  return Math.max(1, Math.floor((origins * maxEjectionPercent) / 100));
+  return Math.floor((origins * maxEjectionPercent) / 100);
+}
+
+/** Statuses that say the origin (or the way to it) failed, not the application: `failOn: "gateway"`. */
+const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+const LOOP_DETECTED = 508;
+
+/** The part of an attempt's outcome passive health judges. */
+export interface PassiveOutcome {
+  readonly status: number | null;
+  /** `timeout`, `connect`, or `client` (the client or the runtime broke the attempt: never counted). */
+  readonly error: string | null;
+}
+
+/**
+ * Whether an attempt counts against the origin's passive health. `gateway`: connection failures,
+ * timeouts, 502, 503 and 504; `5xx`: those and every other 5xx but 508 (a loop, see
+ * docs/health.md). An attempt the client or the runtime broke (`client`) never counts.
+ * @example isPassiveFailure({ status: 500, error: null }, "gateway") === false
+ */
+export function isPassiveFailure(outcome: PassiveOutcome, failOn: PassiveHealth["failOn"]): boolean {
+  if (outcome.error !== null) return outcome.error === "timeout" || outcome.error === "connect";
+  const status = outcome.status;
+  if (status === null || status < 500 || status > 599) return false;
+  return failOn === "5xx" ? status !== LOOP_DETECTED : GATEWAY_STATUSES.has(status);
+}
+
+/** What decides whether one more origin of a pool may be ejected. */
+export interface EjectionRoom {
+  /** Enabled origins of the pool. */
+  readonly enabled: number;
+  /** Of those, ejected now (not counting the candidate). */
+  readonly ejected: number;
+  /** Usable origins other than the candidate: enabled, weight above 0, not failed by active checks, not ejected. */
+  readonly usableOthers: number;
+}
+
+/**
+ * Whether passive checks may eject one more origin: within `maxEjectionPercent` of the enabled
+ * origins, and never the last usable one (a pool must keep an origin to serve with).
+ * @example mayEject({ enabled: 2, ejected: 0, usableOthers: 1 }, 50) === true
+ */
+export function mayEject(room: EjectionRoom, maxEjectionPercent: number): boolean {
+  if (room.usableOthers <= 0) return false;
+  return room.ejected < maxEjectable(room.enabled, maxEjectionPercent);
+}
+
+/**
+ * The room for ejecting `name` from `pool`, given who is ejected or out (`out(origin)`: ejected,
+ * failed by active checks) right now.
+ */
+export function ejectionRoom(
+  pool: { readonly origins: readonly Origin[] },
+  name: string,
+  ejected: (origin: Origin) => boolean,
+  unhealthy: (origin: Origin) => boolean,
+): EjectionRoom {
+  let enabled = 0;
+  let out = 0;
+  let usableOthers = 0;
+  for (const origin of pool.origins) {
+    if (!origin.enabled) continue;
+    enabled++;
+    if (origin.name === name) continue;
+    const isEjected = ejected(origin);
+    if (isEjected) out++;
+    if (!isEjected && !unhealthy(origin) && origin.weight > 0) usableOthers++;
+  }
+  return { enabled, ejected: out, usableOthers };
 }
 
 /**
@@ -70,41 +139,59 @@ export function mergeStreak(
  */
 export function ejectOutliers(
   pool: string,
-  origins: readonly Pick<Origin, "name" | "enabled">[],
+  origins: readonly Origin[],
   records: ReadonlyMap<string, OriginRecord>,
   passive: PassiveHealth,
   now: number,
 ): HealthEvent[] {
   if (!passive.enabled) return [];
-  const candidates = origins.filter((o) => o.enabled);
-  const cap = maxEjectable(candidates.length, passive.maxEjectionPercent);
-  let ejected = candidates.filter((o) => {
-    const record = records.get(o.name);
-    return record !== undefined && isEjected(record, now);
-  }).length;
   const events: HealthEvent[] = [];
-  for (const origin of candidates) {
+  const ejected = (origin: Origin): boolean => {
+    const record = records.get(origin.name);
+    return record !== undefined && isEjected(record, now);
+  };
+  const unhealthy = (origin: Origin): boolean => records.get(origin.name)?.check === "unhealthy";
+  for (const origin of origins) {
+    if (!origin.enabled) continue;
     const record = records.get(origin.name);
     if (!record || isEjected(record, now) || record.passiveStreak < passive.consecutiveFailures) continue;
-    if (ejected >= cap) continue;
-    const ejection =
-      decayedEjections(record.ejections, record.lastEjectionEnd, passive.ejectionSeconds, now) + 1;
-    const duration = ejectionDurationMs(ejection, passive.ejectionSeconds);
+    const room = ejectionRoom({ origins }, origin.name, ejected, unhealthy);
+    if (!mayEject(room, passive.maxEjectionPercent)) continue;
     const streak = record.passiveStreak;
-    record.ejections = ejection;
-    record.ejectedUntil = now + duration;
-    record.healthySince = null;
-    record.passiveStreak = 0;
-    ejected++;
     events.push(
-      originEvent(
+      ejectRecord(
         pool,
-        origin.name,
-        "origin_ejected",
+        record,
+        passive,
         now,
-        `origin ${origin.name} ejected for ${duration / 1000} s after ${streak} failed request${streak === 1 ? "" : "s"} in a row (ejection ${ejection})`,
+        `after ${streak} failed request${streak === 1 ? "" : "s"} in a row`,
       ),
     );
   }
   return events;
+}
+
+/** Ejects one origin now: the duration grows with its recent ejections. Returns the event. */
+export function ejectRecord(
+  pool: string,
+  record: OriginRecord,
+  passive: PassiveHealth,
+  now: number,
+  why: string,
+): HealthEvent {
+  const ejection =
+    decayedEjections(record.ejections, record.lastEjectionEnd, passive.ejectionSeconds, now) + 1;
+  const duration = ejectionDurationMs(ejection, passive.ejectionSeconds);
+  record.ejections = ejection;
+  record.ejectedAt = now;
+  record.ejectedUntil = now + duration;
+  record.healthySince = null;
+  record.passiveStreak = 0;
+  return originEvent(
+    pool,
+    record.name,
+    "origin_ejected",
+    now,
+    `origin ${record.name} ejected for ${duration / 1000} s ${why} (ejection ${ejection})`,
+  );
 }

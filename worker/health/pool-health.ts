@@ -8,6 +8,9 @@
  * not change health: a drained origin (weight 0) is healthy but receives no new requests.
  */
 import type { Origin, Pool } from "../config/schema.ts";
+import { passedChecksSince } from "./active.ts";
+import { originTarget } from "./identity.ts";
+
 import type { OriginRecord, OriginSnapshot, OriginState, PoolHealth, PoolSnapshot } from "./types.ts";
 
 /** True while an ejection is running at `now`. */
@@ -81,6 +84,7 @@ export function buildSnapshot(
     if (healthy) healthyOrigins++;
     origins[origin.name] = {
       name: origin.name,
+      target: record?.target ?? originTarget(origin),
       state: originState(origin, record, active, count, now),
       healthy,
       check: record?.check ?? "unknown",
@@ -91,6 +95,7 @@ export function buildSnapshot(
       lastCheckAt: record?.lastCheckAt ?? null,
       lastError: record?.lastError ?? null,
       consecutiveFailures: (active ? record?.failures : record?.passiveStreak) ?? 0,
+      passingSince: record && active ? passedChecksSince(record, pool.healthCheck) : null,
     };
   }
   return {

@@ -15,6 +15,8 @@
 export const MAX_PROBE_BODY_BYTES = 64 * 1024;
 
 export const PROBE_USER_AGENT = "edge-lb-health-check/1";
+/** Sent by a prober that stands for a region (`healthCheck.regions`): the region it probes from. */
+export const PROBE_REGION_HEADER = "x-edge-lb-probe-region";
 
 export interface ProbeOrigin {
   address: string;
@@ -59,7 +61,11 @@ export function joinPath(basePath: string, path: string): string {
  * @example buildProbeRequest({ address: "https://a.example/base", hostHeader: null, headers: {} }, check).url
  *   // "https://a.example/base/health"
  */
-export function buildProbeRequest(origin: ProbeOrigin, check: ProbeCheck): ProbeRequest {
+export function buildProbeRequest(
+  origin: ProbeOrigin,
+  check: ProbeCheck,
+  region: string | null = null,
+): ProbeRequest {
   const url = new URL(origin.address);
   const target = new URL(url.origin);
   // Set as parts, never parsed as a relative URL: a check path like "//x" must stay a path.
@@ -78,6 +84,7 @@ export function buildProbeRequest(origin: ProbeOrigin, check: ProbeCheck): Probe
   const headers: Record<string, string> = { "user-agent": PROBE_USER_AGENT };
   for (const [name, value] of Object.entries(origin.headers)) headers[name.toLowerCase()] = value;
   for (const [name, value] of Object.entries(check.headers)) headers[name.toLowerCase()] = value;
+  if (region !== null) headers[PROBE_REGION_HEADER] = region;
   return {
     url: target.toString(),
     method: check.method,

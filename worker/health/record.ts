@@ -3,8 +3,11 @@
  * checks turned off. Each returns the event it causes, or null, so every transition is recorded
  * exactly once. Pure: records are plain objects the DO persists.
  */
-import { nextCheckState, type Thresholds } from "./active.ts";
+import { checksClearEjection, nextCheckState, passedChecksSince, type Thresholds } from "./active.ts";
 import { originEvent } from "./events.ts";
+
+export { originTarget } from "./identity.ts";
+
 import { mergeStreak } from "./passive.ts";
 import { isEjected } from "./pool-health.ts";
 import type { HealthEvent, OriginRecord, OriginReport } from "./types.ts";
@@ -42,13 +45,10 @@ export function newRecord(name: string, target: string, now: number): OriginReco
     passiveStreak: 0,
     ejections: 0,
     ejectedUntil: null,
+    ejectedAt: null,
     lastEjectionEnd: null,
+    passingSince: null,
   };
-}
-
-/** What identifies the server behind an origin name: another target starts a new record. */
-export function originTarget(origin: { address: string; hostHeader: string | null }): string {
-  return origin.hostHeader === null ? origin.address : `${origin.address} host=${origin.hostHeader}`;
 }
 
 /**
@@ -68,6 +68,8 @@ export function applyProbe(
   record.failures = next.failures;
   record.lastCheckAt = result.at;
   record.lastError = result.error;
+  if (!result.ok) record.passingSince = null;
+  else record.passingSince ??= result.at;
   if (result.latencyMs !== null) record.latencyMs = smooth(record.latencyMs, result.latencyMs, 1);
   if (!next.changed) return null;
   if (next.check === "unhealthy") {
@@ -129,6 +131,22 @@ export function endEjection(
 }
 
 /**
+ * Ends a running ejection once active checks cleared it (`checksClearEjection`); returns the event.
+ * @example clearEjectionByChecks("web", record, pool.healthCheck, now)
+ */
+export function clearEjectionByChecks(
+  pool: string,
+  record: OriginRecord,
+  thresholds: Pick<Thresholds, "healthyThreshold"> | null,
+  now: number,
+): HealthEvent | null {
+  if (!isEjected(record, now)) return null;
+  if (!checksClearEjection(passedChecksSince(record, thresholds), record.ejectedAt)) return null;
+  const passed = record.successes;
+  return endEjection(pool, record, now, `passed ${passed} active check${passed === 1 ? "" : "s"} in a row`);
+}
+
+/**
  * Forgets the active verdict when checks are turned off; an origin the checks held out of service
  * returns to it, which is an event.
  */
@@ -139,6 +157,7 @@ export function resetCheck(pool: string, record: OriginRecord, now: number): Hea
   record.failures = 0;
   record.lastCheckAt = null;
   record.lastError = null;
+  record.passingSince = null;
   if (!wasUnhealthy) return null;
   if (!isEjected(record, now)) record.healthySince = now;
   return originEvent(

@@ -35,12 +35,21 @@ export interface OriginRecord {
   ejections: number;
   /** Set while ejected (cleared once the DO notices the expiry). */
   ejectedUntil: number | null;
+  /** When the running (or last) ejection began. */
+  ejectedAt: number | null;
   lastEjectionEnd: number | null;
+  /** When the current run of passing active checks began (the first of them ended); null after a failure. */
+  passingSince: number | null;
 }
 
 /** One origin as the edge sees it in a pool snapshot. */
 export interface OriginSnapshot {
   name: string;
+  /**
+   * The server this state belongs to (`originTarget`: address and hostHeader). An edge whose
+   * configuration names another server under this name ignores the entry.
+   */
+  target: string;
   state: OriginState;
   /** Enabled, not ejected, not failed by active checks: may receive traffic (weight permitting). */
   healthy: boolean;
@@ -54,6 +63,12 @@ export interface OriginSnapshot {
   lastCheckAt: number | null;
   lastError: string | null;
   consecutiveFailures: number;
+  /**
+   * Start of the current run of passing active checks once the run is `healthyThreshold` long (the
+   * origin passed its checks again); null otherwise. An ejection that began before it is over, at
+   * the PoolState and in every isolate.
+   */
+  passingSince: number | null;
 }
 
 /** What `PoolState.snapshot()` returns and the edge caches (about one second). */

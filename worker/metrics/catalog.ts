@@ -27,7 +27,7 @@ export const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 /** How an attempt ended: the class of the origin's status, or why there was none. */
-export type AttemptOutcomeLabel = StatusClass | "timeout" | "connect";
+export type AttemptOutcomeLabel = StatusClass | "timeout" | "connect" | "client";
 
 const LB_POOL_ORIGIN = ["load_balancer", "pool", "origin"] as const;
 
@@ -53,14 +53,14 @@ export const METRICS = [
     type: "counter",
     help:
       "Attempts sent to origins (a request makes more than one when it is retried), by outcome: the class of " +
-      "the origin's status, or timeout or connect when there was no response.",
+      "the origin's status, or timeout or connect when there was no response, or client when the client's upload broke off or the runtime refused to send the request.",
     labels: [...LB_POOL_ORIGIN, "outcome"],
     source: "edge",
   },
   {
     name: "edge_lb_errors_total",
     type: "counter",
-    help: "Failed attempts as passive health counts them: 5xx responses, timeouts and connection failures.",
+    help: "Failed attempts: 5xx responses (but 508), timeouts and connection failures (passive health counts those its pool's failOn names).",
     labels: [...LB_POOL_ORIGIN, "kind"],
     source: "edge",
   },

@@ -180,7 +180,7 @@ function upstreamPeer(job: Forwarding): Origin {
   job.route?.markTried(pool, origin.name);
   job.target = upstreamTarget(origin, job.input.pathAndQuery);
   job.headers = withOriginHeaders(job.baseHeaders, origin.headers);
-  job.ticket = beginAttempt(pool.id, origin.name);
+  job.ticket = beginAttempt(pool.id, origin);
   notePoolActivity(pool.id);
   return origin;
 }

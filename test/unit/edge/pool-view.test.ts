@@ -41,8 +41,8 @@ function view(
     pool,
     snapshot,
     now,
-    local: (name) => {
-      const entry = local[name];
+    local: (origin) => {
+      const entry = local[origin.name];
       return entry ? { inflightDelta: 0, latencyMs: null, ejectedUntil: null, ...entry } : undefined;
     },
   };
@@ -198,9 +198,14 @@ describe("local ejection", () => {
     expect(mayEjectLocally(view(pool, null, { c: { ejectedUntil: T0 + 1 } }), "b")).toBe(false);
   });
 
-  it("may always shed one origin of a small pool, but never with passive checks off", () => {
-    const pool = makePool({ origins: three.slice(0, 1) });
-    expect(mayEjectLocally(view(pool, null), "a")).toBe(true);
+  it("never sheds the last usable origin, honours the cap in small pools, never with passive checks off", () => {
+    const solo = makePool({ origins: three.slice(0, 1), passiveHealth: { maxEjectionPercent: 100 } });
+    expect(mayEjectLocally(view(solo, null), "a")).toBe(false);
+    const pair = makePool({ origins: three.slice(0, 2) });
+    expect(mayEjectLocally(view(pair, null), "a")).toBe(true);
+    expect(mayEjectLocally(view(pair, null, { b: { ejectedUntil: T0 + 1000 } }), "a")).toBe(false);
+    const one = makePool({ origins: three.slice(0, 1) });
+    expect(mayEjectLocally(view(one, null), "a")).toBe(false);
     const off = makePool({ origins: three, passiveHealth: { enabled: false } });
     expect(mayEjectLocally(view(off, null), "a")).toBe(false);
     const zero = makePool({ origins: three, passiveHealth: { maxEjectionPercent: 0 } });

@@ -3,6 +3,7 @@ import {
   decayedEjections,
   ejectionDurationMs,
   ejectOutliers,
+  isPassiveFailure,
   maxEjectable,
   mergeStreak,
 } from "../../../worker/health/passive.ts";
@@ -35,9 +36,10 @@ describe("ejection cap", () => {
     expect(maxEjectable(3, 100)).toBe(3);
   });
 
-  it("allows at least one ejection in tiny pools", () => {
-    expect(maxEjectable(1, 50)).toBe(1);
-    expect(maxEjectable(2, 10)).toBe(1);
+  it("honours the percentage in small pools: none of one at 50 %, one of two", () => {
+    expect(maxEjectable(1, 50)).toBe(0);
+    expect(maxEjectable(2, 50)).toBe(1);
+    expect(maxEjectable(2, 10)).toBe(0);
   });
 
   it("allows none when the percentage is 0 or there are no origins", () => {
@@ -128,11 +130,36 @@ describe("outlier ejection", () => {
     expect(next.map((e) => e.origin)).toEqual(["c", "d"]);
   });
 
-  it("ejects the only origin of a one-origin pool", () => {
-    const pool = makePool({ origins: [{ name: "solo", address: "http://127.0.0.1:9001" }] });
+  it("never ejects the last usable origin of a pool, whatever the cap", () => {
+    const pool = makePool({
+      origins: [{ name: "solo", address: "http://127.0.0.1:9001" }],
+      passiveHealth: { maxEjectionPercent: 100 },
+    });
     const records = recordsFor(pool, T0);
     fail(records, "solo", T0);
-    expect(ejectOutliers("web", pool.origins, records, pool.passiveHealth, T0)).toHaveLength(1);
+    expect(ejectOutliers("web", pool.origins, records, pool.passiveHealth, T0)).toEqual([]);
+    const pair = makePool({
+      origins: [
+        { name: "a", address: "http://127.0.0.1:9001" },
+        { name: "b", address: "http://127.0.0.1:9002" },
+      ],
+      passiveHealth: { maxEjectionPercent: 100 },
+    });
+    const both = recordsFor(pair, T0);
+    both.get("b")!.check = "unhealthy";
+    fail(both, "a", T0);
+    expect(ejectOutliers("web", pair.origins, both, pair.passiveHealth, T0)).toEqual([]);
+  });
+
+  it("counts as failures what failOn names: gateway errors by default, every 5xx on request", () => {
+    const gateway = [502, 503, 504].map((status) => isPassiveFailure({ status, error: null }, "gateway"));
+    expect(gateway).toEqual([true, true, true]);
+    expect(isPassiveFailure({ status: 500, error: null }, "gateway")).toBe(false);
+    expect(isPassiveFailure({ status: 500, error: null }, "5xx")).toBe(true);
+    expect(isPassiveFailure({ status: 508, error: null }, "5xx")).toBe(false);
+    expect(isPassiveFailure({ status: null, error: "timeout" }, "gateway")).toBe(true);
+    expect(isPassiveFailure({ status: null, error: "connect" }, "gateway")).toBe(true);
+    expect(isPassiveFailure({ status: null, error: "client" }, "5xx")).toBe(false);
   });
 
   it("ejects nothing when passive checks are off or the cap is 0", () => {
