@@ -16,6 +16,7 @@ const HEALTH_CHECK_DEFAULTS = {
   healthyThreshold: 2,
   unhealthyThreshold: 3,
   followRedirects: false,
+  type: "http",
 };
 
 const POOL_DEFAULTS = {
@@ -26,7 +27,13 @@ const POOL_DEFAULTS = {
   minimumOrigins: 1,
   slowStartSeconds: 0,
   healthCheck: null,
-  passiveHealth: { enabled: true, consecutiveFailures: 5, ejectionSeconds: 30, maxEjectionPercent: 50 },
+  passiveHealth: {
+    enabled: true,
+    consecutiveFailures: 5,
+    ejectionSeconds: 30,
+    maxEjectionPercent: 50,
+    failOn: "gateway",
+  },
 };
 
 const ORIGIN_DEFAULTS = {

@@ -60,7 +60,13 @@ const FULL_POOL = {
     unhealthyThreshold: 3,
     followRedirects: false,
   },
-  passiveHealth: { enabled: true, consecutiveFailures: 5, ejectionSeconds: 30, maxEjectionPercent: 50 },
+  passiveHealth: {
+    enabled: true,
+    consecutiveFailures: 5,
+    ejectionSeconds: 30,
+    maxEjectionPercent: 50,
+    failOn: "gateway",
+  },
 };
 
 const FULL_LB = {

@@ -95,6 +95,10 @@ describe("ConfigStore → PoolState notifications", () => {
     await createPool("retried");
     // The PoolState forgets the pool, as if the delivery of its creation had been lost.
     await env.POOL_STATE.getByName("retried").configure(null);
+    // A PoolState that never received the pool keeps no mark of a deletion either.
+    await runInDurableObject(env.POOL_STATE.getByName("retried"), (_instance, state) =>
+      state.storage.delete("deletedVersion"),
+    );
     expect(await env.POOL_STATE.getByName("retried").health()).toBeNull();
 
     await runInDurableObject(store(), async (_instance, state) => {
