@@ -11,6 +11,7 @@ import type { ConfigSnapshot } from "../config/schema.ts";
 import type { Env } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { countDoCall } from "./do-calls.ts";
+import { forgetPoolsExcept } from "./outcomes.ts";
 
 /** How old a snapshot may get before a request triggers a background refresh. */
 export const REFRESH_AFTER_MS = 2000;
@@ -62,6 +63,7 @@ export function warmConfig(
 /** Installs a snapshot the isolate already has (e.g. returned by a write through the API). */
 export function acceptSnapshot(snapshot: ConfigSnapshot): void {
   if (!cache.snapshot || snapshot.version >= cache.snapshot.version) {
+    if (cache.snapshot !== snapshot) forgetPoolsExcept(new Set(snapshot.pools.map((pool) => pool.id)));
     cache.snapshot = snapshot;
     cache.checkedAt = Date.now();
   }

@@ -187,6 +187,9 @@ export function ejectRecord(
   record.ejectedUntil = now + duration;
   record.healthySince = null;
   record.passiveStreak = 0;
+  // Checks end the ejection only with a fresh run of passes, all after it began (active.ts).
+  record.successes = 0;
+  record.passingSince = null;
   return originEvent(
     pool,
     record.name,
