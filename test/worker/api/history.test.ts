@@ -120,3 +120,30 @@ describe("configuration history", () => {
     expect((await call("GET", `${API}/config/versions/${current - 99}`)).status).toBe(200);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("describes history, rollback, notifications and the candidate form of explain", async () => {
+    const doc = await json<{
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties?: Record<string, { description?: string }> }> };
+    }>(await call("GET", "/__lb/openapi.json", { token: null }));
+    const expected: [string, string[]][] = [
+      ["/__lb/api/v1/config/versions", ["get"]],
+      ["/__lb/api/v1/config/versions/{version}", ["get"]],
+      ["/__lb/api/v1/config/rollback", ["post"]],
+      ["/__lb/api/v1/notifications", ["get", "post"]],
+      ["/__lb/api/v1/notifications/{id}", ["get", "put", "patch", "delete"]],
+      ["/__lb/api/v1/notifications/{id}/deliveries", ["get"]],
+      ["/__lb/api/v1/notifications/{id}/test", ["post"]],
+      ["/__lb/api/v1/explain", ["get", "post"]],
+    ];
+    for (const [path, methods] of expected) {
+      for (const method of methods) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+    const notification = doc.components.schemas.Notification?.properties ?? {};
+    for (const field of ["url", "events", "format", "secret", "enabled"]) {
+      expect(notification[field]?.description, field).toBeTruthy();
+    }
+    expect(doc.components.schemas.Impact).toBeDefined();
+  });
+});

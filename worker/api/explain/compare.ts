@@ -19,51 +19,13 @@ import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
 import type { Env } from "../../env.ts";
 import { type FieldError, ProblemError, problemType } from "../../http/problem.ts";
+import type { ComparedRequest, Impact, ImpactSummary, Moved, Placement } from "./impact-schema.ts";
 import { type DescribedRequest, describeRequestItem } from "./query.ts";
 import type { Explanation } from "./schema.ts";
 import { explainRequest, type TraceOptions } from "./trace.ts";
 
 /** Requests one call may describe. */
 export const MAX_EXPLAIN_REQUESTS = 1000;
-
-/** Where one request goes under one configuration. */
-export interface Placement {
-  outcome: Explanation["outcome"];
-  loadBalancer: string | null;
-  pool: string | null;
-  origin: string | null;
-  /** The status the proxy would answer itself with (404, 503, 508, a rule's); null when proxied. */
-  status: number | null;
-  /** The session-affinity outcome: pinned, new, reselected, temporary, unavailable; null without. */
-  affinity: string | null;
-}
-
-export interface ComparedRequest {
-  request: { url: string; method: string };
-  now: Placement;
-  candidate: Placement;
-  changed: { loadBalancer: boolean; pool: boolean; origin: boolean };
-  /** The request is pinned to an origin now, and the candidate would send it elsewhere. */
-  breaksAffinity: boolean;
-}
-
-export interface Moved {
-  count: number;
-  /** Fraction of the described requests, 0 to 1, to 3 decimals. */
-  share: number;
-}
-
-export interface ImpactSummary {
-  requests: number;
-  changed: { loadBalancer: Moved; pool: Moved; origin: Moved };
-  affinityPinsBroken: number;
-}
-
-export interface Impact {
-  configVersion: number;
-  items: ComparedRequest[];
-  summary: ImpactSummary;
-}
 
 /** Parses the body: `{ config?, requests }`; throws one 400 naming every problem. */
 export function parseImpactBody(body: Record<string, unknown>): {

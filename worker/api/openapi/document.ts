@@ -4,8 +4,18 @@
  * schemas' `.meta({ description })`. Served without auth: it holds no secrets.
  */
 import { z } from "zod";
+import { NotificationSchema } from "../../config/notification.ts";
 import { ConfigDocumentSchema, LoadBalancerSchema, PoolSchema } from "../../config/schema.ts";
+import { ImpactBodySchema, ImpactSchema } from "../explain/impact-schema.ts";
 import { DrainResultSchema, ExplainSchema, PoolHealthSchema, StatusSchema } from "./external.ts";
+import { EXPLAIN_POST, opsPaths } from "./ops-paths.ts";
+import {
+  ConfigVersionListSchema,
+  DeliveryListSchema,
+  NotificationResourceSchema,
+  NotificationTestResultSchema,
+  RollbackResultSchema,
+} from "./ops-schemas.ts";
 import { openApiPaths } from "./paths.ts";
 import {
   AuditEntrySchema,
@@ -52,6 +62,14 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Status: StatusSchema,
   Explain: ExplainSchema,
   DrainResult: DrainResultSchema,
+  ConfigVersionList: ConfigVersionListSchema,
+  RollbackResult: RollbackResultSchema,
+  Notification: NotificationSchema,
+  NotificationResource: NotificationResourceSchema,
+  DeliveryList: DeliveryListSchema,
+  NotificationTestResult: NotificationTestResultSchema,
+  ImpactRequest: ImpactBodySchema,
+  Impact: ImpactSchema,
 };
 
 const PROBLEM_RESPONSES: Record<string, string> = {
@@ -115,9 +133,10 @@ function build(): OpenApiDocument {
         description: "The whole configuration as one document, its audit log and events.",
       },
       { name: "operations", description: "Live state: health, status, explain, metrics." },
+      { name: "notifications", description: "Webhooks for health, failover and configuration events." },
       { name: "meta", description: "This document, its page and the Worker's health." },
     ],
-    paths: openApiPaths(),
+    paths: allPaths(),
     components: {
       securitySchemes: {
         bearerAuth: {
@@ -130,4 +149,11 @@ function build(): OpenApiDocument {
       responses,
     },
   };
+}
+
+function allPaths(): Record<string, Record<string, unknown>> {
+  const paths = { ...openApiPaths(), ...opsPaths() };
+  const explain = paths["/__lb/api/v1/explain"];
+  if (explain) explain.post = EXPLAIN_POST;
+  return paths;
 }

@@ -17,18 +17,18 @@ const STATUS: Record<string, string> = {
   Unavailable: "503",
 };
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown, type = "application/json") => ({ [type]: { schema } });
-const ok = (description: string, schema: unknown, headers?: Record<string, unknown>) => ({
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const json = (schema: unknown, type = "application/json") => ({ [type]: { schema } });
+export const ok = (description: string, schema: unknown, headers?: Record<string, unknown>) => ({
   description,
   content: json(schema),
   ...(headers ? { headers } : {}),
 });
-const problems = (...names: string[]) =>
+export const problems = (...names: string[]) =>
   Object.fromEntries(names.map((name) => [STATUS[name], { $ref: `#/components/responses/${name}` }]));
 
-const READ_ERRORS = ["Unauthorized", "Unavailable"];
-const WRITE_ERRORS = [
+export const READ_ERRORS = ["Unauthorized", "Unavailable"];
+export const WRITE_ERRORS = [
   "BadRequest",
   "Unauthorized",
   "Forbidden",
@@ -36,16 +36,16 @@ const WRITE_ERRORS = [
   "UnsupportedMediaType",
   "Unavailable",
 ];
-const ETAG = { ETag: { description: 'The version, e.g. "7".', schema: { type: "string" } } };
+export const ETAG = { ETag: { description: 'The version, e.g. "7".', schema: { type: "string" } } };
 
-const idParam = (what: string) => ({
+export const idParam = (what: string) => ({
   name: "id",
   in: "path",
   required: true,
   description: `The ${what} id (a slug).`,
   schema: { type: "string", pattern: SLUG_PATTERN.source },
 });
-const IF_MATCH = {
+export const IF_MATCH = {
   name: "If-Match",
   in: "header",
   required: false,
@@ -61,7 +61,7 @@ const LIMIT = {
   schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
 };
 
-function resourcePaths(
+export function resourcePaths(
   collection: string,
   what: string,
   tag: string,
