@@ -9,7 +9,7 @@ export interface Table {
   rows: string[][];
 }
 
-export type SectionId = "decision" | "overhead" | "state" | "failover";
+export type SectionId = "decision" | "overhead" | "state" | "failover" | "memory";
 
 export interface SectionResult {
   id: SectionId;

@@ -35,7 +35,7 @@ interface WranglerFacts {
 }
 
 /** Reads what Miniflare needs from wrangler.toml (the file is small and flat). */
-function readWranglerToml(): WranglerFacts {
+export function readWranglerToml(): WranglerFacts {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   if (!date) throw new Error("wrangler.toml has no compatibility_date");
@@ -54,7 +54,7 @@ function readWranglerToml(): WranglerFacts {
 }
 
 /** Bundles the Worker as `wrangler deploy --dry-run` does; returns the path of the bundle. */
-async function bundleWorker(outdir: string): Promise<string> {
+export async function bundleWorker(outdir: string): Promise<string> {
   const wrangler = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
   try {
     await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], {

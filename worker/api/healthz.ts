@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import { getConfig } from "../edge/config-cache.ts";
 import { doCallStats } from "../edge/do-calls.ts";
+import { isolateMemory } from "../edge/isolate-memory.ts";
 import type { Env } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 
@@ -13,7 +14,11 @@ export async function healthz(c: Context<{ Bindings: Env }>): Promise<Response> 
     // This isolate's Durable Object calls and proxied requests, read by the benchmarks (state cost).
     const { total: doCalls, proxiedRequests } = doCallStats();
     return c.json(
-      { status: "ok", configVersion: config.version, isolate: { doCalls, proxiedRequests } },
+      {
+        status: "ok",
+        configVersion: config.version,
+        isolate: { doCalls, proxiedRequests, memory: isolateMemory(config) },
+      },
       200,
       { "cache-control": "no-store" },
     );

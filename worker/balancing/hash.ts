@@ -3,15 +3,16 @@
  * over the pool's origins. Pure: no runtime imports.
  *
  * Why Maglev rather than a ketama ring: a lookup is one string hash and one array read, O(1) at any
- * pool size, where a ring needs a binary search; weights are honoured to within one slot of 65537,
+ * pool size, where a ring needs a binary search; weights are honoured to within one slot of the table (at least 32 slots per origin up to 512 origins),
  * where a ring's share error only shrinks as 1/sqrt(virtual nodes per origin) (about 8 % at the
  * classic 160 points), so a ring that respects weights well needs hundreds of thousands of points for
  * a 1000-origin pool. Maglev's cost is a slightly-more-than-minimal disruption when the origin list
- * itself changes, growing as the pool fills the fixed table: removing one of 20 equal origins moved
- * 5.3 % of keys (5.0 % were on it), one of 100 moved 1.6 % (1.0 %), one of 1000 moved 0.6 % (0.1 %).
+ * itself changes (see test/unit/balancing/hash.test.ts for the bounds), and a full re-placement when
+ * the pool crosses one of the table-size steps of `maglevTableSize`.
  * An origin going down, the frequent case, disrupts nobody else (see below).
  *
- * The table is built over ALL of the pool's origins once per pool version. When the key's slot belongs
+ * The table is built over ALL of the pool's origins once per pool version, lazily: on the first pick or
+ * `home()` lookup, so a pool that never hashes a key never pays for it. When the key's slot belongs
  * to an origin that is not a candidate right now (down, ejected, disabled), the lookup walks on along
  * the key's own probe sequence (double hashing over the table) to the next slot whose owner is a
  * candidate. Keys of the other origins never move, and the keys of the missing origin spread over the
@@ -21,7 +22,7 @@
  * not change which origin a key belongs to. An origin whose weight is so small relative to the others
  * that it owns no slot receives hashed traffic only through the fallback below.
  */
-import { buildMaglevTable, MAGLEV_TABLE_SIZE, type MaglevTable, NO_OWNER } from "./hash-maglev.ts";
+import { buildMaglevTable, type MaglevTable, maglevTableSize, NO_OWNER } from "./hash-maglev.ts";
 import { fmix32, hash32 } from "./hash-string.ts";
 import type { Balancer, BalancerOrigin, Candidate, PickInput } from "./types.ts";
 
@@ -35,10 +36,12 @@ export interface HashBalancer extends Balancer {
    * origin has a positive weight. Session affinity by header or ip pins to this origin.
    */
   home(key: string): string | undefined;
+  /** Bytes the table takes once built (0 before the first lookup builds it). */
+  tableBytes(): number;
 }
 
 export interface HashBalancerOptions {
-  /** Table size (prime); tests use small tables, production keeps the default. */
+  /** Table size (prime); tests pin one, production sizes it to the pool (`maglevTableSize`). */
   readonly tableSize?: number;
 }
 
@@ -52,17 +55,24 @@ export function createHashBalancer(
   origins: readonly BalancerOrigin[],
   options: HashBalancerOptions = {},
 ): HashBalancer {
-  const table = buildMaglevTable(origins, options.tableSize ?? MAGLEV_TABLE_SIZE);
+  const size = options.tableSize ?? maglevTableSize(origins.length);
   const names = origins.map((origin) => origin.name);
   // Expected probes to reach a candidate are M / (slots of candidates), about N / |candidates|; past
   // this bound (a vanishing chance unless the candidates own no slot) rendezvous hashing decides.
-  const maxProbes = Math.min(table.size, 8 * origins.length + 64);
+  const maxProbes = Math.min(size, 8 * origins.length + 64);
+  let table: MaglevTable | null = null;
+  const built = (): MaglevTable => {
+    table ??= buildMaglevTable(origins, size);
+    return table;
+  };
   return {
-    pick: (input) => lookup(table, names, maxProbes, input),
+    pick: (input) => lookup(built(), names, maxProbes, input),
     home(key) {
-      const owner = table.owners[hash32(key, KEY_SEED) % table.size]!;
+      const { owners } = built();
+      const owner = owners[hash32(key, KEY_SEED) % size]!;
       return owner === NO_OWNER ? undefined : names[owner];
     },
+    tableBytes: () => (table ? table.owners.byteLength + table.slotCounts.byteLength : 0),
   };
 }
 

@@ -11,7 +11,7 @@ import type { ConfigSnapshot } from "../config/schema.ts";
 import type { Env } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { countDoCall } from "./do-calls.ts";
-import { forgetPoolsExcept } from "./outcomes.ts";
+import { forgetRemoved } from "./isolate-memory.ts";
 
 /** How old a snapshot may get before a request triggers a background refresh. */
 export const REFRESH_AFTER_MS = 2000;
@@ -63,7 +63,8 @@ export function warmConfig(
 /** Installs a snapshot the isolate already has (e.g. returned by a write through the API). */
 export function acceptSnapshot(snapshot: ConfigSnapshot): void {
   if (!cache.snapshot || snapshot.version >= cache.snapshot.version) {
-    if (cache.snapshot !== snapshot) forgetPoolsExcept(new Set(snapshot.pools.map((pool) => pool.id)));
+    // A new configuration: per-isolate state of pools and load balancers that left it goes with them.
+    if (cache.snapshot !== snapshot) forgetRemoved(snapshot);
     cache.snapshot = snapshot;
     cache.checkedAt = Date.now();
   }

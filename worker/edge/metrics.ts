@@ -145,6 +145,25 @@ const MAX_ORIGIN_REFS = 10_000;
 const refsByOrigin = new Map<string, Map<string, Map<string, OriginRefs>>>();
 let originRefCount = 0;
 
+/**
+ * Drops the series references of load balancers and pools no longer configured; returns the origins
+ * still referenced.
+ */
+export function forgetMetricRefs(loadBalancerIds: ReadonlySet<string>, poolIds: ReadonlySet<string>): number {
+  originRefCount = 0;
+  for (const [lb, pools] of refsByOrigin) {
+    if (!loadBalancerIds.has(lb)) {
+      refsByOrigin.delete(lb);
+      continue;
+    }
+    for (const [pool, origins] of pools) {
+      if (poolIds.has(pool)) originRefCount += origins.size;
+      else pools.delete(pool);
+    }
+  }
+  return originRefCount;
+}
+
 function originRefs(loadBalancer: string, pool: string, origin: string): OriginRefs {
   if (originRefCount >= MAX_ORIGIN_REFS) {
     refsByOrigin.clear();

@@ -120,8 +120,13 @@ export function originCounters(poolId: string, origin: OriginIdentity): Readonly
  * created again under the same id starts clean.
  * @example forgetPoolsExcept(new Set(config.pools.map((pool) => pool.id)));
  */
-export function forgetPoolsExcept(poolIds: ReadonlySet<string>): void {
-  for (const poolId of byPool.keys()) if (!poolIds.has(poolId)) byPool.delete(poolId);
+export function forgetPoolsExcept(poolIds: ReadonlySet<string>): number {
+  let origins = 0;
+  for (const [poolId, counters] of byPool) {
+    if (poolIds.has(poolId)) origins += counters.size;
+    else byPool.delete(poolId);
+  }
+  return origins;
 }
 
 /** The counters of every origin of `poolId` this isolate has attempted. */

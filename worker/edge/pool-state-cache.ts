@@ -44,6 +44,12 @@ interface Entry {
 
 const entries = new Map<string, Entry>();
 
+/** Drops the snapshots of pools not in `poolIds`; returns how many this isolate still holds. */
+export function forgetPoolSnapshots(poolIds: ReadonlySet<string>): number {
+  for (const id of entries.keys()) if (!poolIds.has(id)) entries.delete(id);
+  return entries.size;
+}
+
 /** The snapshot this isolate holds for a pool, without triggering anything; null when none. */
 export function peekPoolSnapshot(poolId: string): PoolSnapshot | null {
   return entries.get(poolId)?.snapshot ?? null;

@@ -60,6 +60,16 @@ const pools = new Map<string, PoolReports>();
 const dirty = new Set<string>();
 let isolateId: string | null = null;
 
+/** Drops the pending reports of pools not in `poolIds`; returns how many pools still report. */
+export function forgetPoolReports(poolIds: ReadonlySet<string>): number {
+  for (const id of pools.keys()) {
+    if (poolIds.has(id)) continue;
+    pools.delete(id);
+    dirty.delete(id);
+  }
+  return pools.size;
+}
+
 /**
  * Adds one completed attempt to the pool's next report; `failed` says whether it counts against the
  * origin (the pool's `passiveHealth.failOn`, health/passive.ts).

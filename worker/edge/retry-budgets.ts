@@ -90,6 +90,12 @@ export class RetryBudget {
 
 const budgets = new Map<string, RetryBudget>();
 
+/** Drops the budgets of load balancers not in `loadBalancerIds`; returns how many are kept. */
+export function forgetRetryBudgets(loadBalancerIds: ReadonlySet<string>): number {
+  for (const id of budgets.keys()) if (!loadBalancerIds.has(id)) budgets.delete(id);
+  return budgets.size;
+}
+
 /**
  * This isolate's budget of one load balancer.
  * @example retryBudgetOf(lb.id, Date.now()).deposit(Date.now())

@@ -6,9 +6,9 @@
  */
 import type { Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
-import { balancerFor } from "../edge/balancers.ts";
 import { recordAttempt } from "../edge/metrics.ts";
 import { type AttemptOutcome, type AttemptTicket, beginAttempt, isFailure } from "../edge/outcomes.ts";
+import { balancerFor } from "../edge/pool-balancers.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
 import { learnReachability, needsReachability, refusesConnections } from "../edge/refusals.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";

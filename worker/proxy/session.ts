@@ -25,8 +25,7 @@ import { type AffinityOutcome, resolveCookieAffinity, resolveKeyAffinity } from 
 import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { affinitySigningKey } from "../edge/affinity-key.ts";
-import { balancerFor } from "../edge/balancers.ts";
-import { homeTable } from "../edge/home-tables.ts";
+import { balancerFor, hashTableFor } from "../edge/pool-balancers.ts";
 import type { Env } from "../env.ts";
 
 /** What the request carries for its load balancer's affinity; null when the type is "none". */
@@ -138,7 +137,7 @@ export function pickWithAffinity(input: AffinityPickInput): AffinityPick {
   const spec = affinityKeySpec(affinity);
   if (!spec) return NO_AFFINITY(pool, candidates);
   const key = requestKey(spec, input.source).key;
-  const decision = resolveKeyAffinity(homeTable(pool), key, candidates, random);
+  const decision = resolveKeyAffinity(hashTableFor(pool), key, candidates, random);
   return single(pool, decision.origin, candidates, decision.outcome, false, null);
 }
 

@@ -14,7 +14,7 @@ import type { Balancer } from "../../balancing/types.ts";
 import { sameResource } from "../../config/diff.ts";
 import { parseConfigDocument } from "../../config/document.ts";
 import type { ConfigSnapshot, LoadBalancer, Pool } from "../../config/schema.ts";
-import { balancerFor } from "../../edge/balancers.ts";
+import { balancerFor } from "../../edge/pool-balancers.ts";
 import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
 import type { Env } from "../../env.ts";

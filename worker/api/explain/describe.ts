@@ -15,7 +15,7 @@ import {
 import type { AffinityOutcome } from "../../affinity/resolve.ts";
 import type { Candidate } from "../../balancing/types.ts";
 import type { AlgorithmName, ConfigSnapshot, Pool } from "../../config/schema.ts";
-import { homeTable } from "../../edge/home-tables.ts";
+import { hashTableFor } from "../../edge/pool-balancers.ts";
 import { poolSnapshotAgeMs } from "../../edge/pool-state-cache.ts";
 import { edgeViewInput, poolCandidatesHere } from "../../edge/pool-view.ts";
 import { originVerdict } from "../../health/edge-view.ts";
@@ -161,7 +161,7 @@ export function describeAffinity(
     };
   }
   const key = requestKey(spec, source);
-  const home = homeTable(pool).home(key.key) ?? null;
+  const home = hashTableFor(pool).home(key.key) ?? null;
   const reason =
     pick.outcome === "pinned"
       ? "the key's home origin is usable and serves"

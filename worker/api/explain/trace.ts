@@ -12,9 +12,9 @@
 import { type KeySource, parseKeySpec, readCookie, requestKey } from "../../affinity/request-key.ts";
 import type { Balancer } from "../../balancing/types.ts";
 import type { ConfigSnapshot, LoadBalancer, Pool } from "../../config/schema.ts";
-import { balancerFor } from "../../edge/balancers.ts";
 import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
+import { balancerFor } from "../../edge/pool-balancers.ts";
 import { prepareLoadBalancerPools } from "../../edge/pool-state-cache.ts";
 import type { Env } from "../../env.ts";
 import { adminDisposition } from "../../http/admin-host.ts";

@@ -1,0 +1,272 @@
+/**
+ * Memory: the heap one Worker isolate holds with the largest configuration the limits allow, every
+ * load balancer and pool touched by a request. The load balancer runs in workerd (Miniflare) with its
+ * Durable Objects in a second Worker of the same bundle, so the Worker's isolate holds only what
+ * the Worker itself keeps; the heap is read through the V8 inspector (`Runtime.getHeapUsage` after
+ * `HeapProfiler.collectGarbage`), used bytes, not process RSS.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import WebSocket from "ws";
+import type { ConfigDocumentInput } from "../../worker/config/schema.ts";
+import { onCleanup } from "../lib/cleanup.ts";
+import { http } from "../lib/http.ts";
+import type { SectionResult } from "../lib/report.ts";
+import { startOrigins } from "../runtime/origins.ts";
+import { bundleWorker, readWranglerToml } from "../runtime/workerd.ts";
+
+const ADMIN_TOKEN = "bench-admin-token";
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+
+/** The largest configuration the limits allow (docs/api.md): 1,000 of each, 10,000 origins. */
+export const LIMITS = {
+  pools: Number(process.env.MEM_POOLS ?? 1000),
+  loadBalancers: Number(process.env.MEM_POOLS ?? 1000),
+  origins: 10 * Number(process.env.MEM_POOLS ?? 1000),
+} as const;
+
+type Shape = "round_robin" | "hash" | "ip_affinity";
+
+/** `pools` pools of `origins / pools` origins, one load balancer each. */
+function largestConfig(
+  origin: string,
+  shape: Shape,
+  pools = LIMITS.pools,
+  origins = LIMITS.origins,
+): ConfigDocumentInput {
+  const perPool = Math.floor(origins / pools);
+  return {
+    pools: Array.from({ length: pools }, (_, p) => ({
+      id: `pool-${p}`,
+      algorithm: shape === "hash" ? "hash" : "round_robin",
+      ...(shape === "hash" ? { hashOn: "ip" } : {}),
+      healthCheck: { enabled: false },
+      origins: Array.from({ length: perPool }, (_, o) => ({
+        name: `o${o}`,
+        address: `${origin}/p${p}/o${o}`,
+      })),
+    })),
+    loadBalancers: Array.from({ length: pools }, (_, p) => ({
+      id: `lb-${p}`,
+      hostname: `lb-${p}.bench.test`,
+      pools: [`pool-${p}`],
+      ...(shape === "ip_affinity" ? { sessionAffinity: { type: "ip" } } : {}),
+    })),
+  } as ConfigDocumentInput;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** One inspector session to a Worker's isolate. */
+async function inspect(
+  port: number,
+  worker: string,
+): Promise<{ heapUsed(): Promise<number>; close(): void }> {
+  const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+    id: string;
+    title?: string;
+    webSocketDebuggerUrl: string;
+  }[];
+  const target = list.find((t) => t.title === worker || t.id.endsWith(worker)) ?? null;
+  if (!target)
+    throw new Error(`no inspector target "${worker}" among ${list.map((t) => t.title ?? t.id).join(", ")}`);
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
+  let next = 1;
+  const pending = new Map<number, (value: unknown) => void>();
+  socket.on("message", (data) => {
+    const text = String(data);
+    if (text.includes('"HeapProfiler.addHeapSnapshotChunk"')) return;
+    const message = JSON.parse(text) as { id?: number; result?: unknown };
+    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  });
+  const call = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve) => {
+      const id = next++;
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  return {
+    async heapUsed() {
+      // workerd does not answer HeapProfiler.collectGarbage; a heap snapshot collects garbage first.
+      await call("HeapProfiler.enable");
+      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      // Typed arrays (hash tables) live in backing stores outside the V8 heap proper: count both.
+      const usage = (await call("Runtime.getHeapUsage")) as { usedSize: number; backingStorageSize: number };
+      return usage.usedSize + usage.backingStorageSize;
+    },
+    close: () => socket.close(),
+  };
+}
+
+interface Measured {
+  shape: Shape;
+  baseline: number;
+  loaded: number;
+  isolate: Record<string, number>;
+}
+
+async function measure(shape: Shape, originUrl: string, bundle: string, dir: string): Promise<Measured> {
+  const facts = readWranglerToml();
+  const inspectorPort = await freePort();
+  const durableObjects = (scriptName?: string) =>
+    Object.fromEntries(
+      Object.entries(facts.durableObjects).map(([binding, className]) => [
+        binding,
+        { className, useSQLite: true, ...(scriptName ? { scriptName } : {}) },
+      ]),
+    );
+  const common = {
+    modules: true,
+    scriptPath: bundle,
+    modulesRoot: dirname(bundle),
+    compatibilityDate: facts.compatibilityDate,
+    compatibilityFlags: facts.compatibilityFlags,
+    bindings: { ADMIN_TOKEN },
+  };
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      log: new Log(LogLevel.WARN),
+      inspectorPort,
+      enableDevRegistry: false,
+      telemetry: { enabled: false },
+      cf: { colo: "LOC", country: "XX", continent: "EU" },
+      resourcePersistencePath: join(dir, `state-${shape}`),
+      // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
+      workers: [
+        {
+          ...common,
+          name: "edge-lb",
+          durableObjects: durableObjects("edge-lb-state"),
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+        { ...common, name: "edge-lb-state", durableObjects: durableObjects() },
+      ] as any,
+    }),
+  );
+  const stop = onCleanup("workerd (memory)", () => mf.dispose());
+  try {
+    await mf.ready;
+    progress(`${shape}: workerd ready`);
+    const url = (await mf.unsafeGetDirectURL("edge-lb")).origin;
+    const first = await http(`${url}/__lb/healthz`);
+    if (first.status !== 200) throw new Error(`healthz answered ${first.status}`);
+    progress(`${shape}: healthz answered`);
+    const inspector = await inspect(inspectorPort, "edge-lb");
+    progress(`${shape}: inspector attached`);
+    const baseline = await inspector.heapUsed();
+    progress(`${shape}: baseline heap ${mib(baseline)} MiB; applying the configuration`);
+    const put = await http(`${url}/__lb/api/v1/config`, {
+      method: "PUT",
+      headers: auth,
+      body: JSON.stringify(largestConfig(originUrl, shape)),
+      timeoutMs: 120_000,
+    });
+    if (put.status !== 200) throw new Error(`PUT /config answered ${put.status}: ${put.body.slice(0, 300)}`);
+    progress(`${shape}: configuration applied; one request through each load balancer`);
+    for (let p = 0; p < LIMITS.loadBalancers; p++) {
+      const answer = await http(`${url}/x`, {
+        host: `lb-${p}.bench.test`,
+        headers: { "cf-connecting-ip": `10.0.${p >> 8}.${p & 255}` },
+      });
+      if (answer.status >= 500 && p === 0)
+        throw new Error(`a proxied request answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+    }
+    const loaded = await inspector.heapUsed();
+    const health = JSON.parse((await http(`${url}/__lb/healthz`)).body) as {
+      isolate: { memory?: Record<string, number> };
+    };
+    inspector.close();
+    return { shape, baseline, loaded, isolate: health.isolate.memory ?? {} };
+  } finally {
+    await stop();
+  }
+}
+
+function progress(line: string): void {
+  process.stderr.write(`memory: ${line}\n`);
+}
+
+const MiB = 1024 * 1024;
+const mib = (bytes: number) => (bytes / MiB).toFixed(1);
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+export async function runMemory(): Promise<SectionResult> {
+  const dir = mkdtempSync(join(tmpdir(), "edge-lb-memory-"));
+  const removeDir = onCleanup("temporary directory", () => rmSync(dir, { recursive: true, force: true }));
+  const origins = await startOrigins(1);
+  try {
+    const bundle = await bundleWorker(join(dir, "bundle"));
+    progress("bundled");
+    const results: Measured[] = [];
+    for (const shape of ["round_robin", "hash", "ip_affinity"] as const) {
+      results.push(await measure(shape, origins[0]!.url, bundle, dir));
+    }
+    const rows = results.map((r) => {
+      const grown = r.loaded - r.baseline;
+      return [
+        r.shape,
+        mib(r.baseline),
+        mib(r.loaded),
+        mib(grown),
+        kib(grown / LIMITS.loadBalancers),
+        kib(grown / LIMITS.origins),
+        String(r.isolate.hashTables ?? "?"),
+        mib(r.isolate.balancerBytes ?? 0),
+      ];
+    });
+    const roundRobin = results[0]!;
+    const hash = results[1]!;
+    const perTable = (hash.loaded - roundRobin.loaded) / Math.max(1, hash.isolate.hashTables ?? 1);
+    return {
+      id: "memory",
+      title: "Memory of one Worker isolate",
+      method: [
+        `The largest configuration the limits allow (${LIMITS.pools} pools of ${LIMITS.origins / LIMITS.pools} origins, ${LIMITS.loadBalancers} load balancers, one pool each), applied with PUT /config, then one request through every load balancer. The Worker runs in workerd with its Durable Objects in a second Worker of the same bundle, so its isolate holds only what the Worker keeps. Heap used plus array backing stores (after the full collection a heap snapshot makes; workerd does not answer HeapProfiler.collectGarbage) read through the V8 inspector, before the configuration (after one request) and after the traffic.`,
+      ],
+      tables: [
+        {
+          columns: [
+            "pools are",
+            "heap before MiB",
+            "heap after MiB",
+            "grown MiB",
+            "per LB+pool KiB",
+            "per origin KiB",
+            "hash tables",
+            "counted tables MiB",
+          ],
+          rows,
+        },
+      ],
+      notes: [
+        `Per hash table (hash minus round_robin, over the tables built): ${kib(perTable)} KiB; a table of 10 origins is 4,099 slots (8 KiB of Uint16 plus its bookkeeping).`,
+        "Target: under 32 MiB in every row (issue: a Worker isolate has 128 MB).",
+      ],
+    };
+  } finally {
+    for (const origin of origins) await origin.stop();
+    await removeDir();
+  }
+}
+
+if (import.meta.main) {
+  const { sectionToText } = await import("../lib/report.ts");
+  console.log(sectionToText(await runMemory()));
+}
