@@ -2,7 +2,7 @@
  * `npm run bench [-- <section>...] [--quick] [--seconds N] [--connections N]`
  *
  * Sections: decision, overhead (proxy overhead and, from the same run, state cost), state (same as
- * overhead), failover. Without a section, all run. Prints the tables and merges the figures into
+ * overhead), failover, memory. Without a section, all run. Prints the tables and merges the figures into
  * bench/RESULTS.md with a description of the machine (not with --quick). Benchmarks print figures;
  * they assert nothing.
  */
@@ -13,9 +13,10 @@ import { type SectionResult, sectionToText } from "./lib/report.ts";
 import { RESULTS_PATH, writeResults } from "./lib/results-file.ts";
 import { runDecision } from "./sections/decision.ts";
 import { runFailover } from "./sections/failover.ts";
+import { runMemory } from "./sections/memory.ts";
 import { runOverhead } from "./sections/overhead.ts";
 
-const SECTIONS = ["decision", "overhead", "state", "failover"] as const;
+const SECTIONS = ["decision", "overhead", "state", "failover", "memory"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover]... [options]]
@@ -24,6 +25,7 @@ const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover]... [o
                    PATH), with the Durable Object calls per 100 requests of the same run (state)
   state            same as overhead
   failover         kill one of three origins under load, then restart it
+  memory           heap of one Worker isolate with the largest configuration the limits allow
 options:
   --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
   --seconds N      measured seconds per target in the overhead section (default 10)
@@ -76,7 +78,9 @@ async function main(): Promise<number> {
           ? [await runDecision(options)]
           : section === "overhead"
             ? await runOverhead(options)
-            : [await runFailover(options)];
+            : section === "memory"
+              ? [await runMemory()]
+              : [await runFailover(options)];
       for (const result of produced) {
         results.push(result);
         console.log(`${sectionToText(result)}\n`);

@@ -13,6 +13,8 @@ import { nsPerOp } from "./microbench.ts";
 
 const SIZES = [3, 100, 1000] as const;
 const TARGET_NS_AT_100 = 1000;
+/** A pool's first request in a fresh isolate pays at most this for building its structures. */
+const TARGET_FIRST_NS = 500_000;
 
 export interface DecisionOptions {
   quick: boolean;
@@ -84,11 +86,20 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
     const pickCells: string[] = [];
     const buildCells: string[] = [];
     let at100 = Number.NaN;
+    let firstWorst = 0;
     for (const size of SIZES) {
       const pool = pools.get(size)!;
-      buildCells.push(duration(nsPerOp(() => (build(pool.origins) ? 1 : 0), micro)));
-      const balancer = build(pool.origins);
       const candidates = pool.candidates;
+      // A pool's first request in an isolate: the balancer is built and asked once (a hash table is
+      // built on its first lookup).
+      const firstNs = nsPerOp(
+        (i) =>
+          build(pool.origins).pick({ candidates, key: keys[i & 4095], random: Math.random })?.index ?? -1,
+        micro,
+      );
+      firstWorst = Math.max(firstWorst, firstNs);
+      buildCells.push(duration(firstNs));
+      const balancer = build(pool.origins);
       const ns = nsPerOp((i) => {
         const input: PickInput = { candidates, key: keys[i & 4095], random: Math.random };
         return balancer.pick(input)?.index ?? -1;
@@ -98,7 +109,7 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
     }
     const verdict = at100 < TARGET_NS_AT_100 ? "met" : "missed";
     pickRows.push([algorithm.name, ...pickCells, verdict]);
-    buildRows.push([algorithm.name, ...buildCells]);
+    buildRows.push([algorithm.name, ...buildCells, firstWorst <= TARGET_FIRST_NS ? "met" : "missed"]);
   }
 
   const tables: Table[] = [];
@@ -109,8 +120,8 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
       rows: pickRows,
     });
     tables.push({
-      caption: "building a balancer for a pool version (median per build)",
-      columns: ["algorithm", "3 origins", "100 origins", "1000 origins"],
+      caption: "a pool's first request in an isolate: building its balancer and one pick (median)",
+      columns: ["algorithm", "3 origins", "100 origins", "1000 origins", "target ≤ 0.5 ms"],
       rows: buildRows,
     });
   }
@@ -130,8 +141,9 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
         "mixed weights (1-5), in-flight counts (0-19) and latencies (5-50 ms); `hash` keys cycle through " +
         "4096 client addresses. A measurement is warmed up and calibrated, then the median of " +
         `${micro.samples} samples of ~${micro.sampleMs} ms is kept. ` +
-        "Building a balancer (the Maglev table for `hash`) is timed separately: it happens once per pool " +
-        "version, not per request. All algorithms run in one process, so the pick call site is shared " +
+        "A pool's first request is timed separately: building its balancer (the Maglev table for `hash`, " +
+        "sized to the pool and built on the first lookup) and one pick; it happens once per pool version " +
+        "and isolate (and again after the isolate's balancer budget evicted the pool), not per request. All algorithms run in one process, so the pick call site is shared " +
         "(megamorphic): each figure includes a few ns of call dispatch the Worker's own call site may not pay.",
       "A pick is only part of the per-request decision: before it, the edge turns the pool into its " +
         "usable candidates (`poolCandidates` in worker/health/edge-view.ts, from the pool, the PoolState " +
