@@ -25,6 +25,8 @@ function makePool(size: number): { pool: Pool; snapshot: PoolSnapshot } {
   for (const [i, origin] of origins.entries()) {
     snapshotOrigins[origin.name] = {
       name: origin.name,
+      target: origin.address,
+      passingSince: 0,
       state: "healthy",
       healthy: true,
       check: "healthy",

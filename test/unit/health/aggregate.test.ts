@@ -63,6 +63,8 @@ function snapshotWith(ejected: string, until: number): PoolSnapshot {
     lastCheckAt: null,
     lastError: null,
     consecutiveFailures: 0,
+    target: "http://127.0.0.1:1",
+    passingSince: null,
   };
   return {
     pool: "web",

@@ -118,6 +118,8 @@ describe("series a PoolState derives itself", () => {
       lastCheckAt: null,
       lastError: null,
       consecutiveFailures: 0,
+      target: "http://127.0.0.1:1",
+      passingSince: null,
     });
     const snapshot: PoolSnapshot = {
       pool: "web",
