@@ -11,6 +11,7 @@ import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
 import { type ApiEnv, writerRole } from "./context.ts";
 import { failoverEvents } from "./failover-events.ts";
+import { documentFor } from "./redact.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 export const DEFAULT_LIMIT = 100;
@@ -25,7 +26,13 @@ configRoutes.get("/config", async (c) => {
   const snapshot = await configStore(c.env).snapshot();
   if (!snapshot) throw new ProblemError(503, "The configuration could not be read; try again.");
   c.header("etag", etag(snapshot.version));
-  return c.json({ version: snapshot.version, pools: snapshot.pools, loadBalancers: snapshot.loadBalancers });
+  return c.json(
+    documentFor(c.var.access, {
+      version: snapshot.version,
+      pools: snapshot.pools,
+      loadBalancers: snapshot.loadBalancers,
+    }),
+  );
 });
 
 configRoutes.put("/config", requireWrite, async (c) => {

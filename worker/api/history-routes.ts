@@ -10,6 +10,7 @@ import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, readJsonObject } from "./body.ts";
 import { booleanQuery, MAX_LIMIT } from "./config-routes.ts";
 import { type ApiEnv, writerRole } from "./context.ts";
+import { documentFor } from "./redact.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /** `GET /config/versions` lists this many when `limit` is absent. */
@@ -32,7 +33,8 @@ historyRoutes.get("/config/versions/:version", async (c) => {
     );
   }
   c.header("etag", etag(version));
-  return c.body(document, 200, { "content-type": "application/json" });
+  if (c.var.access === "write") return c.body(document, 200, { "content-type": "application/json" });
+  return c.json(documentFor(c.var.access, JSON.parse(document) as Record<string, unknown>));
 });
 
 historyRoutes.post("/config/rollback", requireWrite, async (c) => {

@@ -8,6 +8,7 @@ import { etag, parseIfMatch } from "../http/preconditions.ts";
 import { requireWrite } from "./auth.ts";
 import { JSON_TYPES, PATCH_TYPES, readJsonObject } from "./body.ts";
 import { type ApiEnv, writerRole } from "./context.ts";
+import { resourceFor } from "./redact.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /**
@@ -22,7 +23,7 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
   routes.get(collection, async (c) => {
     const { version, items } = await configStore(c.env).listResources(kind);
     c.header("etag", etag(version));
-    return c.json({ items });
+    return c.json({ items: items.map((resource) => resourceFor(c.var.access, kind, resource)) });
   });
 
   routes.post(collection, requireWrite, async (c) => {
@@ -44,7 +45,7 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
       return c.body(null, 304, { etag: tag });
     }
     c.header("etag", tag);
-    return c.json(resource);
+    return c.json(resourceFor(c.var.access, kind, resource));
   });
 
   routes.put(item, requireWrite, async (c) => {

@@ -5,6 +5,12 @@
 import { z } from "zod";
 import { isReservedHeader } from "../http/headers.ts";
 
+/**
+ * What the API shows the read token instead of a secret (a header value, a webhook secret). A write
+ * that contains it is refused: it would store the placeholder in place of the secret.
+ */
+export const REDACTED = "<redacted>";
+
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const SLUG_MESSAGE = "must be 1-63 characters of a-z, 0-9, '-' or '_', starting with a letter or digit";
 
@@ -29,7 +35,11 @@ export const HeaderMap = z
       .string()
       .max(8192)
       // Visible ASCII, space and tab: what a header value may carry on every runtime and upstream.
-      .regex(/^[\t\x20-\x7e]*$/, "must be printable ASCII (no CR, LF, NUL or other control characters)"),
+      .regex(/^[\t\x20-\x7e]*$/, "must be printable ASCII (no CR, LF, NUL or other control characters)")
+      .refine(
+        (value) => value !== REDACTED,
+        `is "${REDACTED}", the placeholder the read token sees: send the real value (read it with the admin token)`,
+      ),
   )
   .superRefine((headers, ctx) => {
     for (const name of Object.keys(headers)) {

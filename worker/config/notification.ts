@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { FieldError } from "../http/problem.ts";
-import { Slug } from "./fields.ts";
+import { REDACTED, Slug } from "./fields.ts";
 import { issuesToFieldErrors } from "./issue-path.ts";
 import { isJsonObject } from "./merge-patch.ts";
 import type { Parsed } from "./resources.ts";
@@ -21,8 +21,7 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENTS)[number];
 
-/** What the API shows instead of a stored secret. */
-export const REDACTED = "<redacted>";
+export { REDACTED };
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
