@@ -153,7 +153,9 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
       );
     }
     try {
-      const res = await send(url, { path: "/__lb/healthz", timeoutMs: 5000 });
+      // With ADMIN_HOSTNAME set, /__lb answers only there.
+      const host = options.vars?.ADMIN_HOSTNAME;
+      const res = await send(url, { path: "/__lb/healthz", timeoutMs: 5000, ...(host ? { host } : {}) });
       if (res.status === 200) {
         return { url, port, adminToken, readToken, output: () => output, stop };
       }
