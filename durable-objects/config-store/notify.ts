@@ -5,6 +5,7 @@
  * repeating it is harmless.
  */
 import type { Pool } from "../../worker/config/schema.ts";
+import { withTimeout } from "../../worker/http/timeout.ts";
 import type { ConfigTables } from "./sql.ts";
 
 /** How long one PoolState may take to accept a change before it counts as failed. */
@@ -60,16 +61,4 @@ export async function deliverNotifications(d: Delivery, poolIds?: readonly strin
 /** 1 s, 2 s, 4 s … capped at five minutes. */
 export function backoffMs(attempt: number): number {
   return Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempt - 1, 20));
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

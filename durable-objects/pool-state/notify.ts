@@ -8,6 +8,7 @@
  * a few seconds later.
  */
 import type { HealthEvent } from "../../worker/health/types.ts";
+import { withTimeout } from "../../worker/http/timeout.ts";
 import type { NotifierEvent } from "../notifier/types.ts";
 
 const NOTIFIABLE = new Set([
@@ -72,7 +73,10 @@ export class EventForwarder {
           this.#pending = false;
           return;
         }
-        await withTimeout(this.#send(rows.map((row) => JSON.parse(row.event) as NotifierEvent)));
+        await withTimeout(
+          this.#send(rows.map((row) => JSON.parse(row.event) as NotifierEvent)),
+          HANDOVER_TIMEOUT_MS,
+        );
         const last = rows[rows.length - 1]?.seq ?? 0;
         this.#sql.exec("DELETE FROM notify_outbox WHERE seq <= ?", last);
       }
@@ -109,19 +113,4 @@ export function toNotifierEvent(event: HealthEvent): NotifierEvent {
     ...(event.origin ? { origin: event.origin } : {}),
     message: event.message,
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${HANDOVER_TIMEOUT_MS} ms`)),
-      HANDOVER_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -12,6 +12,7 @@ import { getConfig } from "../edge/config-cache.ts";
 import { countDoCall, doCallStats } from "../edge/do-calls.ts";
 import { flushReports } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
+import { withTimeout } from "../http/timeout.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
 import { scrapeExposition } from "../metrics/scrape.ts";
 import type { PoolMetrics } from "../metrics/series.ts";
@@ -71,16 +72,4 @@ async function gatherPoolMetrics(
   };
   await Promise.all(Array.from({ length: Math.min(FANOUT, poolIds.length) }, worker));
   return { metrics, failed };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -48,37 +48,21 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
     return c.json(resourceFor(c.var.access, kind, resource));
   });
 
-  routes.put(item, requireWrite, async (c) => {
-    const input = await readJsonObject(c.req.raw, JSON_TYPES);
-    const ifMatch = parseIfMatch(c.req.header("if-match"));
-    const result = await configStore(c.env).replaceResource(
-      kind,
-      pathId(c),
-      input,
-      ifMatch,
-      writerRole(c.var.access),
-    );
-    const { resource, snapshot } = unwrap(result);
-    installSnapshot(snapshot);
-    c.header("etag", etag(resource.version));
-    return c.json(resource);
-  });
-
-  routes.patch(item, requireWrite, async (c) => {
-    const patch = await readJsonObject(c.req.raw, PATCH_TYPES);
-    const ifMatch = parseIfMatch(c.req.header("if-match"));
-    const result = await configStore(c.env).patchResource(
-      kind,
-      pathId(c),
-      patch,
-      ifMatch,
-      writerRole(c.var.access),
-    );
-    const { resource, snapshot } = unwrap(result);
-    installSnapshot(snapshot);
-    c.header("etag", etag(resource.version));
-    return c.json(resource);
-  });
+  /** PUT replaces, PATCH merges: otherwise the same write, If-Match honoured, the new ETag sent. */
+  const update =
+    (write: "replaceResource" | "patchResource", accepted: readonly string[]) =>
+    async (c: Context<ApiEnv>) => {
+      const input = await readJsonObject(c.req.raw, accepted);
+      const ifMatch = parseIfMatch(c.req.header("if-match"));
+      const store = configStore(c.env);
+      const result = await store[write](kind, pathId(c), input, ifMatch, writerRole(c.var.access));
+      const { resource, snapshot } = unwrap(result);
+      installSnapshot(snapshot);
+      c.header("etag", etag(resource.version));
+      return c.json(resource);
+    };
+  routes.put(item, requireWrite, update("replaceResource", JSON_TYPES));
+  routes.patch(item, requireWrite, update("patchResource", PATCH_TYPES));
 
   routes.delete(item, requireWrite, async (c) => {
     const ifMatch = parseIfMatch(c.req.header("if-match"));

@@ -3,6 +3,7 @@
  * hostname when `ADMIN_HOSTNAME` is unset) it is served, on any other hostname it is closed (404),
  * never proxied, so a token sent to the wrong host never reaches an origin. Pure.
  */
+import { normalizeHostname } from "./hostname.ts";
 
 /** Whether `path` is `/__lb` or below it. */
 export function isAdminPath(path: string): boolean {
@@ -26,25 +27,12 @@ export function adminDisposition(url: URL, adminHostname: string | undefined): "
  * @example isLoopbackHost("127.0.0.1") === true
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = normalize(hostname);
+  const host = normalizeHostname(hostname);
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (host === "[::1]" || host === "::1") return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function sameHostname(a: string, b: string): boolean {
-  return normalize(a) === normalize(b);
-}
-
-/** Lower case, without port and trailing dots (IPv6 literals keep their brackets). */
-function normalize(host: string): string {
-  let name = host.trim().toLowerCase();
-  if (name.startsWith("[")) {
-    const end = name.indexOf("]");
-    return end === -1 ? name : name.slice(0, end + 1);
-  }
-  const colon = name.indexOf(":");
-  if (colon !== -1) name = name.slice(0, colon);
-  while (name.endsWith(".")) name = name.slice(0, -1);
-  return name;
+  return normalizeHostname(a) === normalizeHostname(b);
 }

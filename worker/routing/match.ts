@@ -10,7 +10,7 @@
  * catch-all `*.example.com` still serves the paths an exact entry does not claim.
  */
 import type { LoadBalancer } from "../config/schema.ts";
-import { normalizeHostname } from "./hostname.ts";
+import { normalizeHostname } from "../http/hostname.ts";
 
 interface RouteEntry {
   readonly loadBalancer: LoadBalancer;

@@ -7,8 +7,8 @@ import {
   type PoolInput,
   PoolSchema,
 } from "../../../worker/config/schema.ts";
+import { normalizeHostname } from "../../../worker/http/hostname.ts";
 import { choosePool, type PoolAssessment } from "../../../worker/routing/choose-pool.ts";
-import { normalizeHostname } from "../../../worker/routing/hostname.ts";
 import { buildRouteIndex, matchLoadBalancer } from "../../../worker/routing/match.ts";
 
 function lb(input: Partial<LoadBalancerInput> & { id: string; hostname: string }): LoadBalancer {

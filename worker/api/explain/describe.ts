@@ -19,9 +19,9 @@ import { hashTableFor } from "../../edge/pool-balancers.ts";
 import { poolSnapshotAgeMs } from "../../edge/pool-state-cache.ts";
 import { edgeViewInput, poolCandidatesHere } from "../../edge/pool-view.ts";
 import { originVerdict } from "../../health/edge-view.ts";
+import { normalizeHostname } from "../../http/hostname.ts";
 import type { AffinityPick, Session } from "../../proxy/session.ts";
 import type { PoolConsidered } from "../../routing/choose-pool.ts";
-import { normalizeHostname } from "../../routing/hostname.ts";
 import { buildRouteIndex, matchLoadBalancer } from "../../routing/match.ts";
 import type { AffinityExplanation, OriginExplanation, PoolExplanation } from "./schema.ts";
 

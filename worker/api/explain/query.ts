@@ -67,14 +67,19 @@ export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
       errors,
     });
   }
+  return described(url, ip, headers, { country, continent }, method);
+}
+
+/** The request to explain; a given client address is also sent as `cf-connecting-ip`, as the edge sees it. */
+function described(
+  url: URL,
+  ip: string | null,
+  headers: Headers,
+  location: DescribedRequest["location"],
+  method: string,
+): DescribedRequest {
   if (ip !== null) headers.set("cf-connecting-ip", ip);
-  return {
-    url,
-    ip: ip ?? headers.get("cf-connecting-ip"),
-    headers,
-    location: { country, continent },
-    method,
-  };
+  return { url, ip: ip ?? headers.get("cf-connecting-ip"), headers, location, method };
 }
 
 function parseUrl(value: string | undefined, errors: FieldError[]): URL | null {
@@ -198,14 +203,7 @@ export function describeRequestItem(
   }
   for (const error of own) errors.push({ path: `${path}.${error.path}`, message: error.message });
   if (own.length > 0 || !url) return null;
-  if (ip !== null) headers.set("cf-connecting-ip", ip);
-  return {
-    url,
-    ip: ip ?? headers.get("cf-connecting-ip"),
-    headers,
-    location: { country, continent },
-    method,
-  };
+  return described(url, ip, headers, { country, continent }, method);
 }
 
 const ITEM_FIELDS = new Set(["url", "method", "headers", "ip", "country", "continent"]);

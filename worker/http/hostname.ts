@@ -1,5 +1,5 @@
 /**
- * Hostname normalisation shared by routing and the admin dispatch. Pure.
+ * Hostname normalisation shared by routing and the admin dispatch (so it sits at the bottom). Pure.
  */
 
 /**
