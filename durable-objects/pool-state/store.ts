@@ -1,5 +1,5 @@
 /**
- * The SQLite storage of one PoolState DO. Tables (documented in docs/health.md):
+ * The SQLite storage of one PoolState DO. Tables (documented in docs/storage.md):
  *
  * - `meta(key, value)`: `pool` (the pool configuration as JSON), `last_round_at` (start of the last
  *   completed probe round, ms), `pool_healthy` ("1"/"0", the last pool verdict events were based on).
