@@ -6,7 +6,13 @@ import { explain } from "./support.ts";
 interface Impact {
   items: {
     request: { url: string };
-    now: { loadBalancer: string | null; pool: string | null; origin: string | null; status: number | null };
+    now: {
+      loadBalancer: string | null;
+      pool: string | null;
+      origin: string | null;
+      status: number | null;
+      affinity: string | null;
+    };
     candidate: {
       loadBalancer: string | null;
       pool: string | null;
@@ -97,6 +103,35 @@ describe("POST /explain with a candidate configuration", () => {
     });
     expect(result.summary.changed.origin.count).toBe(0);
     expect(new Set(result.items.map((item) => item.now.origin)).size).toBeGreaterThan(1);
+  });
+
+  it("counts the affinity pins a change would break", async () => {
+    const origins = ["x", "y", "z"].map((name) => ({ name, address: ORIGIN }));
+    const lb = {
+      id: "im-pin",
+      hostname: "pin.impact.test",
+      pools: ["im-p"],
+      sessionAffinity: { type: "ip" as const },
+    };
+    installConfig([{ id: "im-p", origins }], [lb]);
+    const sample = Array.from({ length: 30 }, (_, i) => ({
+      url: "http://pin.impact.test/",
+      ip: `198.51.100.${i + 1}`,
+    }));
+    const result = await impact({
+      config: {
+        pools: [{ id: "im-p", origins: origins.filter((o) => o.name !== "x") }],
+        loadBalancers: [lb],
+      },
+      requests: sample,
+    });
+    const onX = result.items.filter((item) => item.now.origin === "x");
+    expect(onX.length).toBeGreaterThan(0);
+    expect(result.items.every((item) => item.now.affinity === "pinned")).toBe(true);
+    const broken = result.items.filter((item) => item.changed.origin);
+    expect(broken.length).toBeGreaterThanOrEqual(onX.length);
+    expect(result.summary.affinityPinsBroken).toBe(broken.length);
+    expect(result.items.every((item) => item.candidate.origin !== "x")).toBe(true);
   });
 
   it("refuses a bad body with every problem named, as a 400", async () => {
