@@ -197,4 +197,36 @@ describe("notifications", () => {
     expect(removed.status).toBe(204);
     expect((await call("GET", `${API}/notifications/failing/deliveries`)).status).toBe(404);
   });
+
+  it("delivers to a quick receiver while a slow one has not answered yet", async () => {
+    await createNotification({ id: "slowpoke", url: `${ORIGIN}/slow`, events: ["pool_healthy"] });
+    await createNotification({ id: "quick", url: `${ORIGIN}/hook/quick`, events: ["pool_healthy"] });
+    const event = {
+      id: "independent-1",
+      type: "pool_healthy",
+      at: new Date().toISOString(),
+      pool: "notify-independent",
+      message: "pool notify-independent is healthy",
+    };
+    await env.NOTIFIER.getByName("global").emit([event]);
+    await waitFor(
+      () => received("quick"),
+      (list) => list.some((item) => JSON.parse(item.body).id === event.id),
+      "the quick receiver's delivery",
+    );
+    const slow = await json<{ items: unknown[]; pending: { eventId: string }[] }>(
+      await call("GET", `${API}/notifications/slowpoke/deliveries`),
+    );
+    expect(slow.items).toEqual([]);
+    expect(slow.pending.map((item) => item.eventId)).toEqual([event.id]);
+    const done = await waitFor(
+      async () =>
+        json<{ items: { eventId: string; outcome: string }[] }>(
+          await call("GET", `${API}/notifications/slowpoke/deliveries`),
+        ),
+      (value) => value.items.length > 0,
+      "the slow receiver's answer",
+    );
+    expect(done.items[0]).toMatchObject({ eventId: event.id, outcome: "delivered" });
+  });
 });
