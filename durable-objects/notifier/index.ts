@@ -200,6 +200,11 @@ export class Notifier extends DurableObject<Env> {
   async #deliver(row: OutboxRow): Promise<void> {
     const notification = this.#tables.get(row.notificationId);
     if (!notification) return;
+    if (!notification.enabled) {
+      // Turned off since the event was queued: it is not sent.
+      this.#tables.complete(row);
+      return;
+    }
     const event = JSON.parse(row.body) as NotifierEvent;
     const result = await attemptDelivery(notification, event);
     const attempt = row.attempts + 1;
