@@ -1,3 +1,4 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { API, call, createLoadBalancer, createPool, json, READ_TOKEN } from "./support.ts";
 
@@ -103,6 +104,33 @@ describe("configuration history", () => {
       400,
     );
     expect(await currentConfig()).toEqual(before);
+  });
+
+  it("refuses a rollback to a document that is no longer valid, like any invalid document", async () => {
+    await createPool("roll-valid");
+    const before = await currentConfig();
+    // A kept document whose load balancer names a pool that is not in it (as if written under
+    // rules that have since become stricter).
+    const broken = {
+      version: 999_000,
+      pools: [],
+      loadBalancers: [{ id: "orphan", hostname: "orphan.example.com", pools: ["gone"] }],
+    };
+    await runInDurableObject(env.CONFIG_STORE.getByName("global"), (_instance, state) => {
+      state.storage.sql.exec(
+        `INSERT INTO config_versions (version, at, role, summary, document, event_id, forwarded)
+         VALUES (999000, 0, 'admin', 'test', ?, 'test-broken', 1)`,
+        JSON.stringify(broken),
+      );
+    });
+    const response = await call("POST", `${API}/config/rollback`, { body: { version: 999_000 } });
+    expect(response.status).toBe(400);
+    const problem = await json<{ errors: { path: string }[] }>(response);
+    expect(problem.errors.map((error) => error.path)).toContain("loadBalancers[0].pools[0]");
+    expect(await currentConfig()).toEqual(before);
+    await runInDurableObject(env.CONFIG_STORE.getByName("global"), (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM config_versions WHERE version = 999000");
+    });
   });
 
   it("keeps the newest 100 versions however many changes are made", async () => {
