@@ -13,6 +13,7 @@ import type { ConfigSnapshot } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
 import type { IfMatch } from "../../worker/http/preconditions.ts";
 import type { NotifierEvent } from "../notifier/types.ts";
+import { announceVersion } from "./announce.ts";
 import {
   type ConfigVersionEntry,
   HISTORY_SCHEMA,
@@ -299,6 +300,7 @@ export class ConfigStore extends DurableObject<Env> {
       this.#snapshot = fresh;
       // The write's answer does not wait for the Notifier; a failure re-arms the alarm.
       this.ctx.waitUntil(this.#forwardConfigEvents());
+      this.#announce(version);
     }
     return result;
   }
@@ -330,6 +332,13 @@ export class ConfigStore extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + FORWARD_RETRY_MS);
     } else if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+  }
+
+  /** Tells every pool's PoolState about `version`, in the background (announce.ts). */
+  #announce(version: number): void {
+    const poolIds = this.#tables.list("pool").map((pool) => pool.id);
+    const announcing = announceVersion(version, poolIds, (id) => this.env.POOL_STATE.getByName(id));
+    this.ctx.waitUntil(announcing);
   }
 
   #currentSnapshot(): ConfigSnapshot {

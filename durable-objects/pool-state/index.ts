@@ -60,6 +60,8 @@ export class PoolState extends DurableObject<Env> {
   #schedule = new ProbeSchedule();
   /** When an alarm last ran (this object's clock); null until the first look. */
   #lastAlarmAt: number | null = null;
+  /** The newest configuration version announced by the ConfigStore or reported by an edge. */
+  #configVersion = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -271,6 +273,7 @@ export class PoolState extends DurableObject<Env> {
   async report(batch: HealthReport, metrics?: MetricsDelta): Promise<PoolSnapshot | null> {
     const pool = this.#pool;
     if (!pool) return null;
+    this.#noteVersion(batch?.configVersion);
     if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics);
     const now = this.now();
     await this.#watchdog(now);
@@ -296,7 +299,21 @@ export class PoolState extends DurableObject<Env> {
     return this.#settle(now, events);
   }
 
-  /** What edges cache (about a second): per-origin health, in-flight sums, pool health. */
+  /**
+   * The ConfigStore's announcement of a new configuration version, carried to the edges by every
+   * snapshot so that they read the configuration again only when it changed (docs/scale.md).
+   */
+  async noteConfigVersion(version: number): Promise<void> {
+    this.#noteVersion(version);
+  }
+
+  #noteVersion(version: unknown): void {
+    if (typeof version === "number" && Number.isSafeInteger(version) && version > this.#configVersion) {
+      this.#configVersion = version;
+    }
+  }
+
+  /** What edges cache: per-origin health, in-flight sums, pool health. */
   async snapshot(): Promise<PoolSnapshot | null> {
     if (!this.#pool) return null;
     const now = this.now();
@@ -390,6 +407,7 @@ export class PoolState extends DurableObject<Env> {
   #settle(now: number, events: HealthEvent[]): PoolSnapshot {
     const pool = this.#pool as Pool;
     const snapshot = buildSnapshot(pool, this.#records, this.#inflight.totals(now), now);
+    if (this.#configVersion > 0) snapshot.configVersion = this.#configVersion;
     const previous = this.#store.poolHealthy();
     if (previous !== snapshot.healthy) {
       this.#store.setPoolHealthy(snapshot.healthy);

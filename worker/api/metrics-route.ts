@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { getConfig } from "../edge/config-cache.ts";
 import { countDoCall, doCallStats } from "../edge/do-calls.ts";
-import { flushReports } from "../edge/reports.ts";
+import { sendPendingReports } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
 import { withTimeout } from "../http/timeout.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
@@ -32,7 +32,7 @@ metricsRoutes.use("/metrics", authenticate);
 
 metricsRoutes.get("/metrics", async (c) => {
   const background = waitUntilOf(c);
-  flushReports(c.env, background, Date.now());
+  sendPendingReports(c.env, background, Date.now());
   const config = await getConfig(c.env, background);
   const poolIds = config.pools.map((pool) => pool.id);
   const { metrics, failed } = await gatherPoolMetrics(c.env, poolIds);

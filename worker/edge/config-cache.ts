@@ -1,40 +1,51 @@
 /**
- * The isolate's copy of the configuration, refreshed stale-while-revalidate.
+ * The isolate's copy of the configuration, read by news, not by the clock.
  *
- * A request never waits for the ConfigStore while a snapshot exists, however old: past
- * `REFRESH_AFTER_MS` the refresh runs in `waitUntil`. Only a cold isolate, with no configuration at
- * all, awaits the store once. A failed refresh keeps the old snapshot (fail static) and backs off.
+ * - The configuration is read again when news says it changed: every PoolState snapshot carries the
+ *   ConfigStore's latest version as the ConfigStore announced it (durable-objects/config-store), so a
+ *   change reaches a busy isolate with its next pool read (1.25 s), at no cost in between. Without
+ *   news, it is read again `CONFIG_CEILING_MS` after the last read while requests come.
+ * - A request never waits for the ConfigStore while a snapshot exists, however old: the read runs in
+ *   `waitUntil`. Only a cold isolate, with no configuration at all, waits; it makes one load at a time
+ *   (other cold requests wait for that one, at most `COLD_CONFIG_WAIT_MS`), and after a failed load
+ *   backs off (250 ms doubling to 30 s), answering 503 meanwhile without calling the store.
+ * - A failed read keeps the old snapshot (fail static) and backs off.
  * Module scope holds plain data only; no promise is shared between requests.
  */
 
 import type { ConfigSnapshot } from "../config/schema.ts";
 import type { Env } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
+import { CALL_CEILING_MS, ReadCadence } from "./cadence.ts";
 import { countDoCall } from "./do-calls.ts";
 import { forgetRemoved } from "./isolate-memory.ts";
 
-/** How old a snapshot may get before a request triggers a background refresh. */
-export const REFRESH_AFTER_MS = 2000;
-const MAX_BACKOFF_MS = 30_000;
+/** How old a snapshot may get, without news of a change, before a request triggers a read. */
+export const CONFIG_CEILING_MS = CALL_CEILING_MS;
+/** How long a cold request waits for the load another request started. */
+export const COLD_CONFIG_WAIT_MS = 3000;
+/** How often a waiting cold request looks whether the load finished. */
+const COLD_POLL_MS = 20;
 
 interface CacheState {
   snapshot: ConfigSnapshot | null;
-  checkedAt: number;
-  refreshing: boolean;
-  failures: number;
-  retryAt: number;
+  /** The newest version news announced (0: none). */
+  announced: number;
+  readonly cadence: ReadCadence;
 }
 
-const cache: CacheState = { snapshot: null, checkedAt: 0, refreshing: false, failures: 0, retryAt: 0 };
+const cache: CacheState = { snapshot: null, announced: 0, cadence: new ReadCadence() };
 
 /**
  * The current configuration for this request.
  * @example const config = await getConfig(env, ctx);
  */
 export async function getConfig(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<ConfigSnapshot> {
-  const current = warmConfig(env, ctx, Date.now());
+  const now = Date.now();
+  const current = warmConfig(env, ctx, now);
   if (current) return current;
-  await refresh(env);
+  if (cache.cadence.mayStart(now)) await refresh(env);
+  else if (cache.cadence.loadingSince !== null) await waitForLoad(now + COLD_CONFIG_WAIT_MS);
   if (!cache.snapshot) {
     throw new ProblemError(503, "The load balancer cannot read its configuration yet; try again shortly.", {
       headers: { "retry-after": "1" },
@@ -54,10 +65,29 @@ export function warmConfig(
   now: number,
 ): ConfigSnapshot | null {
   const current = cache.snapshot;
-  if (current && now - cache.checkedAt >= REFRESH_AFTER_MS && !cache.refreshing && now >= cache.retryAt) {
-    ctx.waitUntil(refresh(env));
-  }
+  if (current && isDue(current, now)) ctx.waitUntil(refresh(env));
   return current;
+}
+
+function isDue(current: ConfigSnapshot, now: number): boolean {
+  const cadence = cache.cadence;
+  if (!cadence.mayStart(now)) return false;
+  return cache.announced > current.version || now - cadence.heardAt >= CONFIG_CEILING_MS;
+}
+
+/**
+ * News that the configuration is at `version` (from a PoolState snapshot): a newer one than the
+ * isolate holds is read with the next request.
+ */
+export function noteConfigVersion(version: number): void {
+  if (version > cache.announced) cache.announced = version;
+}
+
+/** Waits, without calling anything, until the running load ends or `deadline` passes. */
+async function waitForLoad(deadline: number): Promise<void> {
+  while (!cache.snapshot && cache.cadence.loadingSince !== null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, COLD_POLL_MS));
+  }
 }
 
 /** Installs a snapshot the isolate already has (e.g. returned by a write through the API). */
@@ -66,7 +96,7 @@ export function acceptSnapshot(snapshot: ConfigSnapshot): void {
     // A new configuration: per-isolate state of pools and load balancers that left it goes with them.
     if (cache.snapshot !== snapshot) forgetRemoved(snapshot);
     cache.snapshot = snapshot;
-    cache.checkedAt = Date.now();
+    cache.cadence.heardAt = Date.now();
   }
 }
 
@@ -77,27 +107,24 @@ export function peekConfig(): ConfigSnapshot | null {
 
 /** Age in ms of the last successful check against the store, or null when there is none. */
 export function configAgeMs(now = Date.now()): number | null {
-  return cache.snapshot ? now - cache.checkedAt : null;
+  return cache.snapshot ? now - cache.cadence.heardAt : null;
 }
 
 async function refresh(env: Env): Promise<void> {
-  cache.refreshing = true;
+  const cadence = cache.cadence;
+  cadence.begin(Date.now());
   try {
     countDoCall("config");
     const stub = env.CONFIG_STORE.getByName("global");
     const next = await stub.snapshot(cache.snapshot?.version);
     if (next) acceptSnapshot(next);
-    cache.checkedAt = Date.now();
-    cache.failures = 0;
-    cache.retryAt = 0;
+    cadence.succeeded(Date.now());
+    // News of a version the store does not have (a store reset) is not news.
+    if (cache.snapshot && cache.announced > cache.snapshot.version) cache.announced = cache.snapshot.version;
   } catch (error) {
-    cache.failures++;
-    const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** cache.failures);
-    cache.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+    cadence.failed(Date.now());
     console.log(
-      JSON.stringify({ event: "config_refresh_failed", failures: cache.failures, error: String(error) }),
+      JSON.stringify({ event: "config_refresh_failed", failures: cadence.failures, error: String(error) }),
     );
-  } finally {
-    cache.refreshing = false;
   }
 }

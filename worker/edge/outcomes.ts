@@ -12,6 +12,7 @@
 
 import type { Origin } from "../config/schema.ts";
 import { originTarget } from "../health/identity.ts";
+import { InflightAverage } from "./report-cadence.ts";
 
 /** Why an attempt produced no usable response. */
 export type AttemptErrorKind =
@@ -38,6 +39,8 @@ export interface OriginCounters {
   readonly target: string;
   /** Attempts started and not yet ended, in this isolate. */
   inflight: number;
+  /** The time average of `inflight`, which decides when it is news for the PoolState (reports.ts). */
+  readonly average: InflightAverage;
   attempts: number;
   failures: number;
   /** Passive health failures (the pool's `failOn`) since the last success. */
@@ -76,6 +79,7 @@ const EMPTY: ReadonlyMap<string, OriginCounters> = new Map();
 export function beginAttempt(poolId: string, origin: OriginIdentity): AttemptTicket {
   const counters = countersFor(poolId, origin);
   counters.inflight++;
+  counters.average.set(counters.inflight, Date.now());
   counters.attempts++;
   return { poolId, origin: origin.name, counters, ended: false };
 }
@@ -90,6 +94,7 @@ export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome, faile
   ticket.ended = true;
   const counters = ticket.counters;
   counters.inflight = Math.max(0, counters.inflight - 1);
+  counters.average.set(counters.inflight, Date.now());
   counters.lastStatus = outcome.status;
   counters.lastError = outcome.error;
   if (outcome.error === "client") return true;
@@ -180,6 +185,7 @@ function countersFor(poolId: string, origin: OriginIdentity): OriginCounters {
   const counters: OriginCounters = {
     target,
     inflight: 0,
+    average: new InflightAverage(),
     attempts: 0,
     failures: 0,
     consecutiveFailures: 0,

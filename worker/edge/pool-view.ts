@@ -27,7 +27,7 @@ import {
   originCounters,
 } from "./outcomes.ts";
 import { peekPoolSnapshot } from "./pool-state-cache.ts";
-import { recordOutcome, reportedInflight } from "./reports.ts";
+import { notePoolNews, recordOutcome, reportedInflight } from "./reports.ts";
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -92,6 +92,7 @@ export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: Attemp
   const streak = counters.consecutiveFailures;
   const until = now + passive.ejectionSeconds * 1000;
   ejectLocally(ticket, now, until);
+  notePoolNews(ticket.poolId);
   console.log(
     JSON.stringify({
       event: "origin_ejected_here",

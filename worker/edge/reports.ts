@@ -1,16 +1,15 @@
 /**
- * What this isolate tells each pool's PoolState: per origin, the requests completed since its last
- * report, the failed ones, the failures in a row at the end, their mean response time and the
- * requests in flight now. Batched per pool and sent in `waitUntil`:
+ * What this isolate tells each pool's PoolState, and the one call that carries it: per origin, the
+ * requests completed since its last report, the failed ones, the failures in a row at the end, their
+ * mean response time and (for pools that use them) the in-flight average. Every call to a pool's
+ * PoolState is a report (possibly with nothing but in-flight figures) answered by a fresh snapshot,
+ * so a read carries the news gathered so far and a report refreshes the view: one call, two uses.
  *
- * - at most every `REPORT_INTERVAL_MS` per pool, as soon as there is news (completions, or in-flight
- *   figures that differ from the last report) and a request passes by; failures that arrive sooner
- *   wait for the interval in a delayed send, so they reach the PoolState within that interval even
- *   if traffic stops (other news waits for the next request: nothing depends on it quickly);
- * - while requests are in flight, at least every `INFLIGHT_REPORT_INTERVAL_MS`, so the PoolState keeps
- *   counting them (it forgets an isolate silent for 5 s);
- * - the PoolState answers with a fresh snapshot, which refreshes this isolate's view (one call, two
- *   uses). A failed send puts its counts back into the next batch and backs off.
+ * A report goes out when news is due (report-cadence.ts: failures and recoveries at once, in-flight
+ * figures when they moved out of a dead band, counters on a slow clock) or when the pool's snapshot
+ * is due for a read (pool-state-cache.ts). At most one call per pool at a time; a failed call puts
+ * its counts back into the next batch and backs off (cadence.ts), so a failing PoolState sees a
+ * bounded call rate whatever the traffic.
  *
  * Module scope holds plain data only; no promise is shared between requests.
  */
@@ -18,19 +17,16 @@ import type { Env } from "../env.ts";
 import { INFLIGHT_STALE_MS } from "../health/inflight.ts";
 import { mergeStreak } from "../health/passive.ts";
 import type { HealthReport, OriginReport } from "../health/types.ts";
+import { peekConfig } from "./config-cache.ts";
 import { countDoCall } from "./do-calls.ts";
 import { hasMetricsDelta, restoreMetricsDelta, takeMetricsDelta } from "./metrics.ts";
 import { type AttemptOutcome, poolCounters } from "./outcomes.ts";
-import { acceptPoolSnapshot, notePoolStateFailure } from "./pool-state-cache.ts";
+import { acceptPoolSnapshot, notePoolStateFailure, poolEntry } from "./pool-snapshots.ts";
+import { outOfBand, type ReportNews, reportDueAt } from "./report-cadence.ts";
 import { sendPoolReport } from "./report-region.ts";
 
-/** Shortest time between two reports of one pool from one isolate. */
-export const REPORT_INTERVAL_MS = 300;
-/** Longest time between two reports while this isolate has requests in flight to the pool. */
-export const INFLIGHT_REPORT_INTERVAL_MS = 2000;
-/** A send or delayed send still marked running after this long is taken as lost. */
-const LOST_MS = 10_000;
-const MAX_BACKOFF_MS = 30_000;
+/** How often a pool's news is looked at by the flush of a passing request, at most. */
+const NEWS_CHECK_MS = 200;
 
 interface OriginBatch {
   requests: number;
@@ -43,20 +39,23 @@ interface OriginBatch {
 
 interface PoolReports {
   batch: Map<string, OriginBatch>;
-  /** Failures in `batch`, all origins together. */
-  batchFailures: number;
   lastSentAt: number;
-  sendingSince: number | null;
   scheduledFor: number | null;
-  failures: number;
-  retryAt: number;
+  /** An origin was ejected here, or came back after an ejection here, since the last report. */
+  urgent: boolean;
+  /** Whether the pool uses in-flight figures (its algorithm, steering or maxConnections). */
+  usesInflight: boolean;
   /** In-flight figures of the last report the PoolState accepted, and when it was sent. */
   reported: Map<string, number>;
   reportedAt: number;
+  /** The in-flight averages when the last report was sent: the centre of the dead band. */
+  sentAverages: Map<string, number>;
+  /** When a passing request last looked at the pool's news. */
+  checkedAt: number;
 }
 
 const pools = new Map<string, PoolReports>();
-/** Pools with news or requests in flight; the others need no look. */
+/** Pools with news; the others need no look. */
 const dirty = new Set<string>();
 let isolateId: string | null = null;
 
@@ -90,7 +89,6 @@ export function recordOutcome(
   if (failed) {
     entry.failures++;
     entry.trailing++;
-    reports.batchFailures++;
   } else entry.trailing = 0;
   if (outcome.status !== null) {
     entry.latencySum += outcome.latencyMs;
@@ -99,14 +97,28 @@ export function recordOutcome(
   dirty.add(poolId);
 }
 
-/** Marks a pool whose in-flight figures changed (an attempt started). */
+/** Marks a pool whose in-flight figures or metrics changed. */
 export function notePoolActivity(poolId: string): void {
   reportsOf(poolId);
   dirty.add(poolId);
 }
 
+/** An origin of the pool was ejected here, or served again after an ejection here: news for at once. */
+export function notePoolNews(poolId: string): void {
+  reportsOf(poolId).urgent = true;
+  dirty.add(poolId);
+}
+
+/** Says whether the pool's reports carry in-flight figures (set from its configuration). */
+export function setUsesInflight(poolId: string, uses: boolean): void {
+  const reports = reportsOf(poolId);
+  if (reports.usesInflight === uses) return;
+  reports.usesInflight = uses;
+  dirty.add(poolId);
+}
+
 /**
- * This isolate's in-flight count for an origin as its last accepted report announced it, which the
+ * This isolate's in-flight figure for an origin as its last accepted report announced it, which the
  * PoolState's sums include; 0 once that report is too old to count there.
  */
 export function reportedInflight(poolId: string, origin: string, now: number): number {
@@ -116,7 +128,7 @@ export function reportedInflight(poolId: string, origin: string, now: number): n
 }
 
 /**
- * Sends the reports that are due, and arranges a delayed send for news that is not due yet.
+ * Sends the reports whose news is due, and arranges a delayed send for urgent news not due yet.
  * @example flushReports(env, ctx, Date.now());
  */
 export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, now: number): void {
@@ -126,121 +138,156 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
       dirty.delete(poolId);
       continue;
     }
-    // Within an interval of the last send nothing can be due, and without failures nothing needs a
-    // delayed send: most requests of a busy isolate stop here, at no cost.
-    const sending = reports.sendingSince !== null && now - reports.sendingSince < LOST_MS;
-    if ((sending || now < reports.lastSentAt + REPORT_INTERVAL_MS) && reports.batchFailures === 0) continue;
-    const dueAt = nextDue(poolId, reports, now);
+    // Nothing but urgent news can be due this soon after the last report or look: most requests of a
+    // busy isolate stop here, at no cost.
+    if (!reports.urgent && now - Math.max(reports.lastSentAt, reports.checkedAt) < NEWS_CHECK_MS) continue;
+    reports.checkedAt = now;
+    const news = newsOf(poolId, reports, now);
+    const dueAt = reportDueAt(news, reports.lastSentAt);
     if (dueAt === null) {
       dirty.delete(poolId);
       continue;
     }
+    const cadence = poolEntry(poolId).cadence;
+    if (!cadence.mayStart(now)) continue;
     if (dueAt <= now) {
-      ctx.waitUntil(send(env, poolId, reports, now));
+      ctx.waitUntil(callPool(env, poolId, now));
       continue;
     }
-    // Only failures justify a delayed send: they drive ejections. Other news (successes, in-flight
-    // figures, request metrics) rides on the next report a request triggers: a delayed send holds
-    // the invocation that schedules it open for up to an interval.
-    if (!hasFailures(reports)) continue;
-    if (reports.scheduledFor !== null && now - reports.scheduledFor < LOST_MS) continue;
+    // Only urgent news (it drives ejections) and requests that all ended (no request will pass by
+    // to send the zero) justify a delayed send; other news rides on the next request's flush or read.
+    if (!reports.urgent && !news.drained) continue;
+    if (reports.scheduledFor !== null && now - reports.scheduledFor < 10_000) continue;
     reports.scheduledFor = dueAt;
     ctx.waitUntil(
       sleep(dueAt - now).then(() => {
         reports.scheduledFor = null;
         const at = Date.now();
-        if ((nextDue(poolId, reports, at) ?? Number.POSITIVE_INFINITY) <= at)
-          return send(env, poolId, reports, at);
-        return undefined;
+        if (!poolEntry(poolId).cadence.mayStart(at)) return undefined;
+        return callPool(env, poolId, at);
       }),
     );
   }
 }
 
-function hasFailures(reports: PoolReports): boolean {
-  return reports.batchFailures > 0;
+/**
+ * Sends every pool's pending news now, due or not: for a metrics scrape, which reads the PoolStates
+ * right after and should see this isolate's latest requests (an admin request, not traffic).
+ * @example sendPendingReports(env, ctx, Date.now());
+ */
+export function sendPendingReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, now: number): void {
+  for (const poolId of dirty) {
+    const reports = pools.get(poolId);
+    if (!reports || !poolEntry(poolId).cadence.mayStart(now)) continue;
+    const news = newsOf(poolId, reports, now);
+    if (news.urgent || news.counters || news.inflightMoved) ctx.waitUntil(callPool(env, poolId, now));
+  }
 }
 
-/** When the pool's next report is due (maybe now or past), or null when there is nothing to tell. */
-function nextDue(poolId: string, reports: PoolReports, now: number): number | null {
-  const counters = poolCounters(poolId);
-  let inflight = false;
-  let changed = reports.batch.size > 0 || hasMetricsDelta(poolId);
-  for (const [name, counter] of counters) {
-    if (counter.inflight > 0) inflight = true;
-    if (counter.inflight !== (reports.reported.get(name) ?? 0)) changed = true;
+/** What the pool's next report would carry, for the due rule. */
+function newsOf(poolId: string, reports: PoolReports, now: number): ReportNews & { drained: boolean } {
+  let inflightMoved = false;
+  let inflightHeld = false;
+  let inflightNow = 0;
+  if (reports.usesInflight) {
+    for (const [name, counter] of poolCounters(poolId)) {
+      inflightNow += counter.inflight;
+      if ((reports.reported.get(name) ?? 0) > 0) inflightHeld = true;
+      const centre = reports.sentAverages.get(name) ?? 0;
+      if (!inflightMoved && outOfBand(counter.average.value(now), centre)) inflightMoved = true;
+    }
   }
-  for (const [name, count] of reports.reported) {
-    if (count > 0 && (counters.get(name)?.inflight ?? 0) === 0) changed = true;
-  }
-  if (!changed && !inflight) return null;
-  const wait = changed ? REPORT_INTERVAL_MS : INFLIGHT_REPORT_INTERVAL_MS;
-  const busy = reports.sendingSince !== null && now - reports.sendingSince < LOST_MS;
-  // A running send is followed by the next one an interval later at the earliest.
-  const base = busy ? Math.max(now, reports.lastSentAt) : reports.lastSentAt;
-  return Math.max(base + wait, reports.retryAt);
+  // Every request here ended while the PoolState still counts some: the zero must go out.
+  const drained = inflightHeld && inflightNow === 0;
+  return {
+    urgent: reports.urgent,
+    counters: reports.batch.size > 0 || hasMetricsDelta(poolId),
+    usesInflight: reports.usesInflight,
+    inflightMoved: inflightMoved || drained,
+    inflightHeld,
+    drained,
+  };
 }
 
-async function send(env: Env, poolId: string, reports: PoolReports, now: number): Promise<void> {
-  if (reports.sendingSince !== null && now - reports.sendingSince < LOST_MS) return;
+/**
+ * Sends the pool's report now, whatever it holds, and installs the snapshot that answers it. The
+ * caller checked that a call may start (`poolCallAllowed`).
+ * @example ctx.waitUntil(callPool(env, "web", Date.now()));
+ */
+export async function callPool(env: Env, poolId: string, now: number): Promise<void> {
+  const cadence = poolEntry(poolId).cadence;
+  const reports = reportsOf(poolId);
   const taken = reports.batch;
+  const urgent = reports.urgent;
   reports.batch = new Map();
-  reports.batchFailures = 0;
-  const counters = poolCounters(poolId);
-  const names = new Set([...taken.keys(), ...counters.keys(), ...reports.reported.keys()]);
-  const origins: Record<string, OriginReport> = {};
-  const inflight = new Map<string, number>();
-  for (const name of names) {
-    const count = counters.get(name)?.inflight ?? 0;
-    const entry = taken.get(name);
-    if (!entry && count === 0) continue;
-    if (count > 0) inflight.set(name, count);
-    origins[name] = {
-      inflight: count,
-      requests: entry?.requests ?? 0,
-      failures: entry?.failures ?? 0,
-      consecutiveFailures: entry?.trailing ?? 0,
-      ...(entry && entry.latencyCount > 0 ? { latencyMsAvg: entry.latencySum / entry.latencyCount } : {}),
-    };
-  }
+  reports.urgent = false;
+  const { origins, inflight, averages } = buildOrigins(poolId, reports, taken, now);
   const report: HealthReport = { isolateId: isolateIdOf(), sentAt: now, origins };
+  const configVersion = peekConfig()?.version;
+  if (configVersion !== undefined) report.configVersion = configVersion;
   const metrics = takeMetricsDelta(poolId);
-  reports.sendingSince = now;
+  cadence.begin(now);
   reports.lastSentAt = now;
   try {
     countDoCall("report");
     const snapshot = await sendPoolReport(env, poolId, report, metrics ?? undefined);
     reports.reported = inflight;
     reports.reportedAt = now;
-    reports.failures = 0;
-    reports.retryAt = 0;
+    reports.sentAverages = averages;
     acceptPoolSnapshot(poolId, snapshot, Date.now());
   } catch (error) {
     putBack(reports, taken);
+    reports.urgent ||= urgent;
     restoreMetricsDelta(poolId, metrics);
-    reports.failures++;
-    const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(reports.failures, 20));
-    const failedAt = Date.now();
-    reports.retryAt = failedAt + backoff / 2 + Math.random() * (backoff / 2);
-    notePoolStateFailure(poolId, failedAt);
+    notePoolStateFailure(poolId, Date.now());
     console.log(
       JSON.stringify({
         event: "pool_report_failed",
         pool: poolId,
-        failures: reports.failures,
+        failures: cadence.failures,
         error: String(error),
       }),
     );
   } finally {
-    reports.sendingSince = null;
     dirty.add(poolId);
   }
+}
+
+/**
+ * The per-origin figures of a report: the batch taken and, if the pool uses them, the requests in
+ * flight now (with the averages that centre the next dead band).
+ */
+function buildOrigins(
+  poolId: string,
+  reports: PoolReports,
+  taken: ReadonlyMap<string, OriginBatch>,
+  now: number,
+): { origins: Record<string, OriginReport>; inflight: Map<string, number>; averages: Map<string, number> } {
+  const origins: Record<string, OriginReport> = {};
+  const inflight = new Map<string, number>();
+  const averages = new Map<string, number>();
+  if (reports.usesInflight) {
+    for (const [name, counter] of poolCounters(poolId)) {
+      if (counter.inflight > 0) inflight.set(name, counter.inflight);
+      averages.set(name, counter.average.value(now));
+    }
+  }
+  for (const name of new Set([...taken.keys(), ...inflight.keys()])) {
+    const entry = taken.get(name);
+    origins[name] = {
+      inflight: inflight.get(name) ?? 0,
+      requests: entry?.requests ?? 0,
+      failures: entry?.failures ?? 0,
+      consecutiveFailures: entry?.trailing ?? 0,
+      ...(entry && entry.latencyCount > 0 ? { latencyMsAvg: entry.latencySum / entry.latencyCount } : {}),
+    };
+  }
+  return { origins, inflight, averages };
 }
 
 /** Returns the counts of a failed send to the batch, before whatever arrived since. */
 function putBack(reports: PoolReports, taken: ReadonlyMap<string, OriginBatch>): void {
   for (const [name, old] of taken) {
-    reports.batchFailures += old.failures;
     const current = reports.batch.get(name);
     if (!current) {
       reports.batch.set(name, old);
@@ -263,14 +310,14 @@ function reportsOf(poolId: string): PoolReports {
   if (!reports) {
     reports = {
       batch: new Map(),
-      batchFailures: 0,
       lastSentAt: 0,
-      sendingSince: null,
       scheduledFor: null,
-      failures: 0,
-      retryAt: 0,
+      urgent: false,
+      usesInflight: false,
       reported: new Map(),
       reportedAt: 0,
+      sentAverages: new Map(),
+      checkedAt: 0,
     };
     pools.set(poolId, reports);
   }

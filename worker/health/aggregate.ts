@@ -25,14 +25,15 @@ import type { HealthReport, OriginReport, PoolSnapshot } from "./types.ts";
 export const AGGREGATE_INTERVAL_MS = 300;
 /**
  * Longest silence toward the PoolState while it counts requests in flight from this aggregator
- * (it forgets a reporter silent for 5 s); also how soon an isolate gone silent leaves the sums there.
+ * (it forgets a reporter silent for `INFLIGHT_STALE_MS`, 60 s), the edges' own in-flight heartbeat.
  */
-export const AGGREGATE_HEARTBEAT_MS = 2000;
+export const AGGREGATE_HEARTBEAT_MS = 20_000;
 /**
- * Oldest PoolState answer an isolate is handed, the edges' own snapshot TTL: a report that finds
- * the last forward this old is forwarded, news or not, and gets a fresh snapshot.
+ * Oldest PoolState answer an isolate is handed: a report that finds the last forward this old is
+ * forwarded, news or not, and gets a fresh snapshot. With the edges' busiest read interval (1.25 s)
+ * this keeps an ejection within 2 s of every busy edge.
  */
-export const AGGREGATE_ANSWER_MAX_AGE_MS = 1000;
+export const AGGREGATE_ANSWER_MAX_AGE_MS = 500;
 /** Shortest time between two combined reports when failures that may eject an origin wait. */
 export const AGGREGATE_URGENT_GAP_MS = 50;
 /** The region of requests that do not say where they come from (local development, tests). */

@@ -81,6 +81,11 @@ export interface PoolSnapshot {
   origins: Record<string, OriginSnapshot>;
   /** When the DO built this snapshot (ms since epoch). */
   at: number;
+  /**
+   * The newest configuration version the PoolState heard of (the ConfigStore announces every
+   * version to every PoolState; edges report theirs): an edge holding an older one reads it again.
+   */
+  configVersion?: number;
 }
 
 /** One origin in the body of `GET /pools/{id}/health` (API.md). */
@@ -131,6 +136,8 @@ export interface HealthReport {
   /** The isolate's clock when it sent the report; orders its reports. */
   sentAt: number;
   origins: Record<string, OriginReport>;
+  /** The configuration version the isolate holds, if any. */
+  configVersion?: number;
 }
 
 export type HealthEventKind =
