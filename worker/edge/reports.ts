@@ -140,7 +140,21 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
     }
     // Nothing but urgent news can be due this soon after the last report or look: most requests of a
     // busy isolate stop here, at no cost.
-    if (!reports.urgent && now - Math.max(reports.lastSentAt, reports.checkedAt) < NEWS_CHECK_MS) continue;
+    const lastLook = Math.max(reports.lastSentAt, reports.checkedAt);
+    if (!reports.urgent && now - lastLook < NEWS_CHECK_MS) {
+      // The last requests of a burst may all end within the pause; while the PoolState counts some
+      // of ours in flight, one later look makes sure their end is not missed.
+      if (reports.reported.size > 0 && reports.scheduledFor === null) {
+        reports.scheduledFor = lastLook + NEWS_CHECK_MS;
+        ctx.waitUntil(
+          sleep(lastLook + NEWS_CHECK_MS - now).then(() => {
+            reports.scheduledFor = null;
+            flushReports(env, ctx, Date.now());
+          }),
+        );
+      }
+      continue;
+    }
     reports.checkedAt = now;
     const news = newsOf(poolId, reports, now);
     const dueAt = reportDueAt(news, reports.lastSentAt);
