@@ -1,5 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { BACKOFF_BASE_MS } from "../../../worker/edge/cadence.ts";
 import type { Env } from "../../../worker/env.ts";
 import { call, createPool, json } from "./support.ts";
 
@@ -9,10 +10,12 @@ type OpenApi = {
   components: { schemas: Record<string, Record<string, unknown>>; securitySchemes: Record<string, unknown> };
 };
 
+let storeCalls = 0;
 const unreachableStore = {
   ...env,
   CONFIG_STORE: {
     getByName: () => {
+      storeCalls++;
       throw new Error("ConfigStore unreachable");
     },
   },
@@ -24,9 +27,15 @@ describe("GET /__lb/healthz", () => {
     const response = await call("GET", "/__lb/healthz", { token: null, env: unreachableStore });
     expect(response.status).toBe(503);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
+    // After a failed load a cold isolate backs off: the next request answers 503 without a call.
+    const again = await call("GET", "/__lb/healthz", { token: null, env: unreachableStore });
+    expect(again.status).toBe(503);
+    expect(storeCalls).toBe(1);
   });
 
   it("answers 200 with the configuration version, without auth", async () => {
+    // The backoff after the one failed load above: at most twice the base.
+    await new Promise((resolve) => setTimeout(resolve, 2 * BACKOFF_BASE_MS + 50));
     const response = await call("GET", "/__lb/healthz", { token: null });
     expect(response.status).toBe(200);
     const body = await json(response);

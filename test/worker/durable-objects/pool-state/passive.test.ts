@@ -1,6 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolState } from "../../../../durable-objects/pool-state/index.ts";
+import { INFLIGHT_STALE_MS } from "../../../../worker/health/inflight.ts";
 import type { HealthReport, OriginReport } from "../../../../worker/health/types.ts";
 import { installClock, makePool, ORIGIN, poolStateWithClock, TestClock } from "./fixtures.ts";
 
@@ -144,7 +145,7 @@ describe("PoolState in-flight sums", () => {
   it("drops an isolate that has gone silent", async () => {
     const { clock, stub } = await setup();
     await stub.report(batch(clock, { a: { inflight: 3 } }, "iso-1"));
-    clock.advance(4000);
+    clock.advance(INFLIGHT_STALE_MS - 1000);
     await stub.report(batch(clock, { a: { inflight: 2 } }, "iso-2"));
     clock.advance(2000);
     expect((await stub.snapshot())!.origins.a!.inflight).toBe(2);
