@@ -8,7 +8,6 @@
  * path not under `/__lb` is theirs. The management side is a Hono app (worker/api/app.ts).
  * The proxy's phases, in the order a request takes them, are listed in worker/proxy/handler.ts.
  */
-import { adminApp } from "./api/app.ts";
 import { noteRequestRegion } from "./edge/report-region.ts";
 import type { Env } from "./env.ts";
 import { adminDisposition } from "./http/admin-host.ts";
@@ -31,9 +30,7 @@ function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Resp
     const url = new URL(request.url);
     const side = adminDisposition(url, env.ADMIN_HOSTNAME);
     if (side === "serve") {
-      return Promise.resolve(adminApp.fetch(request, env, ctx)).catch((error: unknown) =>
-        errorResponse(error, request),
-      );
+      return adminFetch(request, env, ctx).catch((error: unknown) => errorResponse(error, request));
     }
     if (side === "closed") {
       const closed = problem(404, `There is nothing at ${url.pathname}.`);
@@ -46,6 +43,17 @@ function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Resp
     const response = errorResponse(error, request);
     return Promise.resolve(request.method === "HEAD" ? withoutBody(response) : response);
   }
+}
+
+/**
+ * The management side, loaded on its first request: the Hono app, the zod schemas of the API and
+ * the OpenAPI document are none of the proxy's business, so an isolate that only proxies never
+ * evaluates them, and a fresh isolate answers its first proxied request sooner (bench/RESULTS.md).
+ * The module system keeps the module once loaded.
+ */
+async function adminFetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const { adminApp } = await import("./api/app.ts");
+  return adminApp.fetch(request, env, ctx);
 }
 
 function errorResponse(error: unknown, request: Request): Response {

@@ -4,7 +4,7 @@
  * within the load balancer's retry policy and the isolate's retry budget. Every attempt's outcome
  * goes to the isolate's counters and the pool's next report at once.
  */
-import type { Candidate } from "../balancing/types.ts";
+import type { Candidate, PickInput } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { recordAttempt } from "../edge/metrics.ts";
 import { type AttemptOutcome, type AttemptTicket, beginAttempt, isFailure } from "../edge/outcomes.ts";
@@ -15,7 +15,7 @@ import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import { type RetryBudget, retryBudgetOf } from "../edge/retry-budgets.ts";
 import type { Env } from "../env.ts";
 import type { UpstreamTarget } from "../http/upstream-target.ts";
-import { type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
+import { type AttemptRequest, type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
 import { type PreparedBody, prepareBody } from "./request-body.ts";
 import { type AttemptFailure, decideRetry, failureOfStatus, type RetryCase } from "./retry-policy.ts";
@@ -86,7 +86,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     const origin = upstreamPeer(job);
     const result = await sendAttempt(
       job.target,
-      { method: job.method, headers: job.headers, body: job.body.body },
+      job,
       job.loadBalancer.timeouts.requestMs,
       job.edge ? job : null,
     );
@@ -101,10 +101,11 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
 
 /**
  * One request's forwarding: what it sends, where it stands (pool, candidates, attempt) and what its
- * retries have spent. While an attempt waits for its response headers, it keeps this isolate's
- * reports going out (`Heartbeat`).
+ * retries have spent. It is also what each attempt hands on, so an attempt allocates none of these:
+ * the balancer's `PickInput`, the attempt's `AttemptRequest`, and the `Heartbeat` that keeps this
+ * isolate's reports going out while an attempt waits for its response headers.
  */
-class Forwarding implements Heartbeat {
+class Forwarding implements Heartbeat, AttemptRequest, PickInput {
   readonly everyMs = REPORT_HEARTBEAT_MS;
   readonly input: ForwardInput;
   readonly loadBalancer: LoadBalancer;
@@ -113,7 +114,10 @@ class Forwarding implements Heartbeat {
   readonly maxAttempts: number;
   readonly budget: RetryBudget;
   readonly baseHeaders: Headers;
-  body: PreparedBody = NO_BODY;
+  /** The request's key for consistent hashing (`PickInput`). */
+  readonly key: string | undefined;
+  readonly random = Math.random;
+  prepared: PreparedBody = NO_BODY;
   /** Where retries may go; made when a request may need it (a body to keep, or a first failure). */
   route: RetryRoute | null = null;
   pool: Pool;
@@ -133,6 +137,7 @@ class Forwarding implements Heartbeat {
     this.loadBalancer = input.loadBalancer;
     this.edge = input.edge;
     this.method = input.request.method;
+    this.key = input.key;
     this.maxAttempts = 1 + input.loadBalancer.retries.attempts;
     this.budget = retryBudgetOf(input.loadBalancer.id, now);
     this.budget.deposit(now);
@@ -147,7 +152,12 @@ class Forwarding implements Heartbeat {
     const { request, loadBalancer } = this.input;
     if (this.maxAttempts > 1) this.route = new RetryRoute(loadBalancer, this.input.pool, this.edge?.pools);
     const keep = this.route !== null && this.route.originCount() > 1;
-    this.body = await prepareBody(request, loadBalancer.retries.bufferBodyBytes, keep);
+    this.prepared = await prepareBody(request, loadBalancer.retries.bufferBodyBytes, keep);
+  }
+
+  /** The body of every attempt (`AttemptRequest`): none, held in memory, or the client's stream. */
+  get body(): Uint8Array | ReadableStream<Uint8Array> | null {
+    return this.prepared.body;
   }
 
   beat(): void {
@@ -168,11 +178,7 @@ const NO_TARGET: UpstreamTarget = { url: "", resolveOverride: null };
  */
 function upstreamPeer(job: Forwarding): Origin {
   const pool = job.pool;
-  const picked = balancerFor(pool).pick({
-    candidates: job.candidates,
-    key: job.input.key,
-    random: Math.random,
-  });
+  const picked = balancerFor(pool).pick(job);
   const origin = picked ? pool.origins[picked.index] : undefined;
   if (!origin)
     throw new Error(`balancer of pool "${pool.id}" returned no origin from ${job.candidates.length}`);
@@ -252,7 +258,7 @@ async function retryTarget(
     failure,
     method: job.method,
     retries: loadBalancer.retries,
-    bodyReplayable: job.body.replayable,
+    bodyReplayable: job.prepared.replayable,
     nextTarget: next !== null,
     probed: false,
     budgetAllows: job.budget.allows(Date.now()),

@@ -5,10 +5,12 @@
  * The phases, in order (`proxy` below calls them one per line):
  * 1. `requestFilter` (inbound.ts): request id, loop guard;
  * 2. route: the configuration and the load balancer serving host + path (route-plan.ts);
- * 3. `planUpstream` (plan.ts): pool states, session affinity, the pool, the first candidates;
- * 4. `forward` (forward.ts): per attempt `upstreamPeer`, `sendAttempt`, `settle`, `retryTarget`;
- * 5. `responseFilter` (response.ts): client headers, debug headers, affinity cookie;
- * 6. `observeRequest` (observe.ts): metrics, analytics, access log.
+ * 3. `preparePools` (plan.ts): the state of the load balancer's pools, fetched only when cold;
+ * 4. `readSession` (session.ts): the client's session affinity, when the load balancer has any;
+ * 5. `planUpstream` (plan.ts): the pool and the first attempt's candidates (503 without);
+ * 6. `forward` (forward.ts): per attempt `upstreamPeer`, `sendAttempt`, `settle`, `retryTarget`;
+ * 7. `responseFilter` (response.ts): client headers, debug headers; then `addAffinityCookie`;
+ * 8. `observeRequest` (observe.ts): metrics, analytics, access log.
  */
 import { getConfig, warmConfig } from "../edge/config-cache.ts";
 import { countProxiedRequest } from "../edge/do-calls.ts";
@@ -18,9 +20,10 @@ import { type Answered, type ForwardResult, forward } from "./forward.ts";
 import { requestIdOf } from "./headers.ts";
 import { type Inbound, requestFilter } from "./inbound.ts";
 import { observeRequest } from "./observe.ts";
-import { planUpstream, type UpstreamPlan } from "./plan.ts";
-import { responseFilter } from "./response.ts";
+import { planUpstream, preparePools, type UpstreamPlan } from "./plan.ts";
+import { addAffinityCookie, responseFilter } from "./response.ts";
 import { matchRoute } from "./route-plan.ts";
+import { readSession } from "./session.ts";
 
 /**
  * Proxies one client request; the promise never rejects. Expected failures (no load balancer, no
@@ -83,10 +86,15 @@ async function proxy(
   if (!match) throw noLoadBalancer(inbound);
   countProxiedRequest();
   // Phases that act on a matched request before its pool is chosen (request rules) go here.
-  const plan = await planUpstream(inbound, config, match);
+  const cold = preparePools(inbound, config, match);
+  if (cold) await cold;
+  const affinity = match.loadBalancer.sessionAffinity.type !== "none";
+  const session = affinity ? await readSession(request, match.loadBalancer, env, Date.now()) : null;
+  const plan = planUpstream(inbound, config, match, session);
   const result = await forward(plan);
   if (result.kind !== "response") throw failed(plan, result);
-  const response = await responseFilter(plan, result, url.protocol === "https:");
+  const response = responseFilter(plan, result);
+  if (plan.affinity) await addAffinityCookie(plan, result, response, url.protocol === "https:");
   observeRequest(env, ctx, request, plan, result, response.status);
   // Phases that act once the response is known (mirroring) go here, as background work.
   return response;

@@ -1,7 +1,7 @@
 /**
- * Phase `planUpstream` of the proxy: once a load balancer matched, make sure this isolate knows the
- * state of its pools, read the client's session affinity, choose the pool and list the origins the
- * first attempt may go to. The result, `UpstreamPlan`, carries everything later phases need: it is
+ * Phase `planUpstream` of the proxy: once a load balancer matched (and this isolate knows the state
+ * of its pools: `preparePools`), choose the pool and list the origins the first attempt may go to,
+ * under the client's session affinity. The result, `UpstreamPlan`, carries everything later phases need: it is
  * what `forward` takes and what `observeRequest` records, so a request allocates one such object.
  */
 import { hashKeySpec, type KeySource, requestKey } from "../affinity/request-key.ts";
@@ -19,7 +19,7 @@ import { type ForwardingInfo, isWebSocketUpgrade } from "./headers.ts";
 import type { Inbound } from "./inbound.ts";
 import { observeRequest, type ProxiedRequest } from "./observe.ts";
 import { planPool } from "./route-plan.ts";
-import { type AffinityPick, pickWithAffinity, pinTarget, readSession, type Session } from "./session.ts";
+import { type AffinityPick, pickWithAffinity, pinTarget, type Session } from "./session.ts";
 import { pathAndQueryOf } from "./upstream-url.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */
@@ -54,7 +54,17 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
   readonly host: string;
   readonly webSocket: boolean;
 
-  constructor(inbound: Inbound, parts: PlanParts) {
+  constructor(
+    inbound: Inbound,
+    loadBalancer: LoadBalancer,
+    pools: ReadonlyMap<string, Pool>,
+    session: Session | null,
+    pinnedPool: string | null,
+    choice: PoolChoice,
+    pool: Pool,
+    candidates: readonly Candidate[],
+    now: number,
+  ) {
     const { request, url } = inbound;
     this.request = request;
     this.env = inbound.env;
@@ -62,35 +72,35 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
     this.requestId = inbound.requestId;
     this.started = inbound.started;
     this.hops = inbound.hops;
-    this.loadBalancer = parts.loadBalancer;
-    this.choice = parts.choice;
-    this.pinnedPool = parts.pinnedPool;
-    this.pools = parts.pools;
-    this.pool = parts.pool;
-    this.session = parts.session;
+    this.loadBalancer = loadBalancer;
+    this.choice = choice;
+    this.pinnedPool = pinnedPool;
+    this.pools = pools;
+    this.pool = pool;
+    this.session = session;
     this.pathAndQuery = pathAndQueryOf(url);
     this.clientIp = request.headers.get("cf-connecting-ip");
     this.proto = url.protocol.slice(0, -1);
     this.host = url.host;
     this.webSocket = isWebSocketUpgrade(request.headers);
-    const hashed = parts.pool.algorithm === "hash";
+    const hashed = pool.algorithm === "hash";
     const source: KeySource | null =
-      hashed || parts.session ? { url, headers: request.headers, clientIp: this.clientIp } : null;
-    this.key = hashed && source ? requestKey(hashKeySpec(parts.pool), source).key : undefined;
+      hashed || session ? { url, headers: request.headers, clientIp: this.clientIp } : null;
+    this.key = hashed && source ? requestKey(hashKeySpec(pool), source).key : undefined;
     this.affinity =
-      parts.session && source
+      session && source
         ? pickWithAffinity({
-            session: parts.session,
-            pool: parts.pool,
-            candidates: parts.candidates,
-            pools: parts.pools,
+            session,
+            pool,
+            candidates,
+            pools,
             source,
             hashKey: this.key,
-            now: parts.now,
+            now,
             random: Math.random,
           })
         : null;
-    this.candidates = this.affinity ? this.affinity.candidates : parts.candidates;
+    this.candidates = this.affinity ? this.affinity.candidates : candidates;
   }
 
   /** Forwarding info for the upstream request headers (`ForwardInput.info`): the plan itself. */
@@ -104,52 +114,43 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
   }
 }
 
-interface PlanParts {
-  readonly loadBalancer: LoadBalancer;
-  readonly choice: PoolChoice;
-  readonly pinnedPool: string | null;
-  readonly pools: ReadonlyMap<string, Pool>;
-  readonly pool: Pool;
-  readonly candidates: readonly Candidate[];
-  readonly session: Session | null;
-  readonly now: number;
-}
-
 /**
- * Plans the upstream of a request `match`ed to a load balancer; a request no origin can serve is
- * recorded and answered 503 (`ProblemError`). A warm isolate waits for nothing here unless the load
- * balancer uses cookie affinity (the cookie's signature is checked).
- * @example const plan = await planUpstream(inbound, config, match);
+ * Makes sure this isolate knows the state of the pools `match`'s load balancer may use: null when it
+ * does (a warm isolate), else a promise to wait for.
+ * @example const cold = preparePools(inbound, config, match); if (cold) await cold;
  */
-export async function planUpstream(
+export function preparePools(
   inbound: Inbound,
   config: ConfigSnapshot,
   match: RouteMatch,
-): Promise<UpstreamPlan> {
-  const { request, env, ctx } = inbound;
+): Promise<void> | null {
+  const { pools } = indexConfig(config);
+  return prepareLoadBalancerPools(inbound.env, inbound.ctx, match.loadBalancer, pools, Date.now());
+}
+
+/**
+ * Plans the upstream of a request `match`ed to a load balancer, with the client's `session`
+ * (`readSession`; null without affinity). A request no origin can serve is recorded and answered
+ * 503 (`ProblemError`).
+ * @example const plan = planUpstream(inbound, config, match, session);
+ */
+export function planUpstream(
+  inbound: Inbound,
+  config: ConfigSnapshot,
+  match: RouteMatch,
+  session: Session | null,
+): UpstreamPlan {
+  const { request } = inbound;
   const loadBalancer = match.loadBalancer;
   const { pools } = indexConfig(config);
-  const cold = prepareLoadBalancerPools(env, ctx, loadBalancer, pools, Date.now());
-  if (cold) await cold;
   const now = Date.now();
-  const session =
-    loadBalancer.sessionAffinity.type === "none" ? null : await readSession(request, loadBalancer, env, now);
   const pin = pinTarget(session);
   const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
   const { choice, candidates } = planPool(config, match, now, { location, pin });
   const pool = choice?.pool;
   if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
   const pinnedPool = pin?.pool ?? null;
-  return new UpstreamPlan(inbound, {
-    loadBalancer,
-    choice,
-    pinnedPool,
-    pools,
-    pool,
-    candidates,
-    session,
-    now,
-  });
+  return new UpstreamPlan(inbound, loadBalancer, pools, session, pinnedPool, choice, pool, candidates, now);
 }
 
 /** Where the request comes from, as Cloudflare's edge tells it (`request.cf`); unknown locally. */

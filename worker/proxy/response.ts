@@ -21,15 +21,10 @@ export interface DebugInfo {
 
 /**
  * The client's response for the origin's response that `forward` returned.
- * @example const response = await responseFilter(plan, result, url.protocol === "https:");
+ * @example const response = responseFilter(plan, result);
  */
-export async function responseFilter(
-  plan: UpstreamPlan,
-  result: Answered,
-  secure: boolean,
-): Promise<Response> {
-  const { loadBalancer, requestId } = plan;
-  const debug = loadBalancer.debugHeaders
+export function responseFilter(plan: UpstreamPlan, result: Answered): Response {
+  const debug = plan.loadBalancer.debugHeaders
     ? {
         pool: result.pool.id,
         origin: result.origin.name,
@@ -37,17 +32,34 @@ export async function responseFilter(
         originMs: result.originMs,
       }
     : null;
+  return clientResponse(result.response, plan.requestId, debug);
+}
+
+/**
+ * Adds the session-affinity cookie to the client's `response` when one is due (affinity by cookie:
+ * session.ts says when).
+ * @example if (plan.affinity) await addAffinityCookie(plan, result, response, url.protocol === "https:");
+ */
+export async function addAffinityCookie(
+  plan: UpstreamPlan,
+  result: Answered,
+  response: Response,
+  secure: boolean,
+): Promise<void> {
   const { session, affinity } = plan;
-  const cookie =
-    session && affinity
-      ? await affinityCookie(session, affinity, result.pool, result.origin.name, result.response.status, {
-          now: Date.now(),
-          secure,
-        })
-      : null;
-  const response = clientResponse(result.response, requestId, debug);
+  if (!session || !affinity) return;
+  const cookie = await affinityCookie(
+    session,
+    affinity,
+    result.pool,
+    result.origin.name,
+    result.response.status,
+    {
+      now: Date.now(),
+      secure,
+    },
+  );
   if (cookie) response.headers.append("set-cookie", cookie);
-  return response;
 }
 
 /**
