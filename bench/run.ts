@@ -2,7 +2,8 @@
  * `npm run bench [-- <section>...] [--quick] [--seconds N] [--connections N]`
  *
  * Sections: decision, overhead (proxy overhead and, from the same run, state cost), state (same as
- * overhead), failover, memory. Without a section, all run. Prints the tables and merges the figures into
+ * overhead), failover, memory, profile (CPU-only harness), coldstart. Without a section, all run.
+ * Prints the tables and merges the figures into
  * bench/RESULTS.md with a description of the machine (not with --quick). Benchmarks print figures;
  * they assert nothing.
  */
@@ -11,21 +12,26 @@ import { installSignalHandlers, stopAll } from "./lib/cleanup.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { type SectionResult, sectionToText } from "./lib/report.ts";
 import { RESULTS_PATH, writeResults } from "./lib/results-file.ts";
+import { runColdStart } from "./sections/coldstart.ts";
 import { runDecision } from "./sections/decision.ts";
 import { runFailover } from "./sections/failover.ts";
 import { runMemory } from "./sections/memory.ts";
 import { runOverhead } from "./sections/overhead.ts";
+import { runProfile } from "./sections/profile.ts";
 
-const SECTIONS = ["decision", "overhead", "state", "failover", "memory"] as const;
+const SECTIONS = ["decision", "overhead", "state", "failover", "memory", "profile", "coldstart"] as const;
 type Section = (typeof SECTIONS)[number];
 
-const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover]... [options]]
+const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover|memory|profile|coldstart]... [options]]
   decision         ns per pick of every balancing algorithm and of routing, plain Node
   overhead         the load balancer vs a bare pass-through Worker in workerd (and nginx when on
                    PATH), with the Durable Object calls per 100 requests of the same run (state)
   state            same as overhead
   failover         kill one of three origins under load, then restart it
   memory           heap of one Worker isolate with the largest configuration the limits allow
+  profile          CPU per request (LB vs pass-through), V8 CPU profile and bytes allocated per
+                   request of the load balancer's isolate, in the CPU-only harness
+  coldstart        bundle size; a fresh workerd process to its first proxied response, vs hello world
 options:
   --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
   --seconds N      measured seconds per target in the overhead section (default 10)
@@ -80,7 +86,11 @@ async function main(): Promise<number> {
             ? await runOverhead(options)
             : section === "memory"
               ? [await runMemory()]
-              : [await runFailover(options)];
+              : section === "profile"
+                ? [await runProfile(options)]
+                : section === "coldstart"
+                  ? [await runColdStart(options)]
+                  : [await runFailover(options)];
       for (const result of produced) {
         results.push(result);
         console.log(`${sectionToText(result)}\n`);

@@ -9,7 +9,15 @@ export interface Table {
   rows: string[][];
 }
 
-export type SectionId = "decision" | "overhead" | "state" | "failover" | "memory";
+export type SectionId =
+  | "decision"
+  | "overhead"
+  | "state"
+  | "failover"
+  | "memory"
+  | "profile"
+  | "coldstart"
+  | "hotpath";
 
 export interface SectionResult {
   id: SectionId;

@@ -8,7 +8,16 @@ import { type MachineInfo, machineToMarkdown } from "./machine.ts";
 import { type SectionId, type SectionResult, sectionToMarkdown } from "./report.ts";
 
 export const RESULTS_PATH = resolve(import.meta.dirname, "../RESULTS.md");
-const ORDER: SectionId[] = ["decision", "overhead", "state", "failover", "memory"];
+const ORDER: SectionId[] = [
+  "decision",
+  "overhead",
+  "state",
+  "failover",
+  "memory",
+  "profile",
+  "coldstart",
+  "hotpath",
+];
 
 const HEADER = `# Benchmark results
 

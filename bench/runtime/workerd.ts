@@ -23,6 +23,8 @@ export interface WorkerdRuntime {
   /** Why the load balancer is missing, when it is. */
   lbError: string | null;
   passthroughUrl: string;
+  /** The load balancer's bundle, when it was built. */
+  bundlePath: string | null;
   /** Where the Workers' console output goes (one line per log call). */
   logFile: string;
   stop(): Promise<void>;
@@ -81,6 +83,8 @@ export interface RuntimeOptions {
   /** Origin base URLs the pass-through Worker rotates over. */
   origins: string[];
   adminToken: string;
+  /** Opens both Workers' V8 inspectors behind Miniflare's inspector proxy on this port (profiling). */
+  inspectorPort?: number;
 }
 
 /**
@@ -103,12 +107,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
     compatibilityDate: facts.compatibilityDate,
     bindings: { ORIGINS: options.origins },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    unsafeInspectorProxy: options.inspectorPort !== undefined,
   };
 
   let lbError: string | null = null;
   let lbWorker: Record<string, unknown> | null = null;
+  let bundlePath: string | null = null;
   try {
     const bundle = await bundleWorker(join(dir, "bundle"));
+    bundlePath = bundle;
     lbWorker = {
       name: "edge-lb",
       modules: true,
@@ -125,6 +132,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
         ]),
       ),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      unsafeInspectorProxy: options.inspectorPort !== undefined,
     };
   } catch (error) {
     lbError = (error as Error).message;
@@ -138,6 +146,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
         // A placeholder `request.cf`: never fetch the real one from the network.
         cf: { colo: "LOC", country: "XX", continent: "EU" },
         telemetry: { enabled: false },
+        ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
         resourcePersistencePath: join(dir, "state"),
         handleStructuredLogs: (log) => appendFileSync(logFile, `${log.level} ${log.message}\n`),
         // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
@@ -173,6 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
     lbUrl,
     lbError,
     passthroughUrl,
+    bundlePath,
     logFile,
     async stop() {
       await stopMiniflare();
