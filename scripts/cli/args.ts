@@ -79,8 +79,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     remote: true,
     summary: "Which load balancer, pool and origin a request would reach now, and why",
   },
+  import: {
+    args: ["file"],
+    flags: ["from", "format"],
+    remote: false,
+    summary: "Convert another load balancer's configuration into an Edge LB file",
+    note:
+      "--from cloudflare: <file> is JSON holding the load_balancers, pools and monitors arrays of\n" +
+      "Cloudflare's API (- reads standard input). The document goes to standard output, the report of\n" +
+      "what did not convert exactly to standard error; nothing is applied.",
+  },
   help: { args: [], flags: [], remote: false, summary: "Show this help, or a command's help" },
 };
+
+/** The systems `import --from` reads. */
+export const IMPORT_SOURCES = ["cloudflare"] as const;
 
 const OPTIONS = {
   endpoint: { type: "string" },
@@ -88,6 +101,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   "dry-run": { type: "boolean" },
   format: { type: "string" },
+  from: { type: "string" },
   json: { type: "boolean" },
   ip: { type: "string" },
   country: { type: "string" },
@@ -117,6 +131,8 @@ export interface Invocation {
   headers: Array<[string, string]>;
   /** For `apply`: a JSON Lines file of sample requests for the impact preview. */
   requests: string | undefined;
+  /** For `import`: the system the file comes from. */
+  from: string | undefined;
   /** Set for remote commands; `help` has none. */
   connection: Connection | undefined;
   /** `--help` after a command, or `help <command>`: show that command's usage. */
@@ -161,6 +177,10 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
   if (format !== "yaml" && format !== "json") {
     throw new UsageError(`--format must be "yaml" or "json", not "${format}"`, command);
   }
+  if (command === "import" && !(IMPORT_SOURCES as readonly string[]).includes(values.from ?? "")) {
+    const given = values.from === undefined ? "" : ` (got "${values.from}")`;
+    throw new UsageError(`"import" needs --from ${IMPORT_SOURCES.join("|")}${given}`, command);
+  }
   return {
     command,
     args,
@@ -172,6 +192,7 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
     continent: values.continent,
     headers: (values.header ?? []).map((pair) => parseHeader(pair, command)),
     requests: values.requests,
+    from: values.from,
     connection: spec.remote ? resolveConnection(values.endpoint, values.token, env, command) : undefined,
     helpFor: undefined,
   };
@@ -189,6 +210,7 @@ function emptyInvocation(command: string, helpFor: string | undefined): Invocati
     continent: undefined,
     headers: [],
     requests: undefined,
+    from: undefined,
     connection: undefined,
     helpFor,
   };
@@ -266,7 +288,8 @@ export function usage(command?: string): string {
     ...connection,
     "",
     "Run `edge-lb <command> --help` for a command's options.",
-    "Exit codes: 0 done, 1 failed (the API refused or could not be reached), 2 wrong usage.",
+    "Exit codes: 0 done, 1 failed (the API refused or could not be reached, a file could not be read",
+    "or nothing in it converted), 2 wrong usage.",
   ].join("\n");
 }
 
@@ -277,6 +300,7 @@ function signature(command: string): string {
 const FLAG_HELP: Record<string, [string, string]> = {
   "dry-run": ["--dry-run", "show the changes only; change nothing"],
   format: ["--format yaml|json", "output format (default yaml)"],
+  from: ["--from cloudflare", "where the file comes from: Cloudflare Load Balancing"],
   json: ["--json", "print the API's JSON instead of text"],
   ip: ["--ip <address>", "the client address the request comes from"],
   header: ["--header name=value", "a request header it carries (repeatable)"],

@@ -63,7 +63,14 @@ export function serializeDocument(
 ): string {
   if (format === "json") return `${JSON.stringify(document, null, 2)}\n`;
   const version = origin.version === undefined ? "" : ` at version ${origin.version}`;
-  const header = `# Edge LB configuration from ${origin.endpoint}${version}.\n# Edit, then: edge-lb apply <this file>\n`;
+  return toYaml(document, [
+    `Edge LB configuration from ${origin.endpoint}${version}.`,
+    "Edit, then: edge-lb apply <this file>",
+  ]);
+}
+
+/** A document as YAML after a comment of `header` lines, the way every command writes one. */
+export function toYaml(document: Record<string, unknown>, header: readonly string[]): string {
   const yaml = new Document(document);
   // Short lists of plain values (pools, status codes, methods) read best on one line.
   visit(yaml, {
@@ -71,5 +78,6 @@ export function serializeDocument(
       if (node.items.every((item) => isScalar(item))) node.flow = true;
     },
   });
-  return header + yaml.toString({ lineWidth: 0, flowCollectionPadding: false });
+  const comment = header.map((line) => `# ${line}\n`).join("");
+  return comment + yaml.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -76,7 +76,8 @@ export function importCloudflare(document: unknown): CloudflareImport {
   const monitorRecords = new Map<string, { monitor: JsonRecord; at: string }>();
   monitorList!.forEach((monitor, i) => {
     const id = text(monitor.id);
-    const at = `monitors[${label(monitor, i)}]`;
+    // Monitors have no name, and descriptions repeat: the id says which one.
+    const at = `monitors[${text(monitor.id) ?? label(monitor, i)}]`;
     if (id === undefined) note(at, "dropped", "no id, so no pool can refer to it");
     else if (monitorRecords.has(id))
       note(at, "dropped", `listed twice (id ${id}); the first one is converted`);
@@ -115,8 +116,18 @@ export function importCloudflare(document: unknown): CloudflareImport {
   const loadBalancers: LoadBalancerInput[] = [];
   uniqueLbs.forEach((lb, i) => {
     const id = lbSlugs[i]!;
-    const converted = convertLoadBalancer(lb, { id, at: `load_balancers[${label(lb, i)}]`, poolIds, note });
+    const at = `load_balancers[${label(lb, i)}]`;
+    const converted = convertLoadBalancer(lb, { id, at, poolIds, note });
     if (!converted) return;
+    // Hostnames are unique per Cloudflare zone, not across an export of several zones.
+    if (loadBalancers.some((other) => other.hostname === converted.hostname)) {
+      note(
+        at,
+        "dropped",
+        `another load balancer already has hostname ${converted.hostname}; the first one is converted`,
+      );
+      return;
+    }
     loadBalancers.push(converted);
     ids.push({ kind: "load balancer", cloudflareId: text(lb.id) ?? "", name: text(lb.name) ?? "", id });
   });
@@ -162,17 +173,34 @@ function named(item: JsonRecord): { cloudflareId: string; name: string } {
   return { cloudflareId: text(item.id) ?? "", name: text(item.name) ?? "" };
 }
 
-/** Cloudflare sends the load balancer's hostname as Host unless an origin overrides it; Edge LB does not. */
+/**
+ * How Host differs: Cloudflare sends the load balancer's hostname unless an origin overrides it,
+ * Edge LB the origin's address; and an override reaches the address only within the Worker's zone.
+ */
 function noteHostHeaders(pools: PoolInput[], report: ImportNote[]): void {
-  const without = pools.flatMap((pool) =>
-    pool.origins.filter((origin) => !origin.hostHeader).map((origin) => `${pool.id}/${origin.name}`),
-  );
-  if (without.length === 0) return;
-  report.push({
-    at: "pools",
-    kind: "changed",
-    message:
-      `origins without a Host header (${without.join(", ")}) receive their address as Host, where Cloudflare ` +
-      "sends the load balancer's hostname: set hostHeader where an origin needs the public name",
-  });
+  const origins = pools.flatMap((pool) => pool.origins.map((origin) => ({ pool: pool.id, ...origin })));
+  const plain = origins
+    .filter((origin) => !origin.hostHeader)
+    .map((origin) => `${origin.pool}/${origin.name}`);
+  const overridden = origins
+    .filter((origin) => origin.hostHeader)
+    .map((origin) => `${origin.pool}/${origin.name}`);
+  if (plain.length > 0) {
+    report.push({
+      at: "pools",
+      kind: "changed",
+      message:
+        `origins without a Host header (${plain.join(", ")}) receive their address as Host, where Cloudflare ` +
+        "sends the load balancer's hostname: set hostHeader where an origin needs the public name",
+    });
+  }
+  if (overridden.length > 0) {
+    report.push({
+      at: "pools",
+      kind: "check",
+      message:
+        `origins with a Host header (${overridden.join(", ")}) are fetched by that name and connected to their ` +
+        "address with cf.resolveOverride, which Cloudflare honours only when both names are in the Worker's zone",
+    });
+  }
 }

@@ -10,6 +10,7 @@ import { DocumentError } from "./document.ts";
 import { explain } from "./explain.ts";
 import { formatProblem } from "./format.ts";
 import { parseRequestLines, rollback, showHistory } from "./history.ts";
+import { runImport } from "./import.ts";
 import { setDrain } from "./origin.ts";
 import { showStatus } from "./status.ts";
 
@@ -31,9 +32,12 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
       output.out(`${usage(invocation.helpFor)}\n`);
       return 0;
     }
+    const [first = "", second = ""] = invocation.args;
+    if (invocation.command === "import") {
+      return runImport(first, await readSource(first, context), invocation.format, output);
+    }
     const connection = invocation.connection!;
     const client = new ApiClient(connection, context.fetch);
-    const [first = "", second = ""] = invocation.args;
     switch (invocation.command) {
       case "apply": {
         const requests = invocation.requests;

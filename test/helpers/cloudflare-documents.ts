@@ -283,3 +283,16 @@ export function cloudflareLoadBalancer(
     ...fields,
   };
 }
+
+/** One document holding the three lists, as `edge-lb import --from cloudflare` reads it. */
+export function cloudflareExport(lists: {
+  load_balancers?: CloudflareObject[];
+  pools?: CloudflareObject[];
+  monitors?: CloudflareObject[];
+}): Record<"load_balancers" | "pools" | "monitors", CloudflareObject[]> {
+  return {
+    load_balancers: lists.load_balancers ?? [],
+    pools: lists.pools ?? [],
+    monitors: lists.monitors ?? [],
+  };
+}

@@ -8,6 +8,7 @@ import { parseResource } from "../../../worker/config/resources.ts";
 import { type LoadBalancerInput, LoadBalancerSchema } from "../../../worker/config/schema.ts";
 import {
   flag,
+  inOrder,
   isSet,
   type JsonRecord,
   type Note,
@@ -141,7 +142,7 @@ export function convertLoadBalancer(lb: JsonRecord, context: LoadBalancerContext
     note(at, "dropped", `Edge LB refuses the converted load balancer (${reasons}), so it is left out`);
     return null;
   }
-  return input;
+  return inOrder(input, ["id", "description", "hostname", "enabled", "pools", "fallbackPool", "steering"]);
 }
 
 /** Cloudflare pool ids as Edge LB pool ids, in order, without repeats; the unknown ones noted. */
@@ -190,7 +191,8 @@ function poolWeights(
   { at, poolIds, note }: LoadBalancerContext,
 ): Record<string, number> | null {
   const random = record(lb.random_steering);
-  if (!isSet(random)) return null;
+  // Without per-pool weights every pool weighs default_weight: all alike, as with no weights.
+  if (!isSet(random.pool_weights)) return null;
   const where = `${at}.random_steering`;
   if (steering !== "random") {
     note(where, "dropped", `Edge LB weighs pools only for random steering, not ${steering}`);

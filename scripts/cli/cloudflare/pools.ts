@@ -10,6 +10,7 @@ import { originNames } from "./ids.ts";
 import type { MonitorPlan } from "./monitors.ts";
 import {
   flag,
+  inOrder,
   isSet,
   type JsonRecord,
   label,
@@ -108,7 +109,7 @@ export function convertPool(pool: JsonRecord, context: PoolContext): PoolInput |
     note(at, "dropped", `Edge LB refuses the converted pool (${reasons}), so it is left out`);
     return null;
   }
-  return input;
+  return inOrder(input, ["id", "description", "enabled", "algorithm", "hashOn", "minimumOrigins", "origins"]);
 }
 
 function monitorOf(pool: JsonRecord, { at, monitor: planOf, note }: PoolContext): MonitorPlan | null {
@@ -174,7 +175,7 @@ function convertOrigins(
       `${at}.origins`,
       "check",
       `${ipLiterals.join(", ")} ${ipLiterals.length === 1 ? "is" : "are"} addressed by IP: a deployed Worker cannot ` +
-        "fetch a bare IP address, so give each a hostname (local development can)",
+        `fetch a bare IP address, so ${ipLiterals.length === 1 ? "it needs" : "they need"} a hostname (local development can do without)`,
     );
   }
   return origins;

@@ -98,3 +98,10 @@ export function noteUnread(item: JsonRecord, known: ReadonlySet<string>, at: str
     if (!known.has(key) && isSet(value)) note(`${at}.${key}`, "dropped", "a field this import does not read");
   }
 }
+
+/** A copy with the keys of `order` first, in that order (how the written document reads). */
+export function inOrder<T extends object>(value: T, order: readonly (keyof T)[]): T {
+  const copy: Partial<T> = {};
+  for (const key of order) if (value[key] !== undefined) copy[key] = value[key];
+  return Object.assign(copy, value) as T;
+}
