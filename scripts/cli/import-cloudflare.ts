@@ -16,6 +16,7 @@ import { convertPool } from "./cloudflare/pools.ts";
 import {
   type ImportNote,
   isRecord,
+  isSet,
   type JsonRecord,
   label,
   type Note,
@@ -68,7 +69,8 @@ export function importCloudflare(document: unknown): CloudflareImport {
     throw new ImportError("the document has none of load_balancers, pools and monitors");
   }
   for (const key of Object.keys(document)) {
-    if (!(LISTS as readonly string[]).includes(key)) note(key, "dropped", "not a list this import reads");
+    const reads = (LISTS as readonly string[]).includes(key);
+    if (!reads && isSet(document[key])) note(key, "dropped", "not a list this import reads");
   }
   const [lbList, poolList, monitorList] = LISTS.map((key) => listOf(document, key));
 

@@ -48,8 +48,9 @@ export function convertMonitor(monitor: JsonRecord, at: string, note: Note): Mon
   }
   const check: HealthCheckInput = {};
   const path = text(monitor.path) ?? CLOUDFLARE_DEFAULTS.path;
-  if (accepts({ path })) check.path = path;
-  else note(`${at}.path`, "dropped", `${show(path)} is not a path Edge LB accepts; the check requests "/"`);
+  check.path = accepts({ path }) ? path : "/";
+  if (check.path !== path)
+    note(`${at}.path`, "dropped", `${show(path)} is not a path Edge LB accepts; the check requests "/"`);
 
   const method = text(monitor.method)?.toUpperCase() ?? "GET";
   if (method === "HEAD") check.method = "HEAD";
