@@ -6,7 +6,7 @@
  * piece of their Cloudflare id, so none of them is the plain slug that one of them would otherwise
  * get by being listed first. Pure.
  */
-import { ORIGIN_NAME_PATTERN, SLUG_PATTERN } from "../../../worker/config/schema.ts";
+import { ORIGIN_NAME_PATTERN, SLUG_PATTERN } from "../../../worker/config/fields.ts";
 
 const MAX_SLUG = 63;
 

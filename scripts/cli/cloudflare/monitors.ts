@@ -4,7 +4,8 @@
  * check. Notes about the monitor itself are made once, here, not once per pool. Pure.
  */
 import type { z } from "zod";
-import { defaultTimeoutMs, ExpectedCodes, HealthCheckSchema } from "../../../worker/config/schema.ts";
+import { ExpectedCodes } from "../../../worker/config/fields.ts";
+import { defaultTimeoutMs, HealthCheckSchema } from "../../../worker/config/schema.ts";
 import { flag, type JsonRecord, type Note, noteUnread, num, record, show, strings, text } from "./read.ts";
 
 export type HealthCheckInput = z.input<typeof HealthCheckSchema>;
