@@ -12,7 +12,7 @@ export type HealthCheckInput = z.input<typeof HealthCheckSchema>;
 
 /** What a monitor says about the pools that use it. */
 export interface MonitorPlan {
-  /** The protocol the monitor speaks to origins, when it is HTTP or HTTPS. */
+  /** The protocol the monitor speaks to origins, when it is HTTP or HTTPS (a TCP check does not say). */
   readonly scheme: "http" | "https" | null;
   /** The port the monitor probes, when it names one (Cloudflare's 0 means the default). */
   readonly port: number | null;
@@ -38,15 +38,29 @@ export function convertMonitor(monitor: JsonRecord, at: string, note: Note): Mon
   noteUnread(monitor, KNOWN, at, note);
   const type = text(monitor.type)?.toLowerCase() ?? CLOUDFLARE_DEFAULTS.type;
   const port = positive(monitor.port);
-  if (type !== "http" && type !== "https") {
+  if (type !== "http" && type !== "https" && type !== "tcp") {
     note(
       `${at}.type`,
       "dropped",
-      `${show(type)} monitors have no Edge LB equivalent (active checks are HTTP or HTTPS requests): ` +
-        "pools using it get no active check; passive checks still eject origins that fail requests",
+      `${show(type)} monitors have no Edge LB equivalent (active checks are HTTP(S) requests or TCP ` +
+        "connections): pools using it get no active check; passive checks still eject origins that fail requests",
     );
     return { scheme: null, port, healthCheck: null };
   }
+  const check: HealthCheckInput = type === "tcp" ? { type: "tcp" } : httpCheck(monitor, at, note);
+  timings(monitor, check, at, note);
+  if (text(monitor.probe_zone) !== undefined) {
+    note(
+      `${at}.probe_zone`,
+      "dropped",
+      `Edge LB probes each origin as configured, not as zone ${show(text(monitor.probe_zone))}`,
+    );
+  }
+  return { scheme: type === "tcp" ? null : type, port, healthCheck: check };
+}
+
+/** What an HTTP or HTTPS monitor asks of the response. */
+function httpCheck(monitor: JsonRecord, at: string, note: Note): HealthCheckInput {
   const check: HealthCheckInput = {};
   const path = text(monitor.path) ?? CLOUDFLARE_DEFAULTS.path;
   check.path = accepts({ path }) ? path : "/";
@@ -89,7 +103,19 @@ export function convertMonitor(monitor: JsonRecord, at: string, note: Note): Mon
   } else if (body !== undefined) {
     note(`${at}.expected_body`, "dropped", "longer than the 4096 characters Edge LB accepts");
   }
+  if (flag(monitor.follow_redirects) === true) check.followRedirects = true;
+  if (flag(monitor.allow_insecure) === true) {
+    note(
+      `${at}.allow_insecure`,
+      "dropped",
+      "Workers always verify TLS certificates: an origin with an invalid certificate fails its checks and its requests",
+    );
+  }
+  return check;
+}
 
+/** Interval, timeout, thresholds; and retries, which Edge LB does not have. */
+function timings(monitor: JsonRecord, check: HealthCheckInput, at: string, note: Note): void {
   const interval = timing(monitor.interval, CLOUDFLARE_DEFAULTS.interval, 3600, `${at}.interval`, note);
   check.intervalSeconds = interval;
   const timeout = timing(monitor.timeout, CLOUDFLARE_DEFAULTS.timeout, 600, `${at}.timeout`, note);
@@ -107,29 +133,14 @@ export function convertMonitor(monitor: JsonRecord, at: string, note: Note): Mon
   check.unhealthyThreshold = threshold(monitor.consecutive_down);
   const retries = num(monitor.retries) ?? CLOUDFLARE_DEFAULTS.retries;
   if (retries > 0) {
+    const checks = `${check.unhealthyThreshold} failed check${check.unhealthyThreshold === 1 ? "" : "s"}`;
     note(
       `${at}.retries`,
       "changed",
       `Edge LB does not repeat a failed probe within one check (Cloudflare: ${retries} times); an origin ` +
-        `is unhealthy after ${check.unhealthyThreshold} failed check${check.unhealthyThreshold === 1 ? "" : "s"} in a row (unhealthyThreshold)`,
+        `is unhealthy after ${checks} in a row (unhealthyThreshold)`,
     );
   }
-  if (flag(monitor.follow_redirects) === true) check.followRedirects = true;
-  if (flag(monitor.allow_insecure) === true) {
-    note(
-      `${at}.allow_insecure`,
-      "dropped",
-      "Workers always verify TLS certificates: an origin with an invalid certificate fails its checks and its requests",
-    );
-  }
-  if (text(monitor.probe_zone) !== undefined) {
-    note(
-      `${at}.probe_zone`,
-      "dropped",
-      `Edge LB probes each origin as configured, not as zone ${show(text(monitor.probe_zone))}`,
-    );
-  }
-  return { scheme: type, port, healthCheck: check };
 }
 
 /** Headers a check may send, one value each; the others noted. */

@@ -129,9 +129,9 @@ describe("the examples of Cloudflare's API reference", () => {
       [
         `dropped ${at}.header.Host`,
         `changed ${at}.expected_body`,
+        `dropped ${at}.allow_insecure`,
         `assumed ${at}.interval`,
         `assumed ${at}.timeout`,
-        `dropped ${at}.allow_insecure`,
         `dropped ${at}.probe_zone`,
       ],
     );
@@ -260,6 +260,13 @@ describe("a document shaped like the reference, with real values", () => {
         algorithm: "hash",
         hashOn: "ip",
         origins: [{ name: "us-1", address: "https://us1.example.com" }],
+        healthCheck: {
+          type: "tcp",
+          intervalSeconds: 60,
+          timeoutMs: 5000,
+          healthyThreshold: 1,
+          unhealthyThreshold: 1,
+        },
       },
       { id: "backup", algorithm: "random", origins: [{ name: "b", address: "https://backup.example.com" }] },
     ]);
@@ -290,17 +297,17 @@ describe("a document shaped like the reference, with real values", () => {
       },
     ]);
     expect(parseConfigDocument(result.config).ok).toBe(true);
-    expect(result.monitors).toBe(1);
+    expect(result.monitors).toBe(2);
   });
 
-  it("reports the differences: Host of checks, body case, retries, TCP monitors, regions as continents, Host", () => {
+  it("reports the differences: Host of checks, body case, retries, TCP port, regions as continents, Host", () => {
     expect(result.report.map((note) => `${note.kind} ${note.at}`)).toEqual([
       "dropped monitors[a1].header.Host",
       "changed monitors[a1].expected_body",
       "changed monitors[a1].retries",
       "check pools[eu-west].origins",
-      "dropped monitors[b2].type",
       "assumed pools[us-east].origins",
+      "changed pools[us-east].monitor",
       "assumed pools[backup].origins",
       "changed load_balancers[www.example.com].region_pools",
       "changed pools",
@@ -308,7 +315,9 @@ describe("a document shaped like the reference, with real values", () => {
     ]);
     const message = (at: string) => result.report.find((note) => note.at === at)!.message;
     expect(message("monitors[a1].retries")).toMatch(/unhealthy after 3 failed checks in a row/);
-    expect(message("monitors[b2].type")).toMatch(/^"tcp" monitors have no Edge LB equivalent/);
+    expect(message("pools[us-east].monitor")).toBe(
+      "the monitor probes port 5432; Edge LB probes each origin on the port its requests go to (us-1)",
+    );
     expect(message("load_balancers[www.example.com].region_pools")).toBe(
       "Edge LB steers by the client's continent: WEU → EU, EEU → EU, ENAM → NA, WNAM → NA; " +
         "regions of one continent share its pools, in order",

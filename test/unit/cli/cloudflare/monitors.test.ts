@@ -75,7 +75,23 @@ describe("monitors", () => {
     expect(result.config.pools[0]!.origins[0]!.address).toBe("http://a.example.com:8080");
   });
 
-  it.each(["tcp", "udp_icmp", "icmp_ping", "smtp"])("a %s monitor gives no active check", (type) => {
+  it("a tcp monitor becomes a TCP check of the origin's own port, its timing kept", () => {
+    const { check: converted, result } = check({ type: "tcp", method: "connection_established", port: 443 });
+    expect(converted).toEqual({
+      type: "tcp",
+      intervalSeconds: 60,
+      timeoutMs: 5000,
+      healthyThreshold: 1,
+      unhealthyThreshold: 1,
+    });
+    expect(result.report.map((note) => note.at)).not.toContain("pools[web].monitor");
+    const other = check({ type: "tcp", port: 5432 });
+    expect(other.result.report.find((note) => note.at === "pools[web].monitor")?.message).toMatch(
+      /port 5432/,
+    );
+  });
+
+  it.each(["udp_icmp", "icmp_ping", "smtp"])("a %s monitor gives no active check", (type) => {
     const { check: converted, result } = check({ type, port: 25 });
     expect(converted).toBeUndefined();
     expect(result.config.pools[0]!.origins[0]!.address).toBe("https://a.example.com");
