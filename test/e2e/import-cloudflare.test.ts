@@ -2,7 +2,7 @@
  * `edge-lb import --from cloudflare` end to end: a Cloudflare Load Balancing export, shaped like the
  * examples of Cloudflare's API reference, whose origins are real servers on loopback, is imported,
  * applied to a real `wrangler dev` with `edge-lb apply`, and serves: the request reaches the origin
- * the Cloudflare configuration says it should, the explain API agrees, and the second pool takes
+ * the Cloudflare configuration says it should, its rules apply, the explain API agrees, and the second pool takes
  * over when the first one's origin goes away.
  */
 import { execFile } from "node:child_process";
@@ -17,6 +17,7 @@ import {
   cloudflareOrigin,
   cloudflarePool,
 } from "../helpers/cloudflare-documents.ts";
+import { send } from "../helpers/http.ts";
 import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { REPO_ROOT } from "../helpers/runtime.ts";
 import { originSequence, throughLb } from "../helpers/through-lb.ts";
@@ -85,6 +86,22 @@ function cloudflareDocument() {
         session_affinity: "cookie",
         session_affinity_ttl: 1800,
         pop_pools: { LAX: [SECONDARY] },
+        rules: [
+          {
+            name: "Reports from the secondary data center",
+            condition: 'starts_with(http.request.uri.path, "/reports/")',
+            overrides: { default_pools: [SECONDARY] },
+            priority: 10,
+            terminates: true,
+          },
+          {
+            name: "Maintenance",
+            condition: 'http.request.uri.path eq "/maintenance"',
+            fixed_response: { content_type: "text/plain", message_body: "Back soon", status_code: 503 },
+            priority: 20,
+            terminates: true,
+          },
+        ],
       }),
       cloudflareLoadBalancer({
         id: "5a7805061c76ada191ed06f989cc3dac",
@@ -139,6 +156,14 @@ describe("a Cloudflare Load Balancing export, imported and applied", () => {
       (origin) => origin.requests.filter((r) => !r.path.startsWith("/health")).length,
     );
     expect(served).toEqual([7, 0, 0]);
+  });
+
+  it("its rules apply: a path goes to the second pool, another is answered directly", async () => {
+    const { echo } = await throughLb(lb.url, "www.cf-import.test", { path: "/reports/2026" });
+    expect(echo.origin).toBe("c");
+    const maintenance = await send(lb.url, { host: "www.cf-import.test", path: "/maintenance" });
+    expect(maintenance.status).toBe(503);
+    expect(maintenance.text()).toBe("Back soon");
   });
 
   it("the explain API agrees: www by pool order, geo by the client's country", async () => {

@@ -21,6 +21,7 @@ import {
   strings,
   text,
 } from "./read.ts";
+import { convertRules } from "./rules.ts";
 
 export interface LoadBalancerContext {
   /** The Edge LB id chosen for this load balancer. */
@@ -134,6 +135,13 @@ export function convertLoadBalancer(lb: JsonRecord, context: LoadBalancerContext
   }
   const affinity = affinityOf(lb, at, note);
   if (affinity) input.sessionAffinity = affinity;
+  const rules = convertRules(records(lb.rules), {
+    at,
+    note,
+    poolIds: context.poolIds,
+    regionContinents: REGION_CONTINENTS,
+  });
+  if (rules.length > 0) input.rules = rules;
   noteLoadBalancerExtras(lb, at, note);
 
   const parsed = parseResource("load_balancer", input);
@@ -356,13 +364,4 @@ function noteLoadBalancerExtras(lb: JsonRecord, at: string, note: Note): void {
       `Edge LB serves where the Worker runs, not per network (${networks.join(", ")})`,
     );
   }
-  records(lb.rules).forEach((rule, i) => {
-    const name = text(rule.name) ?? `#${i}`;
-    const state = flag(rule.disabled) === true ? " (disabled)" : "";
-    note(
-      `${at}.rules[${name}]`,
-      "dropped",
-      `Cloudflare rule expressions have no Edge LB equivalent${state}: ${show(text(rule.condition) ?? "")}`,
-    );
-  });
 }
