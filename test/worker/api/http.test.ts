@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { API, call, createPool, json, poolInput } from "./support.ts";
+import { API, call, create, createPool, expectProblem, poolInput } from "./support.ts";
 
 const MIB = 1024 * 1024;
-
-async function expectProblem(response: Response, status: number): Promise<Record<string, unknown>> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  return json(response);
-}
 
 /** A pool body padded with a long description, `size` bytes in all. */
 function paddedBody(size: number): string {
@@ -80,17 +74,31 @@ describe("paths and methods", () => {
 });
 
 describe("request bodies", () => {
-  it("answers 415 to a write without a JSON content type", async () => {
-    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", null]) {
-      const response = await call("POST", `${API}/pools`, {
-        raw: JSON.stringify(poolInput("typed")),
-        contentType,
-      });
-      await expectProblem(response, 415);
+  it("answers 415 to POST, PUT and PATCH without a JSON content type, and stores nothing", async () => {
+    await create("pools", poolInput("ct-pool"));
+    for (const [method, path] of [
+      ["POST", "/pools"],
+      ["PUT", "/pools/ct-pool"],
+      ["PATCH", "/pools/ct-pool"],
+      ["POST", "/load_balancers"],
+      ["PUT", "/config"],
+    ] as const) {
+      for (const contentType of [
+        null,
+        "text/plain",
+        "text/yaml",
+        "application/xml",
+        "application/jsonx",
+        "application/x-www-form-urlencoded",
+      ]) {
+        const response = await call(method, `${API}${path}`, {
+          raw: JSON.stringify(poolInput("typed")),
+          contentType,
+        });
+        await expectProblem(response, 415, `${method} ${path} ${contentType}`);
+      }
     }
-    const put = await call("PUT", `${API}/config`, { raw: "{}", contentType: "text/yaml" });
-    await expectProblem(put, 415);
-    const patch = await call("PATCH", `${API}/pools/typed`, { raw: "{}", contentType: "text/plain" });
+    const patch = await call("PATCH", `${API}/pools/ct-pool`, { raw: "{}", contentType: "text/plain" });
     await expectProblem(patch, 415);
     expect(patch.headers.get("accept-patch")).toContain("application/merge-patch+json");
     expect((await call("GET", `${API}/pools/typed`)).status).toBe(404);
@@ -104,9 +112,11 @@ describe("request bodies", () => {
     expect(response.status).toBe(201);
   });
 
-  it("answers 413 to a body over 1 MiB", async () => {
-    const response = await call("POST", `${API}/pools`, { raw: paddedBody(MIB + 10) });
-    await expectProblem(response, 413);
+  it("answers 413 to a body over 1 MiB, for a resource and for the configuration, and stores nothing", async () => {
+    const big = paddedBody(MIB + 10);
+    await expectProblem(await call("POST", `${API}/pools`, { raw: big }), 413, "resource");
+    await expectProblem(await call("PUT", `${API}/config`, { raw: big }), 413, "config");
+    expect((await call("GET", `${API}/pools/padded`)).status).toBe(404);
   });
 
   it("answers 413 when Content-Length announces more than 1 MiB", async () => {
@@ -179,6 +189,37 @@ describe("request bodies", () => {
     ] as const) {
       for (const raw of ["[]", "null"]) {
         await expectProblem(await call(method, path, { raw }), 400);
+      }
+    }
+  });
+
+  it("never answers 500 to junk bodies", async () => {
+    const junk = [
+      "",
+      "{",
+      "[]",
+      "[1,2]",
+      "null",
+      "true",
+      '"s"',
+      "1e999",
+      "NaN",
+      '{"id": NaN}',
+      "\u0000",
+      `${"[".repeat(100_000)}`,
+      `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`,
+      '{"id":"\\ud800"}',
+      '{"id":"x","id":"y"}',
+      '{"constructor":{"prototype":{"x":1}}}',
+    ];
+    for (const raw of junk) {
+      for (const [method, path] of [
+        ["POST", "/pools"],
+        ["POST", "/load_balancers"],
+        ["PUT", "/config"],
+      ] as const) {
+        const response = await call(method, `${API}${path}`, { raw });
+        await expectProblem(response, 400, `${method} ${path} ${raw.slice(0, 20)}`);
       }
     }
   });
