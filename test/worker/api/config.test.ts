@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { API, call, createPool, json, lbInput, poolInput } from "./support.ts";
+import { API, call, createPool, errorPaths, expectProblem, json, lbInput, poolInput } from "./support.ts";
 
 type Resource = Record<string, unknown> & { id: string; version: number };
 type Config = { version: number; pools: Resource[]; loadBalancers: Resource[] };
@@ -151,11 +151,13 @@ describe("GET and PUT /config", () => {
     ]);
   });
 
-  it("honours If-Match against the global version", async () => {
+  it("honours If-Match against the global version, dry run included", async () => {
     const { config } = await getConfig();
-    const stale = await putConfig({ pools: [] }, "", { "if-match": `"${config.version - 1}"` });
-    expect(stale.status).toBe(412);
-    expect(await getConfig()).toMatchObject({ config });
+    for (const query of ["", "?dryRun=true"]) {
+      const stale = await putConfig({ pools: [] }, query, { "if-match": `"${config.version - 1}"` });
+      await expectProblem(stale, 412, query);
+      expect(await getConfig()).toMatchObject({ config });
+    }
     const fresh = await putConfig(
       {
         pools: config.pools,
@@ -174,6 +176,15 @@ describe("GET and PUT /config", () => {
     expect(await env.CONFIG_STORE.getByName("global").pendingNotifications()).toEqual([]);
     await putConfig({ pools: [], loadBalancers: [] });
     expect(await env.POOL_STATE.getByName("notified").health()).toBeNull();
+  });
+
+  it("refuses an unknown query parameter instead of applying (a misspelt dryRun)", async () => {
+    const before = await (await call("GET", `${API}/config`)).text();
+    for (const query of ["?dryrun=true", "?dry_run=1", "?dryRun=true&force=1"]) {
+      const response = await call("PUT", `${API}/config${query}`, { body: { pools: [], loadBalancers: [] } });
+      expect((await errorPaths(response, query)).length, query).toBe(1);
+    }
+    expect(await (await call("GET", `${API}/config`)).text()).toBe(before);
   });
 });
 

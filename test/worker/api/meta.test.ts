@@ -124,6 +124,38 @@ describe("GET /__lb/openapi.json", () => {
     });
   });
 
+  it("serves an OpenAPI 3.1 document whose templated paths declare their parameters", async () => {
+    const response = await call("GET", "/__lb/openapi.json", { token: null });
+    expect(response.status).toBe(200);
+    const doc = await json<{
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string; in: string }[]; responses: object }>
+      >;
+    }>(response);
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.info.title && doc.info.version).toBeTruthy();
+    const operationIds = new Set<string>();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+      for (const [method, operation] of Object.entries(item)) {
+        if (method === "parameters") continue;
+        expect(Object.keys(operation.responses).length, `${method} ${path}`).toBeGreaterThan(0);
+        const declared = [...(operation.parameters ?? []), ...((item.parameters as unknown as []) ?? [])]
+          .filter((param: { in: string }) => param.in === "path")
+          .map((param: { name: string }) => param.name);
+        for (const name of names) expect(declared, `${method} ${path}`).toContain(name);
+        const id = (operation as { operationId?: string }).operationId;
+        if (id) {
+          expect(operationIds.has(id), id).toBe(false);
+          operationIds.add(id);
+        }
+      }
+    }
+  });
+
   it("has no dangling references", async () => {
     const text = await (await call("GET", "/__lb/openapi.json", { token: null })).text();
     const doc = JSON.parse(text) as OpenApi & { components: { responses: Record<string, unknown> } };

@@ -57,8 +57,12 @@ describe("GET /__lb/metrics access", () => {
     }
   });
 
-  it("answers the read token and the admin token", async () => {
+  it("answers the read token and the admin token in the Prometheus text format", async () => {
     for (const token of [READ_TOKEN, ADMIN_TOKEN]) {
+      const response = await call("GET", "/__lb/metrics", { token });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(await response.text()).toMatch(/^# (HELP|TYPE) /m);
       const families = await scrape(token);
       expect(sampleValue(families, "edge_lb_scrape_errors")).toBe(0);
       expect(sampleValue(families, "edge_lb_pools")).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,6 @@
 /**
- * API.md, "Conventions", sentence by sentence, through the Worker's entry.
+ * API.md, "Conventions": the admin hostname, odd headers, ids and lists, through the Worker's entry.
+ * (Auth: auth.test.ts; bodies: http.test.ts; versions and If-Match: versions.test.ts.)
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -131,80 +132,6 @@ describe("ids", () => {
         `${method} ${path.slice(0, 60)}`,
       );
     }
-  });
-});
-
-describe("versions, ETags and If-Match", () => {
-  it("sends ETag on every GET of a resource, the list and the config", async () => {
-    const created = await create("pools", poolInput("etag-pool"));
-    const lb = await create("load_balancers", lbInput("etag-lb", ["etag-pool"]));
-    expect(created.version).toBe(1);
-    expect(lb.version).toBe(1);
-    expect((await call("GET", `${API}/pools/etag-pool`)).headers.get("etag")).toBe(`"${created.version}"`);
-    expect((await call("GET", `${API}/load_balancers/etag-lb`)).headers.get("etag")).toBe(`"${lb.version}"`);
-    const config = await call("GET", `${API}/config`);
-    const { version } = await json<{ version: number }>(config);
-    expect(config.headers.get("etag")).toBe(`"${version}"`);
-    for (const path of ["/pools", "/load_balancers"]) {
-      expect((await call("GET", `${API}${path}`)).headers.get("etag"), path).toBe(`"${version}"`);
-    }
-  });
-
-  it("counts each resource's own changes from 1, and never hands out a version twice", async () => {
-    const created = await create("pools", poolInput("counted"));
-    expect(created.version).toBe(1);
-    await create("pools", poolInput("counted-other"));
-    const patch = (description: string) => call("PATCH", `${API}/pools/counted`, { body: { description } });
-    expect((await json<{ version: number }>(await patch("one"))).version).toBe(2);
-    expect((await json<{ version: number }>(await patch("one"))).version).toBe(2);
-    const put = await call("PUT", `${API}/pools/counted`, { body: poolInput("counted") });
-    expect(put.headers.get("etag")).toBe('"3"');
-    expect((await call("DELETE", `${API}/pools/counted`)).status).toBe(204);
-    const again = await create("pools", poolInput("counted"));
-    expect(again.version).toBe(4);
-    const stale = await call("PATCH", `${API}/pools/counted`, {
-      body: { enabled: false },
-      headers: { "if-match": '"1"' },
-    });
-    await expectProblem(stale, 412);
-  });
-
-  it("answers 412 to a stale If-Match on every write of a load balancer and changes nothing", async () => {
-    await create("pools", poolInput("im-pool"));
-    const first = await create("load_balancers", lbInput("im-lb", ["im-pool"]));
-    const moved = await json<{ version: number }>(
-      await call("PATCH", `${API}/load_balancers/im-lb`, { body: { debugHeaders: true } }),
-    );
-    expect(moved.version).toBeGreaterThan(first.version);
-    const stale = { "if-match": `"${first.version}"` };
-    for (const [method, payload] of [
-      ["PUT", lbInput("im-lb", ["im-pool"])],
-      ["PATCH", { enabled: false }],
-      ["DELETE", undefined],
-    ] as const) {
-      const response = await call(method, `${API}/load_balancers/im-lb`, { body: payload, headers: stale });
-      await expectProblem(response, 412, method);
-    }
-    const now = await json(await call("GET", `${API}/load_balancers/im-lb`));
-    expect(now).toMatchObject({ version: moved.version, enabled: true, debugHeaders: true });
-    const ok = await call("DELETE", `${API}/load_balancers/im-lb`, {
-      headers: { "if-match": `"${moved.version}"` },
-    });
-    expect(ok.status).toBe(204);
-  });
-
-  it("answers 412 to PUT /config with a stale If-Match, dry run included", async () => {
-    const { version } = await json<{ version: number }>(await call("GET", `${API}/config`));
-    await create("pools", poolInput("cfg-stale"));
-    const before = await (await call("GET", `${API}/config`)).text();
-    for (const query of ["", "?dryRun=true"]) {
-      const response = await call("PUT", `${API}/config${query}`, {
-        body: { pools: [], loadBalancers: [] },
-        headers: { "if-match": `"${version}"` },
-      });
-      await expectProblem(response, 412, query);
-    }
-    expect(await (await call("GET", `${API}/config`)).text()).toBe(before);
   });
 });
 
