@@ -46,7 +46,18 @@ const ContinentCode = z.string().regex(/^[A-Z]{2}$/, "must be a two-letter conti
 /** A key of `when` besides the fixed ones: `header.<name>`, `cookie.<name>` or `query.<name>`. */
 export const DYNAMIC_CONDITION = new RegExp(`^(header|cookie|query)\\.(${TOKEN})$`);
 
-export const RuleWhenSchema = z
+/** `when` as code sees it: the fixed conditions, and `header.<name>`, `cookie.<name>`, `query.<name>`. */
+export interface RuleWhen {
+  path?: { regex: string };
+  method?: string[];
+  country?: string[];
+  continent?: string[];
+  [key: `header.${string}` | `cookie.${string}` | `query.${string}`]: ValueMatch;
+}
+
+type ValueMatch = string | { regex: string } | { present: boolean };
+
+const RuleWhenObject = z
   .object({
     path: RegexMatcher.optional().meta({
       description: 'The normalized request path matches { "regex": "..." }.',
@@ -91,6 +102,9 @@ export const RuleWhenSchema = z
       "Conditions that must all hold (none: every request): path, method, country, continent, and " +
       '"header.<name>", "cookie.<name>", "query.<name>" each an exact value, { "regex" } or { "present" }.',
   });
+
+/** The same schema, typed with template-literal keys (zod's catchall type clashes with the fixed keys). */
+export const RuleWhenSchema = RuleWhenObject as unknown as z.ZodType<RuleWhen, RuleWhen>;
 
 export const RespondSchema = z.strictObject({
   status: z.number().int().min(200).max(599).default(503).meta({ description: "Status of the answer." }),
@@ -227,8 +241,7 @@ export const MirrorSchema = z
   });
 
 export type Rule = z.output<typeof RuleSchema>;
-export type RuleWhen = z.output<typeof RuleWhenSchema>;
-export type ValueMatch = z.output<typeof ValueMatcher>;
+export type { ValueMatch };
 export type Respond = z.output<typeof RespondSchema>;
 export type Redirect = z.output<typeof RedirectSchema>;
 export type Mirror = NonNullable<z.output<typeof MirrorSchema>>;

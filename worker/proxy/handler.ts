@@ -5,10 +5,12 @@
  * The phases, in order (`proxy` below calls them one per line):
  * 1. `requestFilter` (inbound.ts): request id, loop guard;
  * 2. route: the configuration and the load balancer serving host + path (route-plan.ts);
+ *    `ruleFilter` (traffic.ts): the load balancer's rules answer, redirect, or pick other pools;
  * 3. `preparePools` (plan.ts): the state of the load balancer's pools, fetched only when cold;
  * 4. `readSession` (session.ts): the client's session affinity, when the load balancer has any;
  * 5. `planUpstream` (plan.ts): the pool and the first attempt's candidates (503 without);
  * 6. `forward` (forward.ts): per attempt `upstreamPeer`, `sendAttempt`, `settle`, `retryTarget`;
+ *    `startMirror` (mirror.ts) before it: a copy of the request for the mirror pool, sent after it;
  * 7. `responseFilter` (response.ts): client headers, debug headers; then `addAffinityCookie`;
  * 8. `observeRequest` (observe.ts): metrics, analytics, access log.
  */
@@ -19,11 +21,13 @@ import { ProblemError, problemResponse, problemType } from "../http/problem.ts";
 import { type Answered, type ForwardResult, forward } from "./forward.ts";
 import { requestIdOf } from "./headers.ts";
 import { type Inbound, requestFilter } from "./inbound.ts";
+import { startMirror } from "./mirror.ts";
 import { observeRequest } from "./observe.ts";
 import { planUpstream, preparePools, type UpstreamPlan } from "./plan.ts";
 import { addAffinityCookie, responseFilter } from "./response.ts";
 import { matchRoute } from "./route-plan.ts";
 import { readSession } from "./session.ts";
+import { ruleFilter } from "./traffic.ts";
 
 /**
  * Proxies one client request; the promise never rejects. Expected failures (no load balancer, no
@@ -85,18 +89,20 @@ async function proxy(
   const match = matchRoute(config, url.hostname, url.pathname);
   if (!match) throw noLoadBalancer(inbound);
   countProxiedRequest();
-  // Phases that act on a matched request before its pool is chosen (request rules) go here.
-  const cold = preparePools(inbound, config, match);
+  const routed = ruleFilter(inbound, match);
+  if (routed instanceof Response) return routed;
+  const cold = preparePools(inbound, config, routed);
   if (cold) await cold;
-  const affinity = match.loadBalancer.sessionAffinity.type !== "none";
-  const session = affinity ? await readSession(request, match.loadBalancer, env, Date.now()) : null;
-  const plan = planUpstream(inbound, config, match, session);
+  const affinity = routed.loadBalancer.sessionAffinity.type !== "none";
+  const session = affinity ? await readSession(request, routed.loadBalancer, env, Date.now()) : null;
+  const plan = planUpstream(inbound, config, routed, session);
+  const mirror = startMirror(plan);
   const result = await forward(plan);
+  mirror?.send();
   if (result.kind !== "response") throw failed(plan, result);
   const response = responseFilter(plan, result);
   if (plan.affinity) await addAffinityCookie(plan, result, response, url.protocol === "https:");
   observeRequest(env, ctx, request, plan, result, response.status);
-  // Phases that act once the response is known (mirroring) go here, as background work.
   return response;
 }
 

@@ -29,7 +29,7 @@ export interface MirrorCopy {
   send(): void;
 }
 
-interface MirrorInput {
+export interface MirrorInput {
   readonly request: Request;
   readonly pathAndQuery: string;
   readonly loadBalancer: LoadBalancer;
@@ -40,9 +40,9 @@ interface MirrorInput {
 }
 
 /**
- * Whether to mirror this request; when so, starts copying its body. Call before the real request
- * reads the body.
- * @example const copy = lb.mirror ? startMirror({ request, ... }) : null; ...; copy?.send();
+ * Phase `startMirror`: whether to mirror this request (null when not); when so, starts copying its
+ * body. Call before the real request reads the body, and `send()` once it has its answer.
+ * @example const mirror = startMirror(plan); const result = await forward(plan); mirror?.send();
  */
 export function startMirror(input: MirrorInput): MirrorCopy | null {
   const mirror = input.loadBalancer.mirror;

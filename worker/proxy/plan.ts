@@ -20,6 +20,7 @@ import type { Inbound } from "./inbound.ts";
 import { observeRequest, type ProxiedRequest } from "./observe.ts";
 import { planPool } from "./route-plan.ts";
 import { type AffinityPick, pickWithAffinity, pinTarget, type Session } from "./session.ts";
+import { steeringFacts } from "./traffic.ts";
 import { pathAndQueryOf } from "./upstream-url.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */
@@ -146,7 +147,8 @@ export function planUpstream(
   const now = Date.now();
   const pin = pinTarget(session);
   const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
-  const { choice, candidates } = planPool(config, match, now, { location, pin });
+  const steering = steeringFacts(request, inbound.url, loadBalancer, request.headers.get("cf-connecting-ip"));
+  const { choice, candidates } = planPool(config, match, now, { location, pin, ...steering });
   const pool = choice?.pool;
   if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
   const pinnedPool = pin?.pool ?? null;

@@ -7,7 +7,24 @@
 import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import type { LoadBalancer } from "../config/schema.ts";
 import type { Redirect, Respond } from "../config/traffic.ts";
+import type { RouteMatch } from "../routing/match.ts";
 import { compileRules, matchRule, type RuleRequest, redirectLocation } from "../routing/rules.ts";
+import type { Inbound } from "./inbound.ts";
+
+/**
+ * Phase `ruleFilter`: a direct answer when a `respond` or `redirect` rule of the matched load
+ * balancer matches; otherwise the match to plan with, its load balancer carrying a `pools` rule's
+ * pools in place of its own (the same object for every such request of a configuration version).
+ * @example const routed = ruleFilter(inbound, match); if (routed instanceof Response) return routed;
+ */
+export function ruleFilter(
+  inbound: Pick<Inbound, "request" | "url" | "requestId">,
+  match: RouteMatch,
+): Response | RouteMatch {
+  const routed = applyRules(inbound.request, inbound.url, match.loadBalancer, inbound.requestId);
+  if (routed instanceof Response) return routed;
+  return routed === match.loadBalancer ? match : { ...match, loadBalancer: routed };
+}
 
 /**
  * A direct answer when a `respond` or `redirect` rule matches; otherwise the load balancer to route
