@@ -2,13 +2,19 @@
  * Traffic management through the real runtime and real origins: rules (a header sends to the canary
  * pool, a maintenance page with no origin up, a redirect that keeps path and query), the sticky
  * hash split between a stable and a canary pool, the pool override header, and /explain naming the
- * rule that matched.
+ * rule that matched; the CLI exports and applies the new fields.
  */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { createLoadBalancer, createPool, expectStatus, poolOf } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
 import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import type { OriginEcho } from "../helpers/origins.ts";
+import { REPO_ROOT } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let lb: TestLoadBalancer;
@@ -220,4 +226,63 @@ describe("sticky canary split", () => {
     expect(canary).toBeGreaterThanOrEqual(330);
     expect(canary).toBeLessThanOrEqual(470);
   }, 300_000);
+});
+
+/** Runs the CLI as a separate process against the runtime. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "cli.mjs"), ...args],
+      {
+        cwd: REPO_ROOT,
+        timeout: 60_000,
+        env: { ...process.env, EDGE_LB_ENDPOINT: lb.url, EDGE_LB_TOKEN: lb.adminToken, NO_COLOR: "1" },
+      },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("CLI export and apply", () => {
+  it("exports rules, split and mirror settings, applies the export unchanged and shows a rule edit", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edge-lb-traffic-"));
+    try {
+      const exported = await cli(["export"]);
+      expect(exported.code).toBe(0);
+      const document = parse(exported.stdout) as { loadBalancers: Array<Record<string, unknown>> };
+      const rules = document.loadBalancers.find((item) => item.id === "rules");
+      expect(rules?.rules).toEqual([
+        { name: "beta", when: { "header.x-beta": "1" }, then: { pools: ["canary"] } },
+        {
+          name: "moved",
+          when: { path: { regex: "^/old/" }, method: ["GET", "HEAD"] },
+          then: { redirect: { location: "https://new.example.com/", status: 308, keepPath: true } },
+        },
+      ]);
+      expect(document.loadBalancers.find((item) => item.id === "split")).toMatchObject({
+        steering: "hash",
+        splitOn: "header:x-user",
+        poolOverrideHeader: "x-pool",
+        mirror: null,
+      });
+      const file = join(dir, "export.yaml");
+      await writeFile(file, exported.stdout);
+      const again = await cli(["apply", file]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain("No changes");
+      const rule = (rules!.rules as Array<{ when: Record<string, unknown> }>)[0]!;
+      rule.when["header.x-beta"] = "2";
+      const editedFile = join(dir, "edited.json");
+      await writeFile(editedFile, JSON.stringify(document));
+      const edited = await cli(["apply", "--dry-run", editedFile]);
+      expect(edited.code).toBe(0);
+      expect(edited.stdout).toContain("~ load balancer rules");
+      expect(edited.stdout).toContain('rules[beta].when["header.x-beta"]: "1" -> "2"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
