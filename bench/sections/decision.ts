@@ -9,6 +9,7 @@ import { duration, fmt } from "../lib/stats.ts";
 import { findAlgorithms } from "./decision-algorithms.ts";
 import { measureCandidates } from "./decision-candidates.ts";
 import { measureRouting } from "./decision-routing.ts";
+import { measureTraffic } from "./decision-traffic.ts";
 import { nsPerOp } from "./microbench.ts";
 
 const SIZES = [3, 100, 1000] as const;
@@ -131,6 +132,9 @@ export async function runDecision(options: DecisionOptions): Promise<SectionResu
   const routing = await measureRouting(micro);
   tables.push(...routing.tables);
   notes.push(...routing.notes);
+  const traffic = await measureTraffic(micro);
+  tables.push(...traffic.tables);
+  notes.push(...traffic.notes);
 
   return {
     id: "decision",

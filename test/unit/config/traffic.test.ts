@@ -151,3 +151,62 @@ describe("regex check", () => {
     }
   });
 });
+
+describe("junk at every traffic field", () => {
+  const FULL = {
+    ...BASE,
+    steering: "hash",
+    splitOn: "header:x-user",
+    poolOverrideHeader: "x-pool",
+    rules: [
+      {
+        name: "r",
+        when: {
+          path: { regex: "^/a" },
+          method: ["GET"],
+          "header.x-a": "1",
+          "cookie.c": { present: true },
+          "query.q": { regex: "x" },
+          country: ["DE"],
+          continent: ["EU"],
+        },
+        then: { pools: ["stable"] },
+      },
+      {
+        name: "s",
+        then: { respond: { status: 503, body: "b", contentType: "text/plain", headers: { "x-b": "1" } } },
+      },
+      { name: "t", then: { redirect: { location: "https://x.test/", status: 301, keepPath: true } } },
+    ],
+    mirror: { pool: "stable", percent: 10, methods: ["GET"], maxBodyBytes: 10 },
+  };
+  const JUNK: unknown[] = [null, true, "", "(", "\u0000", -1, 1.5, 1e308, [], [null], {}, { regex: "(a+)+" }];
+
+  function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    const found = prefix.length > 0 ? [prefix] : [];
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) found.push(...paths(item, [...prefix, i]));
+    } else if (value !== null && typeof value === "object")
+      for (const [key, item] of Object.entries(value)) found.push(...paths(item, [...prefix, key]));
+    return found;
+  }
+
+  it("is refused with field errors or accepted, never thrown", () => {
+    expect(parseResource("load_balancer", FULL).ok).toBe(true);
+    let refused = 0;
+    for (const path of paths(FULL)) {
+      for (const junk of JUNK) {
+        const copy = structuredClone(FULL) as Record<string | number, unknown>;
+        let target = copy;
+        for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+        target[path[path.length - 1]!] = junk;
+        const parsed = parseResource("load_balancer", copy);
+        if (!parsed.ok) {
+          refused++;
+          expect(parsed.errors.length).toBeGreaterThan(0);
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
+});
