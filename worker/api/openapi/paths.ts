@@ -284,7 +284,8 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
           "Runs the proxy's own decisions on this edge's current configuration and health, changing nothing " +
           "(round robin names its next origin without moving on). Describe request headers (cookies, hash " +
           "keys) with repeatable `header.<name>=<value>` parameters. A request the proxy would answer itself " +
-          "(404, 503, 508) is still a 200 here, with `wouldRespond`. Unknown parameters are a 400.",
+          "(404, 503, 508, or a respond or redirect rule) is still a 200 here, with `wouldRespond`; `rules` " +
+          "names the rule that matched and why each earlier one did not. Unknown parameters are a 400.",
         parameters: [
           {
             name: "url",
@@ -292,6 +293,13 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
             required: true,
             description: "The absolute http or https URL of the request: its hostname and path are matched.",
             schema: { type: "string" },
+          },
+          {
+            name: "method",
+            in: "query",
+            required: false,
+            description: "The request method, for rules that look at it (default GET).",
+            schema: { type: "string", pattern: "^[A-Z]{1,16}$", default: "GET" },
           },
           {
             name: "ip",

@@ -133,7 +133,7 @@ describe("GET /explain in the OpenAPI document", () => {
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
     }>(response);
     const operation = document.paths["/__lb/api/v1/explain"]?.get;
-    expect(operation?.parameters.map((p) => p.name)).toEqual(["url", "ip", "country", "continent"]);
+    expect(operation?.parameters.map((p) => p.name)).toEqual(["url", "method", "ip", "country", "continent"]);
     expect(Object.keys(operation?.responses ?? {})).toContain("400");
     const schema = document.components.schemas.Explain;
     expect(Object.keys(schema?.properties ?? {})).toEqual(
@@ -146,6 +146,10 @@ describe("GET /explain in the OpenAPI document", () => {
         "origins",
         "origin",
         "wouldRespond",
+        "rules",
+        "rule",
+        "split",
+        "mirror",
       ]),
     );
   });
