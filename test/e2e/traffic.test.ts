@@ -157,7 +157,7 @@ describe("rules", () => {
     expect(explained.outcome).toBe("rule");
     expect(explained.rules).toEqual([
       { rule: "beta", matched: false, reason: "header.x-beta: absent" },
-      { rule: "moved", matched: true, reason: "all of path, method hold" },
+      { rule: "moved", matched: true, reason: "all of method, path hold" },
     ]);
     expect(explained.rule).toMatchObject({ name: "moved", action: "redirect" });
     expect(explained.wouldRespond.headers.location).toBe("https://new.example.com/old/a?b=1");

@@ -4,13 +4,14 @@
  * edge and every request. Pure.
  *
  * Weighted rendezvous hashing: each pool draws a per-key uniform value u = hash(key, pool) in (0, 1)
- * and scores -ln(u) / weight; the lowest score wins. The chance of winning is exactly weight / sum of
+ * and scores -ln(u) / weight; the lowest score wins. The key is hashed once; each pool's value mixes
+ * that hash with the pool's seed (MurmurHash3's finalizer), so 20 pools cost 20 mixes, not 20 hashes. The chance of winning is exactly weight / sum of
  * weights, and a change of weights moves only the keys that must move: raising one pool's weight (and
  * lowering others') lowers only that pool's scores, so a key can move to it but never away from it.
  * Raising a canary from 5 % to 20 % thus moves users only into the canary. Adding or removing a pool
  * moves only the keys that pool wins or won.
  */
-import { hash32 } from "../balancing/hash-string.ts";
+import { fmix32, hash32 } from "../balancing/hash-string.ts";
 
 /** The per-version form of a split: pool ids, their weights and hash seeds. */
 export interface CompiledSplit {
@@ -57,10 +58,11 @@ export function splitIndex(split: CompiledSplit, key: string): number {
   let best = -1;
   let bestScore = Number.POSITIVE_INFINITY;
   const { weights, seeds } = split;
+  const h = hash32(key);
   for (let i = 0; i < weights.length; i++) {
     const weight = weights[i]!;
     if (!(weight > 0)) continue;
-    const u = (hash32(key, seeds[i]!) + 0.5) / TWO_32;
+    const u = (fmix32(Math.imul(h ^ seeds[i]!, 0x9e3779b1)) + 0.5) / TWO_32;
     const score = -Math.log(u) / weight;
     if (score < bestScore) {
       bestScore = score;

@@ -22,6 +22,8 @@ export interface RuleRequest {
   /** From `request.cf`; null when unknown. */
   readonly country: string | null;
   readonly continent: string | null;
+  /** The `Cookie` header, read once by the first cookie condition (leave unset). */
+  cookieHeader?: string | null;
 }
 
 export type RuleAction =
@@ -91,7 +93,9 @@ export function matchRule(rules: readonly CompiledRule[], request: RuleRequest):
 }
 
 /**
- * Every rule up to the one that matches, each with why it did or did not match.
+ * Every rule up to the one that matches, each with why it did or did not match: for a rule that did
+ * not, the first condition that failed in the order they are checked (cheapest first: method,
+ * country, continent, headers, query, cookies, path).
  * @example traceRules(compileRules(lb), request) // [{ rule: "beta", matched: false, reason: "header.x-beta: absent" }, ...]
  */
 export function traceRules(rules: readonly CompiledRule[], request: RuleRequest): RuleTrace[] {
@@ -130,6 +134,7 @@ function compileRule(loadBalancer: LoadBalancer, rule: Rule): CompiledRule {
     const condition = compileCondition(key, value);
     if (condition) conditions.push(condition);
   }
+  conditions.sort((a, b) => costOf(a) - costOf(b));
   return { name: rule.name, conditions, action: compileAction(loadBalancer, rule) };
 }
 
@@ -185,7 +190,7 @@ function compileCondition(key: string, value: unknown): Condition | null {
     source === "header"
       ? (request: RuleRequest) => request.headers.get(name)
       : source === "cookie"
-        ? (request: RuleRequest) => readCookie(request.headers.get("cookie"), name)
+        ? (request: RuleRequest) => readCookie(cookieHeaderOf(request), name)
         : source === "query"
           ? (request: RuleRequest) => (request.url.search ? request.url.searchParams.get(name) : null)
           : null;
@@ -201,6 +206,31 @@ function compileCondition(key: string, value: unknown): Condition | null {
       return `${JSON.stringify(clip(actual))} does not match`;
     },
   };
+}
+
+function cookieHeaderOf(request: RuleRequest): string | null {
+  let header = request.cookieHeader;
+  if (header === undefined) {
+    header = request.headers.get("cookie");
+    request.cookieHeader = header;
+  }
+  return header;
+}
+
+/** Cheap conditions first: all must hold, so the order changes only how soon a rule is ruled out. */
+const COST: Record<string, number> = {
+  method: 0,
+  country: 0,
+  continent: 0,
+  header: 1,
+  query: 2,
+  cookie: 3,
+  path: 4,
+};
+
+function costOf(condition: Condition): number {
+  const dot = condition.key.indexOf(".");
+  return COST[dot === -1 ? condition.key : condition.key.slice(0, dot)] ?? 5;
 }
 
 function valueTest(match: ValueMatch): (actual: string | null) => boolean {
