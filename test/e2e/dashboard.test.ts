@@ -78,7 +78,15 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
         },
         { id: "spare", origins: [{ name: "spare", address: spare!.url }], healthCheck: check },
       ],
-      loadBalancers: [{ id: "www", hostname: "www.dashboard.test", pools: ["web"], fallbackPool: "spare" }],
+      loadBalancers: [
+        {
+          id: "www",
+          hostname: "www.dashboard.test",
+          pools: ["web"],
+          fallbackPool: "spare",
+          rules: [{ name: "beta", when: { "header.x-beta": "1" }, then: { pools: ["spare"] } }],
+        },
+      ],
     });
     profile = await mkdtemp(join(tmpdir(), "edge-lb-chromium-"));
     browser = await chromium.launchPersistentContext(profile, {
@@ -125,6 +133,9 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   it("shows the load balancer, pools and each origin's state", async () => {
     await page.locator('[data-load-balancer="www"]').waitFor();
     expect(await page.locator('[data-load-balancer="www"]').textContent()).toContain("www.dashboard.test");
+    await expect
+      .poll(() => page.locator('[data-traffic="www"]').textContent())
+      .toContain("rule beta [header.x-beta] → pools spare");
     const web = page.locator('[data-pool="web"]');
     expect(
       await web

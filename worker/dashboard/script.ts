@@ -127,8 +127,28 @@ export const DASHBOARD_SCRIPT = String.raw`
     return el("td", {}, el("div", { class: "share" }, el("div", { class: "bar" }, fill), el("span", { class: "pct" }, Math.round(value * 100) + "%")));
   }
 
-  function renderLoadBalancers(status) {
+  // Rules, hash split, pool override and mirror of a load balancer, one short line each (read-only).
+  function trafficOf(lb) {
+    if (!lb) return [];
+    const lines = [];
+    if (lb.steering === "hash") {
+      const weights = lb.poolWeights || {};
+      const split = (lb.pools || []).map((p) => p + " " + (p in weights ? weights[p] : 1)).join(" / ");
+      lines.push("split on " + lb.splitOn + ": " + split);
+    }
+    if (lb.poolOverrideHeader) lines.push("override header " + lb.poolOverrideHeader);
+    for (const rule of lb.rules || []) {
+      const then = rule.then || {};
+      const action = then.pools ? "pools " + then.pools.join(" → ") : then.respond ? "respond " + then.respond.status : then.redirect ? "redirect " + then.redirect.status + " " + then.redirect.location : "?";
+      lines.push("rule " + rule.name + " [" + Object.keys(rule.when || {}).join(", ") + "] → " + action);
+    }
+    if (lb.mirror) lines.push("mirror " + lb.mirror.percent + "% of " + lb.mirror.methods.join("/") + " → " + lb.mirror.pool);
+    return lines;
+  }
+
+  function renderLoadBalancers(status, configured) {
     const target = $("load-balancers");
+    const byId = new Map(configured && configured.ok ? itemsOf(configured.body).map((lb) => [lb.id, lb]) : []);
     if (!status.ok) return target.replaceChildren(notice(status));
     const items = itemsOf(status.body, "loadBalancers");
     if (items.length === 0) return target.replaceChildren(el("div", { class: "empty" }, "No load balancers yet."));
@@ -147,9 +167,10 @@ export const DASHBOARD_SCRIPT = String.raw`
         el("td", {}, state),
         el("td", {}, text(lb.reason)),
         el("td", { class: "muted" }, order || "-"),
+        el("td", { class: "muted", "data-traffic": lb.id }, ...trafficOf(byId.get(lb.id)).map((line) => el("div", {}, line))),
       );
     });
-    const head = el("tr", {}, ["Load balancer", "Host", "Serving pool", "Why", "Pools in order"].map((h) => el("th", {}, h)));
+    const head = el("tr", {}, ["Load balancer", "Host", "Serving pool", "Why", "Pools in order", "Traffic"].map((h) => el("th", {}, h)));
     target.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
   }
 
@@ -225,11 +246,12 @@ export const DASHBOARD_SCRIPT = String.raw`
       return;
     }
     try {
-      const [status, pools, events, metrics] = await Promise.all([
+      const [status, pools, events, metrics, configured] = await Promise.all([
         api("/status", token),
         api("/pools", token),
         api("/events?limit=50", token),
         request("/__lb/metrics", token, "text/plain"),
+        api("/load_balancers", token),
       ]);
       const health = new Map();
       const ids = pools.ok ? itemsOf(pools.body).map((p) => p.id) : [];
@@ -239,7 +261,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         batch.forEach((id, j) => health.set(id, answers[j]));
       }
       if (metrics.ok) updateShares(requestCounts(metrics.body));
-      renderLoadBalancers(status);
+      renderLoadBalancers(status, configured);
       renderPools(pools, health);
       renderEvents(events);
       const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
