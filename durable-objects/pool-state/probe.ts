@@ -4,7 +4,7 @@
  * worker/health; the HealthProber runs these, at most `MAX_CONCURRENT_PROBES` per call.
  */
 import { connect } from "cloudflare:sockets";
-import type { HealthCheck, Origin } from "../../worker/config/schema.ts";
+import { checkTimeoutMs, type HealthCheck, type Origin } from "../../worker/config/schema.ts";
 import { originTarget } from "../../worker/health/identity.ts";
 import {
   buildProbeRequest,
@@ -43,12 +43,13 @@ export async function probeOrigin(
   region: string | null = null,
 ): Promise<ProbeFinding> {
   const target = originTarget(origin);
+  const timeoutMs = checkTimeoutMs(check);
   if (check.type === "tcp") {
-    const { ok, error, latencyMs } = await connectOnce(origin.address, check.timeoutMs);
+    const { ok, error, latencyMs } = await connectOnce(origin.address, timeoutMs);
     return { name: origin.name, target, ok, error, latencyMs };
   }
   const { outcome, latencyMs } = await probeOne(origin, check, region);
-  const verdict = evaluateProbe(outcome, check, matches);
+  const verdict = evaluateProbe(outcome, { ...check, timeoutMs }, matches);
   return { name: origin.name, target, ok: verdict.ok, error: verdict.error, latencyMs };
 }
 
@@ -88,7 +89,7 @@ async function probeOne(
   check: HealthCheck,
   region: string | null,
 ): Promise<{ outcome: ProbeOutcome; latencyMs: number | null }> {
-  const signal = AbortSignal.timeout(check.timeoutMs);
+  const signal = AbortSignal.timeout(checkTimeoutMs(check));
   try {
     const first = buildProbeRequest(origin, check, region);
     // Date.now() advances across awaits only, which is exactly the span to measure.

@@ -128,11 +128,7 @@ export const HealthCheckSchema = z
         message: `must be less than intervalSeconds (${check.intervalSeconds * 1000} ms)`,
       });
     }
-  })
-  .transform(({ timeoutMs, ...check }) => ({
-    ...check,
-    timeoutMs: timeoutMs ?? defaultTimeoutMs(check.intervalSeconds),
-  }));
+  });
 
 /**
  * The timeout of a check that names none: 5000 ms, or half the interval when that is shorter, so
@@ -141,6 +137,16 @@ export const HealthCheckSchema = z
  */
 export function defaultTimeoutMs(intervalSeconds: number): number {
   return Math.min(5000, intervalSeconds * 500);
+}
+
+/**
+ * The timeout a check runs with: its `timeoutMs`, or the default derived from its interval. The
+ * default is derived where it is used, never stored: a stored default would be carried along by a
+ * later merge patch that changes only the interval, and then contradict it.
+ * @example checkTimeoutMs({ intervalSeconds: 2 }) // 1000
+ */
+export function checkTimeoutMs(check: { readonly timeoutMs?: number | undefined; readonly intervalSeconds: number }): number {
+  return check.timeoutMs ?? defaultTimeoutMs(check.intervalSeconds);
 }
 
 export const PassiveHealthSchema = z.strictObject({

@@ -12,7 +12,7 @@ const HEALTH_CHECK_DEFAULTS = {
   expectedCodes: "2xx",
   expectedBody: null,
   intervalSeconds: 15,
-  timeoutMs: 5000,
+  // timeoutMs: absent; the check runs with 5000 ms, or half the interval when shorter (never stored).
   healthyThreshold: 2,
   unhealthyThreshold: 3,
   followRedirects: false,
@@ -101,14 +101,42 @@ describe("pool defaults", () => {
     expect(got.passiveHealth).toEqual(POOL_DEFAULTS.passiveHealth);
   });
 
-  it("accepts a short health check interval without a timeout, picking one that fits", async () => {
+  it("accepts a short health check interval without a timeout, and stores no derived timeout", async () => {
     await create("pools", poolInput("hc-fast", { healthCheck: { intervalSeconds: 1 } }));
-    const got = await json<{ healthCheck: { intervalSeconds: number; timeoutMs: number } }>(
+    const got = await json<{ healthCheck: { intervalSeconds: number; timeoutMs?: number } }>(
       await call("GET", `${API}/pools/hc-fast`),
     );
     expect(got.healthCheck.intervalSeconds).toBe(1);
-    expect(got.healthCheck.timeoutMs).toBeLessThan(1000);
-    expect(got.healthCheck.timeoutMs).toBeGreaterThan(0);
+    expect(got.healthCheck).not.toHaveProperty("timeoutMs");
+  });
+
+  it("lets a PATCH change only the interval, and an edited export apply, when no timeout was set", async () => {
+    await create("pools", poolInput("hc-patch", { healthCheck: {} }));
+    const patched = await call("PATCH", `${API}/pools/hc-patch`, {
+      body: { healthCheck: { intervalSeconds: 2 } },
+      contentType: "application/merge-patch+json",
+    });
+    expect(patched.status).toBe(200);
+    expect(await json(patched)).toMatchObject({ healthCheck: { intervalSeconds: 2 } });
+
+    const exported = await json<{ pools: { id: string; healthCheck: Record<string, unknown> | null }[] }>(
+      await call("GET", `${API}/config`),
+    );
+    const pool = exported.pools.find((p) => p.id === "hc-patch")!;
+    pool.healthCheck = { ...pool.healthCheck, intervalSeconds: 1 };
+    const applied = await call("PUT", `${API}/config`, { body: exported });
+    expect(applied.status).toBe(200);
+    // A timeout the client did set is kept and still checked against the interval.
+    const explicit = await call("PATCH", `${API}/pools/hc-patch`, {
+      body: { healthCheck: { intervalSeconds: 10, timeoutMs: 4000 } },
+      contentType: "application/merge-patch+json",
+    });
+    expect(explicit.status).toBe(200);
+    const shorter = await call("PATCH", `${API}/pools/hc-patch`, {
+      body: { healthCheck: { intervalSeconds: 3 } },
+      contentType: "application/merge-patch+json",
+    });
+    expect(await errorPaths(shorter)).toEqual(["healthCheck.timeoutMs"]);
   });
 
   it("accepts healthCheck null and every algorithm and hashOn form", async () => {
