@@ -8,9 +8,13 @@
  * ending in `/` matches everything below it. When no prefix of the most specific hostname matches,
  * the next less specific hostname is tried (exact, then longer wildcards before shorter ones), so a
  * catch-all `*.example.com` still serves the paths an exact entry does not claim.
+ *
+ * Paths and prefixes are compared normalised (routing/path.ts, RFC 3986 6.2.2): `/%61dmin` is
+ * `/admin`, so percent-encoding cannot steer a request past the load balancer of its path.
  */
 import type { LoadBalancer } from "../config/schema.ts";
 import { normalizeHostname } from "../http/hostname.ts";
+import { normalizePath } from "./path.ts";
 
 interface RouteEntry {
   readonly loadBalancer: LoadBalancer;
@@ -46,7 +50,7 @@ export function buildRouteIndex(loadBalancers: readonly LoadBalancer[]): RouteIn
     const isWildcard = host.startsWith("*.");
     const map = isWildcard ? wildcard : exact;
     const key = isWildcard ? host.slice(2) : host;
-    const prefix = loadBalancer.pathPrefix;
+    const prefix = normalizePath(loadBalancer.pathPrefix);
     const entry: RouteEntry = { loadBalancer, prefix, below: prefix.endsWith("/") ? prefix : `${prefix}/` };
     const list = map.get(key);
     if (list) list.push(entry);
@@ -60,8 +64,9 @@ export function buildRouteIndex(loadBalancers: readonly LoadBalancer[]): RouteIn
  * The load balancer that serves `host` + `path`, or null when none does.
  * @example matchLoadBalancer(index, "Shop.Example.com:8443", "/api/cart")?.loadBalancer.id
  */
-export function matchLoadBalancer(index: RouteIndex, host: string, path: string): RouteMatch | null {
+export function matchLoadBalancer(index: RouteIndex, host: string, rawPath: string): RouteMatch | null {
   const name = normalizeHostname(host);
+  const path = normalizePath(rawPath);
   const exact = firstMatching(index.exact.get(name), path);
   if (exact) return { loadBalancer: exact.loadBalancer, hostname: name, matchedBy: "exact" };
   if (index.wildcard.size === 0) return null;

@@ -197,3 +197,26 @@ describe("the management API and ADMIN_HOSTNAME", () => {
     expect(elsewhere.headers.get("x-lb-pool")).toBe("site");
   });
 });
+
+describe("routing on the normalised path", () => {
+  it("sends /%61dmin to the /admin load balancer, through the proxy and in explain alike", async () => {
+    installConfig(
+      [
+        { id: "pub", origins: [{ name: "a", address: ORIGIN }] },
+        { id: "adm", origins: [{ name: "a", address: ORIGIN }] },
+      ],
+      [
+        { id: "pub", hostname: "norm.test", pools: ["pub"], debugHeaders: true },
+        { id: "adm", hostname: "norm.test", pathPrefix: "/admin", pools: ["adm"], debugHeaders: true },
+      ],
+    );
+    for (const path of ["/admin", "/%61dmin", "/%61%64min/users", "/adm%69n/x"]) {
+      const response = await send(`http://norm.test${path}`);
+      await response.arrayBuffer();
+      expect(response.headers.get("x-lb-pool"), path).toBe("adm");
+    }
+    const other = await send("http://norm.test/admin%2Fx");
+    await other.arrayBuffer();
+    expect(other.headers.get("x-lb-pool")).toBe("pub");
+  });
+});
