@@ -2,6 +2,7 @@
  * The ConfigStore's SQLite tables (documented in docs/storage.md) and the statements that read and
  * write them. Synchronous, so callers compose them inside `transactionSync`.
  */
+import type { ConfigTotals } from "../../worker/config/limits.ts";
 import type { ResourceKind } from "../../worker/config/resources.ts";
 import type { LoadBalancer, Pool } from "../../worker/config/schema.ts";
 import type { AuditAction, AuditEntry, PendingNotification, StoredResource } from "./types.ts";
@@ -143,6 +144,30 @@ export class ConfigTables {
 
   delete(kind: ResourceKind, id: string): void {
     this.#sql.exec(`DELETE FROM ${TABLE[kind]} WHERE id = ?`, id);
+  }
+
+  /**
+   * What the stored configuration holds, as the limits count it (worker/config/limits.ts): resources,
+   * origins summed over pools, and the bytes of the stored documents.
+   */
+  totals(): ConfigTotals {
+    const pools = this.#sql
+      .exec<{ n: number; origins: number | null; bytes: number | null }>(
+        `SELECT COUNT(*) AS n, SUM(json_array_length(document, '$.origins')) AS origins,
+           SUM(LENGTH(CAST(document AS BLOB))) AS bytes FROM pools`,
+      )
+      .one();
+    const lbs = this.#sql
+      .exec<{ n: number; bytes: number | null }>(
+        "SELECT COUNT(*) AS n, SUM(LENGTH(CAST(document AS BLOB))) AS bytes FROM load_balancers",
+      )
+      .one();
+    return {
+      pools: pools.n,
+      loadBalancers: lbs.n,
+      origins: pools.origins ?? 0,
+      documentBytes: (pools.bytes ?? 0) + (lbs.bytes ?? 0),
+    };
   }
 
   /** The version a deleted resource of this id last had; 0 when there was none. */

@@ -18,6 +18,7 @@ import {
 } from "../../worker/config/resources.ts";
 import { type IfMatch, ifMatchHolds } from "../../worker/http/preconditions.ts";
 import { problemType } from "../../worker/http/problem.ts";
+import { documentWithinLimits, resourceWithinLimits } from "./bounds.ts";
 import type { ConfigTables } from "./sql.ts";
 import {
   type AuditAction,
@@ -46,7 +47,7 @@ export function createResource(w: WriteContext, kind: ResourceKind, input: unkno
       type: problemType("already-exists"),
     });
   }
-  const rule = checkCrossRules(w, kind, spec);
+  const rule = checkCrossRules(w, kind, spec) ?? resourceWithinLimits(w.tables, kind, spec, null);
   if (rule) return rule;
   return { ok: true, resource: commit(w, kind, spec, null, "create", "resource"), changed: true };
 }
@@ -126,6 +127,8 @@ export function replaceConfig(
   if (!ifMatchHolds(ifMatch, version)) return preconditionFailed("the configuration", version);
   const parsed = parseConfigDocument(input);
   if (!parsed.ok) return invalid(parsed.errors);
+  const bound = documentWithinLimits(parsed.value);
+  if (bound) return bound;
   const pools = w.tables.list("pool");
   const loadBalancers = w.tables.list("load_balancer");
   const changes = diffConfig({ pools, loadBalancers }, parsed.value);
@@ -168,6 +171,8 @@ function update(
   const rule = checkCrossRules(w, kind, spec);
   if (rule) return rule;
   if (sameResource(current, spec)) return { ok: true, resource: current, changed: false };
+  const bound = resourceWithinLimits(w.tables, kind, spec, current);
+  if (bound) return bound;
   return { ok: true, resource: commit(w, kind, spec, current, action, "resource"), changed: true };
 }
 

@@ -145,7 +145,10 @@ export function defaultTimeoutMs(intervalSeconds: number): number {
  * later merge patch that changes only the interval, and then contradict it.
  * @example checkTimeoutMs({ intervalSeconds: 2 }) // 1000
  */
-export function checkTimeoutMs(check: { readonly timeoutMs?: number | undefined; readonly intervalSeconds: number }): number {
+export function checkTimeoutMs(check: {
+  readonly timeoutMs?: number | undefined;
+  readonly intervalSeconds: number;
+}): number {
   return check.timeoutMs ?? defaultTimeoutMs(check.intervalSeconds);
 }
 
