@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseResource } from "../../../worker/config/resources.ts";
-import { defaultTimeoutMs } from "../../../worker/config/schema.ts";
+import { checkTimeoutMs, defaultTimeoutMs } from "../../../worker/config/schema.ts";
 
 const origin = { name: "a", address: "http://127.0.0.1:9001" };
 
@@ -17,7 +17,7 @@ describe("health check timeout default", () => {
     expect(defaultTimeoutMs(1)).toBe(500);
   });
 
-  it("fills an empty check with every default and a short interval with a timeout that fits", () => {
+  it("fills an empty check with every default but the derived timeout, which it runs with", () => {
     const empty = parseResource("pool", { id: "p", origins: [origin], healthCheck: {} });
     expect(empty.ok && empty.value.healthCheck).toEqual({
       enabled: true,
@@ -27,14 +27,15 @@ describe("health check timeout default", () => {
       expectedCodes: "2xx",
       expectedBody: null,
       intervalSeconds: 15,
-      timeoutMs: 5000,
       healthyThreshold: 2,
       unhealthyThreshold: 3,
       followRedirects: false,
       type: "http",
     });
     const fast = parseResource("pool", { id: "p", origins: [origin], healthCheck: { intervalSeconds: 1 } });
-    expect(fast.ok && fast.value.healthCheck?.timeoutMs).toBe(500);
+    expect(fast.ok && fast.value.healthCheck?.timeoutMs).toBeUndefined();
+    expect(fast.ok && fast.value.healthCheck && checkTimeoutMs(fast.value.healthCheck)).toBe(500);
+    expect(empty.ok && empty.value.healthCheck && checkTimeoutMs(empty.value.healthCheck)).toBe(5000);
   });
 
   it("still refuses a timeout the client set at or above the interval", () => {
