@@ -4,7 +4,7 @@
  * Every request is answered with a JSON echo of what arrived (`OriginEcho`), so a test can see
  * exactly what the load balancer sent upstream. Knobs: a fixed status, a delay, hanging forever,
  * `stop()` (connections are then refused) and `restart()` on the same port. `/download?bytes=N`
- * streams N deterministic bytes; any path accepts a WebSocket upgrade and echoes its messages.
+ * streams N deterministic bytes (64 KiB at a time, `&chunkDelayMs=M` apart when given); any path accepts a WebSocket upgrade and echoes its messages.
  * Per request, `?status=<code>` and `?delayMs=<ms>` override the fixed knobs.
  */
 import { createHash } from "node:crypto";
@@ -151,6 +151,16 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
         "x-origin": name,
       });
       if (request.method === "HEAD") return void response.end();
+      const chunkDelayMs = numberParam(params, "chunkDelayMs") ?? 0;
+      if (chunkDelayMs > 0) {
+        for (const chunk of deterministicChunks(total)) {
+          if (response.destroyed) return;
+          response.write(chunk);
+          await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
+        }
+        response.end();
+        return;
+      }
       await pipeline(Readable.from(deterministicChunks(total)), response);
       return;
     }

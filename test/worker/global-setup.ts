@@ -8,6 +8,7 @@
  * - `/redirect-to?to=<url>`: 302 to that URL
  * - `/secret-check`: 200 `no secret` without an `x-probe-secret` header, 400 `secret received` with one
  * - `/echo`: 200 with the request's method, path and headers as JSON
+ * - `/read`: reads the whole request body, then answers 200 `read <bytes>`
  * - `/slow` (and below it): answers after 5 s (for timeouts)
  * - `POST /hook/<name>`: 200, and keeps the request's headers and body; `GET /hook/<name>` lists them
  * - anything else: 200 `ok`
@@ -67,6 +68,15 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
   } else if (path === "/echo") {
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify({ method: request.method, path: request.url, headers: request.headers }));
+  } else if (path === "/read") {
+    let bytes = 0;
+    request.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.end(`read ${bytes}`);
+    });
   } else if (path === "/slow" || path.startsWith("/slow/")) {
     const timer = setTimeout(() => response.end("late"), 5000);
     response.on("close", () => clearTimeout(timer));

@@ -5,8 +5,11 @@
  * origin that keeps its name but gets another address starts with fresh counters, and a pool that
  * leaves the configuration leaves nothing behind (`forgetPoolsExcept`). Updated at once on every
  * attempt so the next pick in this isolate already sees it.
- * An attempt ends when the origin's response headers arrive (or it fails): the body that streams
- * after that, and a WebSocket after its handshake, no longer count as in flight. An origin whose
+ * An attempt's outcome is known when the origin's response headers arrive (or it fails); it counts
+ * as in flight until its response body has ended or its WebSocket has closed (`releaseAttempt`), so
+ * `least_connections` and `maxConnections` see long downloads and open WebSockets. A ticket that is
+ * never released (its request was cut off and nothing settled it) expires after
+ * `HELD_TICKET_TTL_MS` without activity, so no count leaks. An origin whose
  * requests keep failing here is ejected here at once (`ejectLocally`; the rule is in pool-view.ts).
  */
 
@@ -58,13 +61,27 @@ export interface OriginCounters {
 /** The part of an origin that identifies it: its name, and the server its address and hostHeader name. */
 export type OriginIdentity = Pick<Origin, "name" | "address" | "hostHeader">;
 
-/** A started attempt; hand it back to `endAttempt` exactly once. */
+/** A started attempt; hand it to `endAttempt` once its outcome is known, and to `releaseAttempt` once it is over. */
 export interface AttemptTicket {
   readonly poolId: string;
   readonly origin: string;
   readonly counters: OriginCounters;
   ended: boolean;
+  /** Whether it no longer counts as in flight. */
+  released: boolean;
+  /** Last sign of life (start, response headers, a WebSocket message), for the expiry. */
+  activeAt: number;
 }
+
+/**
+ * A held ticket (a body streaming, a WebSocket open) silent for this long is released anyway: its
+ * request was cut off without settling it. Streams that carry on longer stop counting.
+ */
+export const HELD_TICKET_TTL_MS = 60 * 60_000;
+/** Held tickets are swept for expiry at most this often. */
+const SWEEP_EVERY_MS = 10_000;
+const held = new Set<AttemptTicket>();
+let sweptAt = 0;
 
 /** Weight of the newest sample in the latency average. */
 const LATENCY_ALPHA = 0.3;
@@ -76,25 +93,63 @@ const EMPTY: ReadonlyMap<string, OriginCounters> = new Map();
  * Marks an attempt to `origin` of `poolId` as in flight.
  * @example const ticket = beginAttempt("web", "eu-1"); ... endAttempt(ticket, outcome);
  */
-export function beginAttempt(poolId: string, origin: OriginIdentity): AttemptTicket {
+export function beginAttempt(poolId: string, origin: OriginIdentity, now = Date.now()): AttemptTicket {
   const counters = countersFor(poolId, origin);
   counters.inflight++;
   counters.average.set(counters.inflight, Date.now());
   counters.attempts++;
-  return { poolId, origin: origin.name, counters, ended: false };
+  if (held.size > 0 && now - sweptAt >= SWEEP_EVERY_MS) sweepHeld(now);
+  return { poolId, origin: origin.name, counters, ended: false, released: false, activeAt: now };
 }
 
 /**
- * Ends an attempt and records how it went; `failed` says whether it counts against the origin's
- * passive health (the pool's `passiveHealth.failOn`). A second call for the same ticket does
- * nothing and returns false.
+ * Stops counting an attempt as in flight; a second call does nothing.
+ * @example releaseAttempt(ticket); // the response body ended
+ */
+export function releaseAttempt(ticket: AttemptTicket): void {
+  if (ticket.released) return;
+  ticket.released = true;
+  held.delete(ticket);
+  ticket.counters.inflight = Math.max(0, ticket.counters.inflight - 1);
+  ticket.counters.average.set(ticket.counters.inflight, Date.now());
+}
+
+/**
+ * Keeps an answered attempt in flight until `releaseAttempt` (its body ends, its WebSocket closes);
+ * `touch` it on activity. Expires after `HELD_TICKET_TTL_MS` of silence.
+ */
+export function holdAttempt(ticket: AttemptTicket, now: number): void {
+  if (ticket.released) return;
+  ticket.activeAt = now;
+  held.add(ticket);
+}
+
+/** Notes activity on a held ticket (a WebSocket message), which postpones its expiry. */
+export function touchAttempt(ticket: AttemptTicket, now: number): void {
+  ticket.activeAt = now;
+}
+
+/** Releases held tickets silent for longer than `HELD_TICKET_TTL_MS`; returns how many. */
+export function sweepHeld(now: number): number {
+  sweptAt = now;
+  let expired = 0;
+  for (const ticket of held) {
+    if (now - ticket.activeAt < HELD_TICKET_TTL_MS) continue;
+    releaseAttempt(ticket);
+    expired++;
+  }
+  return expired;
+}
+
+/**
+ * Records how an attempt went; `failed` says whether it counts against the origin's passive health
+ * (the pool's `passiveHealth.failOn`). It stays in flight until `releaseAttempt`. A second call for
+ * the same ticket does nothing and returns false.
  */
 export function endAttempt(ticket: AttemptTicket, outcome: AttemptOutcome, failed: boolean): boolean {
   if (ticket.ended) return false;
   ticket.ended = true;
   const counters = ticket.counters;
-  counters.inflight = Math.max(0, counters.inflight - 1);
-  counters.average.set(counters.inflight, Date.now());
   counters.lastStatus = outcome.status;
   counters.lastError = outcome.error;
   if (outcome.error === "client") return true;

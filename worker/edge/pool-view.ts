@@ -71,10 +71,12 @@ export function fallbackPoolCandidates(
 }
 
 /**
- * Ends an attempt: updates this isolate's counters, adds it to the pool's next report and, when the
+ * Settles an attempt's outcome (its response headers arrived, or it failed): updates this isolate's
+ * counters, adds it to the pool's next report and, when the
  * origin has now failed `passiveHealth.consecutiveFailures` times in a row here (failures as the
  * pool's `failOn` defines them), ejects it here at once for `ejectionSeconds` (within
  * `maxEjectionPercent`, counting the PoolState's ejections, and never its last usable origin).
+ * The attempt stays in flight until `releaseAttempt` (outcomes.ts).
  * @example settleAttempt(pool, ticket, { status: 502, error: null, latencyMs: 3 }, Date.now());
  */
 export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: AttemptOutcome, now: number): void {

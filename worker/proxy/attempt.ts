@@ -7,12 +7,23 @@ import type { UpstreamTarget } from "../http/upstream-target.ts";
 export type AttemptResult =
   | { readonly kind: "response"; readonly response: Response; readonly latencyMs: number }
   | { readonly kind: "timeout"; readonly latencyMs: number }
-  | { readonly kind: "connect"; readonly latencyMs: number; readonly message: string };
+  | {
+      readonly kind: "connect";
+      readonly latencyMs: number;
+      readonly message: string;
+      /**
+       * `client` when the failure was not the origin's: the runtime refused to send the request (a
+       * `TypeError` before anything went out) or the client's upload broke off mid-stream.
+       */
+      readonly cause: "network" | "client";
+    };
 
 export interface AttemptRequest {
   readonly method: string;
   readonly headers: Headers;
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** For a streamed body: whether the client's side of it broke off. */
+  readonly bodyBroke?: () => boolean;
 }
 
 /** Something to do at a regular interval while an attempt waits for its response headers. */
@@ -51,11 +62,20 @@ export async function sendAttempt(
   const started = Date.now();
   try {
     const response = await fetch(target.url, init);
+    if (request.bodyBroke?.() === true) {
+      // The runtime ends an upload whose source failed as if it were complete: the origin answered
+      // a truncated request. That answer is not passed on, and the failure is the client's.
+      await response.body?.cancel();
+      const latencyMs = Date.now() - started;
+      return { kind: "connect", latencyMs, message: "the request body broke off", cause: "client" };
+    }
     return { kind: "response", response, latencyMs: Date.now() - started };
   } catch (error) {
     const latencyMs = Date.now() - started;
     if (controller.signal.aborted) return { kind: "timeout", latencyMs };
-    return { kind: "connect", latencyMs, message: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    const client = error instanceof TypeError || request.bodyBroke?.() === true;
+    return { kind: "connect", latencyMs, message, cause: client ? "client" : "network" };
   } finally {
     clearTimeout(timer.handle);
   }

@@ -7,7 +7,13 @@
 import type { Candidate, PickInput } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
 import { recordAttempt } from "../edge/metrics.ts";
-import { type AttemptOutcome, type AttemptTicket, beginAttempt, isFailure } from "../edge/outcomes.ts";
+import {
+  type AttemptOutcome,
+  type AttemptTicket,
+  beginAttempt,
+  isFailure,
+  releaseAttempt,
+} from "../edge/outcomes.ts";
 import { balancerFor } from "../edge/pool-balancers.ts";
 import { settleAttempt } from "../edge/pool-view.ts";
 import { learnReachability, needsReachability, refusesConnections } from "../edge/refusals.ts";
@@ -17,6 +23,7 @@ import type { Env } from "../env.ts";
 import type { UpstreamTarget } from "../http/upstream-target.ts";
 import { type AttemptRequest, type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
+import { heldResponse } from "./hold.ts";
 import { type PreparedBody, prepareBody } from "./request-body.ts";
 import { type AttemptFailure, decideRetry, failureOfStatus, type RetryCase } from "./retry-policy.ts";
 import { type NextTarget, RetryRoute } from "./retry-route.ts";
@@ -92,8 +99,15 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
     );
     const failure = settle(job, origin, result);
     if (failure === null && result.kind === "response") return answered(job, origin, result);
-    const next = failure === null ? null : await retryTarget(job, origin, failure);
-    if (next === null) return finalResult(result, job.pool, origin, job.attempt);
+    let next: NextTarget | null;
+    try {
+      next = failure === null ? null : await retryTarget(job, origin, failure);
+    } catch (error) {
+      release(job);
+      throw error;
+    }
+    if (next === null) return finalResult(job, result, origin);
+    release(job);
     if (result.kind === "response") await result.response.body?.cancel();
     job.moveTo(next);
   }
@@ -126,7 +140,7 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
   attempt = 0;
   target: UpstreamTarget = NO_TARGET;
   headers: Headers;
-  /** The current attempt's mark among its origin's in-flight attempts, until `settle`. */
+  /** The current attempt's mark among its origin's in-flight attempts, until it is released. */
   ticket: AttemptTicket | null = null;
   /** Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budgets.ts). */
   paid = false;
@@ -158,6 +172,11 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
   /** The body of every attempt (`AttemptRequest`): none, held in memory, or the client's stream. */
   get body(): Uint8Array | ReadableStream<Uint8Array> | null {
     return this.prepared.body;
+  }
+
+  /** Whether the client's side of a streamed body broke off (`AttemptRequest`). */
+  bodyBroke(): boolean {
+    return !this.prepared.replayable && this.prepared.broke();
   }
 
   beat(): void {
@@ -199,9 +218,8 @@ function upstreamPeer(job: Forwarding): Origin {
 function settle(job: Forwarding, origin: Origin, result: AttemptResult): AttemptFailure | null {
   const { pool, loadBalancer, edge } = job;
   const outcome = outcomeOf(result);
-  // The attempt stops counting as in flight here, when its response headers arrived (or it failed).
+  // The outcome is known here; the attempt stays in flight until its response is over (`hold`).
   if (job.ticket) settleAttempt(pool, job.ticket, outcome, Date.now());
-  job.ticket = null;
   recordAttempt({
     loadBalancer: loadBalancer.id,
     pool: pool.id,
@@ -229,12 +247,34 @@ function answered(
 ): ForwardResult {
   return {
     kind: "response",
-    response: result.response,
+    response: holdUntilOver(job, result.response),
     pool: job.pool,
     origin,
     attempts: job.attempt,
     originMs: result.latencyMs,
   };
+}
+
+/** Phase `hold`: the attempt that answers stays in flight until its response is over (hold.ts). */
+function holdUntilOver(job: Forwarding, response: Response): Response {
+  const ticket = job.ticket;
+  job.ticket = null;
+  if (ticket === null) return response;
+  const edge = job.edge;
+  if (!edge) {
+    releaseAttempt(ticket);
+    return response;
+  }
+  return heldResponse(response, ticket, {
+    waitUntil: (promise) => edge.ctx.waitUntil(promise),
+    beat: () => job.beat(),
+  });
+}
+
+/** The current attempt no longer counts as in flight (it failed, or its response is discarded). */
+function release(job: Forwarding): void {
+  if (job.ticket) releaseAttempt(job.ticket);
+  job.ticket = null;
 }
 
 /**
@@ -288,7 +328,9 @@ function loadedAndFailed(outcome: AttemptOutcome): boolean {
   return isFailure(outcome) && outcome.error !== "connect";
 }
 
-function finalResult(result: AttemptResult, pool: Pool, origin: Origin, attempts: number): ForwardResult {
+function finalResult(job: Forwarding, result: AttemptResult, origin: Origin): ForwardResult {
+  const { pool, attempt: attempts } = job;
+  if (result.kind !== "response") release(job);
   switch (result.kind) {
     case "timeout":
       return { kind: "timeout", pool, origin, attempts };
@@ -297,7 +339,7 @@ function finalResult(result: AttemptResult, pool: Pool, origin: Origin, attempts
     case "response":
       return {
         kind: "response",
-        response: result.response,
+        response: holdUntilOver(job, result.response),
         pool,
         origin,
         attempts,
@@ -313,6 +355,11 @@ function outcomeOf(result: AttemptResult): AttemptOutcome {
     case "timeout":
       return { status: null, error: "timeout", latencyMs: result.latencyMs };
     case "connect":
-      return { status: null, error: "connect", latencyMs: result.latencyMs };
+      // Refused by the runtime, or the client's upload broke off: nothing the origin did.
+      return {
+        status: null,
+        error: result.cause === "client" ? "client" : "connect",
+        latencyMs: result.latencyMs,
+      };
   }
 }

@@ -13,8 +13,8 @@ import { ProblemError, problemType } from "../http/problem.ts";
 export type PreparedBody =
   /** Absent or kept in memory: every attempt can send it. */
   | { readonly replayable: true; readonly body: Uint8Array | null }
-  /** Streamed: only one attempt can send it. */
-  | { readonly replayable: false; readonly body: ReadableStream<Uint8Array> };
+  /** Streamed: only one attempt can send it; `broke()` tells whether the client's side failed. */
+  | { readonly replayable: false; readonly body: ReadableStream<Uint8Array>; readonly broke: () => boolean };
 
 /**
  * Reads the body of `request` into memory when it has at most `limit` bytes, either by its
@@ -26,7 +26,7 @@ export async function prepareBody(request: Request, limit: number, keep: boolean
   const stream = request.body;
   if (!stream) return { replayable: true, body: null };
   const bodiless = request.method === "GET" || request.method === "HEAD";
-  if (!bodiless && !keep) return { replayable: false, body: stream };
+  if (!bodiless && !keep) return watched(stream.getReader(), []);
   let content: boolean;
   try {
     if (!bodiless) return await keepIfSmall(request, stream, limit);
@@ -56,7 +56,7 @@ async function keepIfSmall(
 ): Promise<PreparedBody> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim())) {
-    if (Number(declared) > limit) return { replayable: false, body: stream };
+    if (Number(declared) > limit) return watched(stream.getReader(), []);
     return { replayable: true, body: new Uint8Array(await request.arrayBuffer()) };
   }
   return readUpTo(stream, limit);
@@ -84,30 +84,38 @@ async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Prom
     if (done) return { replayable: true, body: concat(chunks, size) };
     chunks.push(value);
     size += value.byteLength;
-    if (size > limit) return { replayable: false, body: resume(chunks, reader) };
+    if (size > limit) return watched(reader, chunks);
   }
 }
 
-/** A stream that yields the chunks already read, then the rest of `reader`. */
-function resume(
-  chunks: Uint8Array[],
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
+/**
+ * A stream that yields the chunks already read, then the rest of `reader`, and remembers whether the
+ * client's side broke off (so that a failed upload does not count against the origin).
+ */
+function watched(reader: ReadableStreamDefaultReader<Uint8Array>, chunks: Uint8Array[]): PreparedBody {
+  let broke = false;
+  const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = chunks.shift();
       if (next) {
         controller.enqueue(next);
         return;
       }
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        broke = true;
+        throw error;
+      }
+      if (read.done) controller.close();
+      else controller.enqueue(read.value);
     },
     cancel(reason) {
       return reader.cancel(reason);
     },
   });
+  return { replayable: false, body, broke: () => broke };
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

@@ -59,6 +59,7 @@ describe("fail static", () => {
     const ctx = createExecutionContext();
     const response = await app.request("http://fs-silent.test/", {}, { ...env, POOL_STATE: namespace }, ctx);
     expect(response.status).toBe(200);
+    await response.arrayBuffer();
     open();
     await waitOnExecutionContext(ctx);
   });
@@ -114,6 +115,7 @@ describe("fail static", () => {
       contexts.push(ctx);
       const response = await app.request("http://fs-hot.test/", {}, { ...env, POOL_STATE: namespace }, ctx);
       expect(response.status).toBe(200);
+      await response.arrayBuffer();
     }
     open();
     for (const ctx of contexts) await waitOnExecutionContext(ctx);

@@ -32,12 +32,25 @@ export function installConfig(pools: PoolInput[], loadBalancers: LoadBalancerInp
   });
 }
 
-/** Sends one request through the Worker as a client would. */
+/**
+ * Sends one request through the Worker as a client would: reads the body (an origin's response is
+ * piped to the client, and the attempt counts as in flight until it has been read), then waits for
+ * the Worker's background work.
+ */
 export async function send(url: string, init: RequestInit = {}, bindings: Env = env): Promise<Response> {
   const ctx = createExecutionContext();
   const response = await app.request(url, init, bindings, ctx);
+  if (response.webSocket !== null) {
+    await waitOnExecutionContext(ctx);
+    return response;
+  }
+  const body = response.body === null ? null : await response.arrayBuffer();
   await waitOnExecutionContext(ctx);
-  return response;
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** The problem document of an error response, after checking its content type. */

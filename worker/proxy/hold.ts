@@ -1,0 +1,133 @@
+/**
+ * Phase `hold`: an answered attempt stays in flight until its response is over, so that
+ * `least_connections`, `maxConnections`, draining and the PoolState's in-flight sums see long
+ * downloads, event streams and open WebSockets.
+ *
+ * - A body is piped through a native identity stream (`FixedLengthStream` when the length is known,
+ *   so the client still gets a Content-Length); the attempt is released when the pipe ends: the body
+ *   is complete, the origin broke it off, or the client went away (its side is cancelled).
+ * - A WebSocket is relayed through a pair this Worker holds, message by message; the attempt is
+ *   released when either side closes or fails. Messages count as activity.
+ * - While held, the isolate keeps reporting (`beat`, every `HOLD_HEARTBEAT_MS`), so that the PoolState
+ *   keeps counting it. A ticket that is never released expires (edge/outcomes.ts).
+ */
+import { type AttemptTicket, holdAttempt, releaseAttempt, touchAttempt } from "../edge/outcomes.ts";
+
+/** While a response is held, this isolate's reports go out at least this often. */
+const HOLD_HEARTBEAT_MS = 1000;
+
+export interface HoldContext {
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** Sends this isolate's reports that are due. */
+  readonly beat: () => void;
+}
+
+/**
+ * The response to hand on, counting `ticket` as in flight until it is over.
+ * @example return { kind: "response", response: heldResponse(result.response, ticket, hold) };
+ */
+export function heldResponse(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {
+  if (response.status === 101 && response.webSocket !== null) return heldWebSocket(response, ticket, hold);
+  const body = response.body;
+  if (body === null) {
+    releaseAttempt(ticket);
+    return response;
+  }
+  holdAttempt(ticket, Date.now());
+  const stream = passThrough(response.headers);
+  const heartbeat = startHeartbeat(ticket, hold);
+  hold.waitUntil(
+    body
+      .pipeTo(stream.writable)
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(heartbeat.handle);
+        releaseAttempt(ticket);
+      }),
+  );
+  return new Response(stream.readable, response);
+}
+
+/**
+ * A native identity stream; fixed-length when the origin declared the length of the body as the
+ * client receives it (not for an encoded body, whose declared length is the encoded one).
+ */
+function passThrough(headers: Headers): { readable: ReadableStream; writable: WritableStream } {
+  const declared = headers.get("content-length");
+  const encoding = headers.get("content-encoding");
+  const plain = encoding === null || encoding.trim().toLowerCase() === "identity";
+  if (plain && declared !== null && /^\d{1,15}$/.test(declared.trim())) {
+    return new FixedLengthStream(Number(declared.trim()));
+  }
+  return new IdentityTransformStream();
+}
+
+function heldWebSocket(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {
+  const upstream = response.webSocket as WebSocket;
+  const pair = new WebSocketPair();
+  const client = pair[0];
+  const relay = pair[1];
+  // Binary messages as ArrayBuffer, so they are relayed as binary (a Blob cannot be sent on).
+  upstream.binaryType = "arraybuffer";
+  relay.binaryType = "arraybuffer";
+  upstream.accept();
+  relay.accept();
+  holdAttempt(ticket, Date.now());
+  const heartbeat = startHeartbeat(ticket, hold);
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(heartbeat.handle);
+    releaseAttempt(ticket);
+  };
+  wire(upstream, relay, ticket, finish);
+  wire(relay, upstream, ticket, finish);
+  return new Response(null, { status: 101, headers: response.headers, webSocket: client });
+}
+
+/** Relays `from`'s messages and its close to `to`. */
+function wire(from: WebSocket, to: WebSocket, ticket: AttemptTicket, finish: () => void): void {
+  from.addEventListener("message", (event) => {
+    touchAttempt(ticket, Date.now());
+    try {
+      to.send(event.data);
+    } catch {
+      // The other side is closing; its own close event finishes the relay.
+    }
+  });
+  from.addEventListener("close", (event) => {
+    closeQuietly(to, event.code, event.reason);
+    finish();
+  });
+  from.addEventListener("error", () => {
+    closeQuietly(to, 1011, "peer failed");
+    finish();
+  });
+}
+
+/** Closes a socket with the peer's code when it may be sent (1005 and 1006 may not), else 1000. */
+function closeQuietly(socket: WebSocket, code: number, reason: string): void {
+  const sendable =
+    code === 1000 || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) || code >= 3000;
+  try {
+    socket.close(sendable ? code : 1000, sendable ? reason : "");
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Reports keep going out while the response is held (the PoolState forgets a silent isolate). */
+function startHeartbeat(
+  ticket: AttemptTicket,
+  hold: HoldContext,
+): { handle: ReturnType<typeof setTimeout> | undefined } {
+  const timer: { handle: ReturnType<typeof setTimeout> | undefined } = { handle: undefined };
+  const tick = (): void => {
+    if (ticket.released) return;
+    hold.beat();
+    timer.handle = setTimeout(tick, HOLD_HEARTBEAT_MS);
+  };
+  timer.handle = setTimeout(tick, HOLD_HEARTBEAT_MS);
+  return timer;
+}
