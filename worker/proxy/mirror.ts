@@ -50,6 +50,8 @@ export function startMirror(input: MirrorInput): MirrorCopy | null {
   const pool = input.pools.get(mirror.pool);
   if (!pool?.enabled) return null;
   const { request } = input;
+  // A WebSocket handshake is a connection, not a request to replay.
+  if (input.info.webSocket) return null;
   const hasBody = request.body !== null && request.method !== "GET" && request.method !== "HEAD";
   const declared = declaredBodyBytes(request.headers.get("content-length"), hasBody);
   if (mirrorVerdict(mirror, request.method, declared, Math.random) !== "mirror") return null;
