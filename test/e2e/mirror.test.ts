@@ -8,6 +8,7 @@
  * whole response before the shadow answered that client's copy.
  */
 import { createServer, type Server } from "node:http";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoadBalancer, createPool, expectStatus, poolOf } from "../helpers/admin-client.ts";
 import { send } from "../helpers/http.ts";
@@ -146,21 +147,43 @@ describe("mirroring", () => {
     const large = await send(lb.url, { host: HOST, path: "/large", method: "POST", body: "y".repeat(5000) });
     expect(large.status).toBe(200);
     expect(large.json<OriginEcho>().bodyBytes).toBe(5000);
+    // Streamed bodies (no Content-Length) are measured as they are read.
+    const streamedSmall = await send(lb.url, {
+      host: HOST,
+      path: "/streamed-small",
+      method: "POST",
+      body: Readable.from([Buffer.from("a".repeat(300)), Buffer.from("b".repeat(300))]),
+    });
+    expect(streamedSmall.json<OriginEcho>().bodyBytes).toBe(600);
+    const streamedLarge = await send(lb.url, {
+      host: HOST,
+      path: "/streamed-large",
+      method: "POST",
+      body: Readable.from([Buffer.from("c".repeat(800)), Buffer.from("d".repeat(800))]),
+    });
+    expect(streamedLarge.json<OriginEcho>().bodyBytes).toBe(1600);
     const put = await send(lb.url, { host: HOST, path: "/put", method: "PUT", body: "z" });
     expect(put.status).toBe(200);
     await get("/last");
-    // The copies of /small and /last are sent after the real requests, in that order; /large is never copied.
+    // Copies are sent after the real requests, in order; /large and /streamed-large are never copied.
     await waitFor(
-      async () => shadow.copies.length >= 12 && shadow.copies.some((copy) => copy.path === "/last"),
+      async () => shadow.copies.length >= 13 && shadow.copies.some((copy) => copy.path === "/last"),
       { what: "the copies up to the last one" },
     );
-    expect(lb.origin("primary").count() - primaryBefore).toBe(14);
+    expect(lb.origin("primary").count() - primaryBefore).toBe(16);
     const paths = shadow.copies.map((copy) => copy.path).sort();
     expect(paths).toEqual(
-      [...Array.from({ length: 10 }, (_, i) => `/get/${i}?q=${i}`), "/last", "/small"].sort(),
+      [
+        ...Array.from({ length: 10 }, (_, i) => `/get/${i}?q=${i}`),
+        "/last",
+        "/small",
+        "/streamed-small",
+      ].sort(),
     );
     const copy = shadow.copies.find((c) => c.path === "/small")!;
     expect(copy).toMatchObject({ method: "POST", bodyBytes: 100, body: "x".repeat(100), mirrorHeader: "1" });
+    const streamed = shadow.copies.find((c) => c.path === "/streamed-small")!;
+    expect(streamed.body).toBe(`${"a".repeat(300)}${"b".repeat(300)}`);
   });
 
   it("copies the configured share", async ({ annotate }) => {
