@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RetriesSchema } from "../../../worker/config/schema.ts";
+import { isFailure } from "../../../worker/edge/outcomes.ts";
 import {
   RETRY_BURST,
   RETRY_FLOOR_PER_SECOND,
@@ -60,5 +61,38 @@ describe("which retries spend it", () => {
     expect(mayRetry({ failure: "refused", method: "POST", retries, bodyReplayable: true })).toBe(true);
     expect(mayRetry({ failure: "refused", method: "PATCH", retries, bodyReplayable: false })).toBe(false);
     expect(mayRetry({ failure: "connect", method: "POST", retries, bodyReplayable: true })).toBe(false);
+  });
+});
+
+describe("the retry budget's debt", () => {
+  it("lets retries through while it holds a token and takes one only for a retry that failed", () => {
+    const budget = new RetryBudget(0);
+    for (let i = 0; i < 100; i++) expect(budget.allows(0)).toBe(true);
+    for (let i = 0; i < RETRY_BURST; i++) budget.charge(0);
+    expect(budget.allows(0)).toBe(false);
+  });
+
+  it("owes at most its size, which deposits repay before the next retry", () => {
+    const budget = new RetryBudget(0);
+    for (let i = 0; i < RETRY_BURST * 5; i++) budget.charge(0);
+    expect(budget.tokens(0)).toBe(-RETRY_BURST);
+    expect(budget.allows(RETRY_BURST * 1000)).toBe(false);
+    expect(budget.allows((RETRY_BURST + 1) * 1000)).toBe(true);
+  });
+});
+
+describe("what counts against an origin's passive health", () => {
+  it("5xx, timeouts and connection errors, but not a 508 that says the request loops", () => {
+    const outcome = (status: number | null, error: "timeout" | "connect" | null = null) => ({
+      status,
+      error,
+      latencyMs: 1,
+    });
+    expect(isFailure(outcome(503))).toBe(true);
+    expect(isFailure(outcome(500))).toBe(true);
+    expect(isFailure(outcome(null, "timeout"))).toBe(true);
+    expect(isFailure(outcome(null, "connect"))).toBe(true);
+    expect(isFailure(outcome(508))).toBe(false);
+    expect(isFailure(outcome(404))).toBe(false);
   });
 });

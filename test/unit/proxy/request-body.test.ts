@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ProblemError } from "../../../worker/http/problem.ts";
 import { prepareBody } from "../../../worker/proxy/request-body.ts";
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
@@ -73,5 +74,42 @@ describe("preparing the request body", () => {
     );
     expect(prepared.replayable).toBe(false);
     expect(await text(prepared.body)).toBe("tiny");
+  });
+});
+
+/** A request as the runtime hands it over; Node's Request refuses a GET with a body outright. */
+function bodiedRequest(method: string, chunks: string[]): Request {
+  return { method, body: streamOf(chunks), headers: new Headers() } as unknown as Request;
+}
+
+describe("a GET or HEAD request with a body", () => {
+  it("is refused with 400 when the body has content", async () => {
+    for (const method of ["GET", "HEAD"]) {
+      const error = await prepareBody(bodiedRequest(method, ["", "hello"]), 1024, true).catch((e) => e);
+      expect(error).toBeInstanceOf(ProblemError);
+      expect((error as ProblemError).problem.status).toBe(400);
+    }
+  });
+
+  it("goes on without a body when the body is empty", async () => {
+    expect(await prepareBody(bodiedRequest("GET", ["", ""]), 1024, true)).toEqual({
+      replayable: true,
+      body: null,
+    });
+  });
+});
+
+describe("a request body that breaks off", () => {
+  it("is refused with 400 instead of failing the request as a bug", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("part"));
+        controller.error(new Error("client went away"));
+      },
+    });
+    const request = { method: "PUT", body, headers: new Headers() } as unknown as Request;
+    const error = await prepareBody(request, 1024, true).catch((e) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).problem.status).toBe(400);
   });
 });

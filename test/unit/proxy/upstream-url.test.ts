@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { joinUpstreamUrl, upstreamTarget } from "../../../worker/proxy/upstream-url.ts";
+import { joinUpstreamUrl, pathAndQueryOf, upstreamTarget } from "../../../worker/proxy/upstream-url.ts";
 
 describe("joining the origin address with the request path", () => {
   it("appends path and query to the address's base path without doubling the slash", () => {
@@ -54,5 +54,37 @@ describe("the target of an attempt", () => {
     expect(
       upstreamTarget({ address: "https://origin-1.example.com", hostHeader: "www.example.com:9443" }, "/"),
     ).toEqual({ url: "https://www.example.com:9443/", resolveOverride: "origin-1.example.com" });
+  });
+});
+
+describe("the path and query sent upstream", () => {
+  it.each([
+    ["http://lb.test/a%2Fb//c?x=%zz&y=%2F", "/a%2Fb//c?x=%zz&y=%2F"],
+    ["http://lb.test/x?", "/x?"],
+    ["http://lb.test/x", "/x"],
+    ["http://lb.test/", "/"],
+    ["http://lb.test/x?#", "/x?"],
+    ["http://lb.test/x?a=1#frag", "/x?a=1"],
+  ])("%s → %s", (url, expected) => {
+    expect(pathAndQueryOf(new URL(url))).toBe(expected);
+  });
+
+  it("keeps an empty query on the target", () => {
+    const origin = { address: "http://127.0.0.1:9000/base/", hostHeader: null };
+    expect(upstreamTarget(origin, pathAndQueryOf(new URL("http://lb.test/x?"))).url).toBe(
+      "http://127.0.0.1:9000/base/x?",
+    );
+  });
+
+  it("builds each origin's target from that origin's own address", () => {
+    const a = { address: "http://127.0.0.1:9000/a", hostHeader: null };
+    const b = { address: "https://origin.example.com/b", hostHeader: "www.example.com" };
+    for (let i = 0; i < 3; i++) {
+      expect(upstreamTarget(a, "/p").url).toBe("http://127.0.0.1:9000/a/p");
+      expect(upstreamTarget(b, "/p")).toEqual({
+        url: "https://www.example.com/b/p",
+        resolveOverride: "origin.example.com",
+      });
+    }
   });
 });

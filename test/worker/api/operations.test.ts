@@ -9,7 +9,8 @@ type Event = { timestamp: string; kind: string; subject: string; message: string
 
 describe("GET /events", () => {
   it("answers 100 events by default, newest first, each with timestamp, kind, subject and message", async () => {
-    for (let i = 0; i < 105; i++) await create("pools", poolInput(`ev-${String(i).padStart(3, "0")}`));
+    const one = { origins: [{ name: "a", address: "http://127.0.0.1:9001" }] };
+    for (let i = 0; i < 105; i++) await create("pools", poolInput(`ev-${String(i).padStart(3, "0")}`, one));
     const { items } = await json<{ items: Event[] }>(
       await call("GET", `${API}/events`, { token: READ_TOKEN }),
     );
