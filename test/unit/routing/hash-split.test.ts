@@ -4,7 +4,9 @@ import {
   type LoadBalancer,
   type LoadBalancerInput,
   LoadBalancerSchema,
+  PoolSchema,
 } from "../../../worker/config/schema.ts";
+import { choosePool } from "../../../worker/routing/choose-pool.ts";
 import { compileSplit, splitIndex } from "../../../worker/routing/hash-split.ts";
 import { steeringOrder } from "../../../worker/routing/steering.ts";
 
@@ -140,5 +142,35 @@ describe("hash split", () => {
     expect(steeringOrder(balancer, base).pools).toEqual(["stable", "canary"]);
     expect(steeringOrder(balancer, { ...base, overridePool: "canary" }).pools).toEqual(["canary", "stable"]);
     expect(steeringOrder(balancer, { ...base, overridePool: "other" }).pools).toEqual(["stable", "canary"]);
+  });
+});
+
+describe("hash steering with failover", () => {
+  it("a key whose pool cannot serve goes to the load balancer's other pools in order", () => {
+    const pools = new Map(
+      ["stable", "canary", "spare"].map((id) => [
+        id,
+        { ...PoolSchema.parse({ id, origins: [{ name: "o", address: "http://127.0.0.1:9" }] }), version: 1 },
+      ]),
+    );
+    const balancer = lb({
+      pools: ["canary", "stable", "spare"],
+      poolWeights: { canary: 1, stable: 0, spare: 0 },
+    });
+    const choose = (down: string[]) =>
+      choosePool({
+        loadBalancer: balancer,
+        pools,
+        steering: { random: Math.random, splitKey: "user-1" },
+        assess: (pool) => (down.includes(pool.id) ? { usable: false, reason: "down" } : { usable: true }),
+      });
+    expect(choose([]).pool?.id).toBe("canary");
+    const failed = choose(["canary"]);
+    expect(failed.pool?.id).toBe("stable");
+    expect(failed.considered.map((step) => [step.pool, step.verdict])).toEqual([
+      ["canary", "skipped"],
+      ["stable", "chosen"],
+    ]);
+    expect(choose(["canary", "stable"]).pool?.id).toBe("spare");
   });
 });
