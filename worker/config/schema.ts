@@ -310,9 +310,12 @@ export const RetriesSchema = z.strictObject({
     .number()
     .int()
     .min(0)
-    .max(100 * 1024 * 1024)
+    .max(10 * 1024 * 1024)
     .default(65_536)
-    .meta({ description: "Bodies up to this size are kept so the request can be retried." }),
+    .meta({
+      description:
+        "Bodies up to this size (at most 10 MiB) are kept so the request can be retried, while the isolate's buffer budget (32 MiB over all requests in flight) allows; beyond it a body is streamed without retry.",
+    }),
 });
 
 export const TimeoutsSchema = z.strictObject({

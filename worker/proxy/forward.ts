@@ -6,6 +6,7 @@
  */
 import type { Candidate, PickInput } from "../balancing/types.ts";
 import type { LoadBalancer, Origin, Pool } from "../config/schema.ts";
+import { bufferBudget } from "../edge/body-budget.ts";
 import { recordAttempt } from "../edge/metrics.ts";
 import {
   type AttemptOutcome,
@@ -24,7 +25,7 @@ import type { UpstreamTarget } from "../http/upstream-target.ts";
 import { type AttemptRequest, type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
 import { heldResponse } from "./hold.ts";
-import { type PreparedBody, prepareBody } from "./request-body.ts";
+import { type PreparedBody, prepareBody, releaseBody } from "./request-body.ts";
 import { type AttemptFailure, decideRetry, failureOfStatus, type RetryCase } from "./retry-policy.ts";
 import { type NextTarget, RetryRoute } from "./retry-route.ts";
 import { upstreamTarget } from "./upstream-url.ts";
@@ -88,7 +89,15 @@ export type ForwardResult =
  */
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const job = new Forwarding(input, Date.now());
-  if (input.request.body !== null) await job.keepBody();
+  try {
+    return await forwardJob(job);
+  } finally {
+    releaseBody(job.prepared, bufferBudget);
+  }
+}
+
+async function forwardJob(job: Forwarding): Promise<ForwardResult> {
+  if (job.input.request.body !== null) await job.keepBody();
   for (;;) {
     const origin = upstreamPeer(job);
     const result = await sendAttempt(
@@ -166,7 +175,7 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
     const { request, loadBalancer } = this.input;
     if (this.maxAttempts > 1) this.route = new RetryRoute(loadBalancer, this.input.pool, this.edge?.pools);
     const keep = this.route !== null && this.route.originCount() > 1;
-    this.prepared = await prepareBody(request, loadBalancer.retries.bufferBodyBytes, keep);
+    this.prepared = await prepareBody(request, loadBalancer.retries.bufferBodyBytes, keep, bufferBudget);
   }
 
   /** The body of every attempt (`AttemptRequest`): none, held in memory, or the client's stream. */

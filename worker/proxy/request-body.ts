@@ -8,28 +8,38 @@
  * as if the origin were unreachable (which would count against the origin's passive health, so that
  * any client could eject origins) or silently reaching the origin without the content it was sent.
  */
+import type { BufferBudget } from "../edge/body-budget.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 
 export type PreparedBody =
-  /** Absent or kept in memory: every attempt can send it. */
-  | { readonly replayable: true; readonly body: Uint8Array | null }
+  /**
+   * Absent or kept in memory: every attempt can send it. `held` bytes of the isolate's buffer budget
+   * are reserved for it until `releaseBody`.
+   */
+  | { readonly replayable: true; readonly body: Uint8Array | null; readonly held?: number }
   /** Streamed: only one attempt can send it; `broke()` tells whether the client's side failed. */
   | { readonly replayable: false; readonly body: ReadableStream<Uint8Array>; readonly broke: () => boolean };
 
 /**
  * Reads the body of `request` into memory when it has at most `limit` bytes, either by its
- * Content-Length or, for a body of unknown length, by reading until it ends or passes the limit.
- * With `keep` false (no retry possible) the body is streamed as it is.
- * @example const prepared = await prepareBody(request, lb.retries.bufferBodyBytes, true);
+ * Content-Length or, for a body of unknown length, by reading until it ends or passes the limit,
+ * and while the isolate's `budget` covers it; otherwise (and with `keep` false, no retry possible)
+ * the body is streamed as it is, and the request cannot be retried.
+ * @example const prepared = await prepareBody(request, lb.retries.bufferBodyBytes, true, bufferBudget);
  */
-export async function prepareBody(request: Request, limit: number, keep: boolean): Promise<PreparedBody> {
+export async function prepareBody(
+  request: Request,
+  limit: number,
+  keep: boolean,
+  budget: BufferBudget = UNBOUNDED,
+): Promise<PreparedBody> {
   const stream = request.body;
   if (!stream) return { replayable: true, body: null };
   const bodiless = request.method === "GET" || request.method === "HEAD";
   if (!bodiless && !keep) return watched(stream.getReader(), []);
   let content: boolean;
   try {
-    if (!bodiless) return await keepIfSmall(request, stream, limit);
+    if (!bodiless) return await keepIfSmall(request, stream, limit, budget);
     content = await hasContent(stream);
   } catch {
     // The client's body broke off or was malformed: there is nothing to forward.
@@ -49,17 +59,35 @@ export async function prepareBody(request: Request, limit: number, keep: boolean
   return { replayable: true, body: null };
 }
 
+/** A budget that never refuses (for callers that keep no isolate-wide account). */
+const UNBOUNDED: BufferBudget = { reserve: () => true, release: () => undefined };
+
+/**
+ * Gives back the buffer budget a prepared body held; call once, when the request's last attempt
+ * has been sent.
+ */
+export function releaseBody(prepared: PreparedBody, budget: BufferBudget): void {
+  if (prepared.replayable && prepared.held) budget.release(prepared.held);
+}
+
 async function keepIfSmall(
   request: Request,
   stream: ReadableStream<Uint8Array>,
   limit: number,
+  budget: BufferBudget,
 ): Promise<PreparedBody> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim())) {
-    if (Number(declared) > limit) return watched(stream.getReader(), []);
-    return { replayable: true, body: new Uint8Array(await request.arrayBuffer()) };
+    const size = Number(declared);
+    if (size > limit || !budget.reserve(size)) return watched(stream.getReader(), []);
+    try {
+      return { replayable: true, body: new Uint8Array(await request.arrayBuffer()), held: size };
+    } catch (error) {
+      budget.release(size);
+      throw error;
+    }
   }
-  return readUpTo(stream, limit);
+  return readUpTo(stream, limit, budget);
 }
 
 /** Whether the stream yields at least one byte; reads no further than the first chunk that does. */
@@ -75,16 +103,28 @@ async function hasContent(stream: ReadableStream<Uint8Array>): Promise<boolean> 
   }
 }
 
-async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Promise<PreparedBody> {
+async function readUpTo(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  budget: BufferBudget,
+): Promise<PreparedBody> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { replayable: true, body: concat(chunks, size) };
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > limit) return watched(reader, chunks);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { replayable: true, body: concat(chunks, size), held: size };
+      chunks.push(value);
+      size += value.byteLength;
+      if (size > limit || !budget.reserve(value.byteLength)) {
+        budget.release(size - value.byteLength);
+        return watched(reader, chunks);
+      }
+    }
+  } catch (error) {
+    budget.release(size);
+    throw error;
   }
 }
 
