@@ -19,7 +19,7 @@
  */
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import type { Env } from "../env.ts";
-import { type PoolEntry, poolEntry } from "./pool-snapshots.ts";
+import { type PoolEntry, poolEntry, poolSnapshotAgeMs } from "./pool-snapshots.ts";
 import { callPool, setUsesInflight } from "./reports.ts";
 
 export {
@@ -152,4 +152,25 @@ function isDue(entry: PoolEntry, pool: Pool, now: number): boolean {
   const age = now - cadence.heardAt;
   if (age >= cadence.intervalMs(now)) return true;
   return entry.snapshot !== null && entry.snapshot.version < pool.version && age >= VERSION_RECHECK_MS;
+}
+
+/**
+ * For the management side (explain): reads again, and waits for, the snapshot of every pool of
+ * `pools` that is older than `maxAgeMs` (or missing), so what an operator is shown is at most that
+ * old, and the proxy of this isolate then routes on the same snapshots. One DO call per stale pool,
+ * never on the request path: proxied requests keep the cadence their traffic earns.
+ * @example await refreshPoolStatesNow(env, [pool], 1000, Date.now());
+ */
+export async function refreshPoolStatesNow(
+  env: Env,
+  pools: readonly Pool[],
+  maxAgeMs: number,
+  now: number,
+): Promise<void> {
+  const stale: Promise<void>[] = [];
+  for (const pool of pools) {
+    const age = poolSnapshotAgeMs(pool.id, now);
+    if (age === null || age > maxAgeMs) stale.push(callPool(env, pool.id, now));
+  }
+  await Promise.all(stale);
 }

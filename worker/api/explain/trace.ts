@@ -15,7 +15,7 @@ import type { ConfigSnapshot, LoadBalancer, Pool } from "../../config/schema.ts"
 import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
 import { balancerFor } from "../../edge/pool-balancers.ts";
-import { prepareLoadBalancerPools } from "../../edge/pool-state-cache.ts";
+import { prepareLoadBalancerPools, refreshPoolStatesNow } from "../../edge/pool-state-cache.ts";
 import type { Env } from "../../env.ts";
 import { adminDisposition } from "../../http/admin-host.ts";
 import { MAX_HOPS } from "../../http/headers.ts";
@@ -137,6 +137,13 @@ async function explainMatched(
   const loadBalancer = match.loadBalancer;
   const { pools } = indexConfig(config);
   await prepareLoadBalancerPools(env, ctx, loadBalancer, options.healthPools ?? pools, Date.now());
+  // An operator is shown health at most a second old (the proxy's own reads follow its traffic).
+  await refreshPoolStatesNow(
+    env,
+    healthPoolsOf(loadBalancer, options.healthPools ?? pools),
+    1000,
+    Date.now(),
+  );
   const random = options.random ?? Math.random;
   const now = Date.now();
   const { url, headers } = described;
@@ -330,4 +337,27 @@ function answer(status: number, detail: string, type: string): ProxyAnswer {
 
 function clip(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** The pools of `loadBalancer` whose health explain reads: its own, its fallback's, its rules' and geo steering's. */
+function healthPoolsOf(loadBalancer: LoadBalancer, pools: ReadonlyMap<string, Pool>): Pool[] {
+  const ids = new Set([
+    ...loadBalancer.pools,
+    ...(loadBalancer.fallbackPool ? [loadBalancer.fallbackPool] : []),
+  ]);
+  for (const rule of loadBalancer.rules) for (const id of rule.then.pools ?? []) ids.add(id);
+  if (loadBalancer.steering === "geo") {
+    for (const list of [
+      ...Object.values(loadBalancer.countryPools),
+      ...Object.values(loadBalancer.regionPools),
+    ]) {
+      for (const id of list) ids.add(id);
+    }
+  }
+  const found: Pool[] = [];
+  for (const id of ids) {
+    const pool = pools.get(id);
+    if (pool) found.push(pool);
+  }
+  return found;
 }
