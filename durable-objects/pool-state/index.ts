@@ -2,12 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import type { Pool } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
 import { poolEvent } from "../../worker/health/events.ts";
+import { FailureWindow } from "../../worker/health/failure-rate.ts";
 import { InflightTable } from "../../worker/health/inflight.ts";
 import { ejectOutliers } from "../../worker/health/passive.ts";
 import {
   buildSnapshot,
   checksOn,
   describePoolHealth,
+  isEjected,
   toPoolHealth,
 } from "../../worker/health/pool-health.ts";
 import {
@@ -58,6 +60,8 @@ export class PoolState extends DurableObject<Env> {
   #metrics: PoolStateMetrics;
   #forwarder: EventForwarder;
   #schedule = new ProbeSchedule();
+  /** Each origin's requests and failures over the last 10 s, for `failureRatePercent`. */
+  #windows = new Map<string, FailureWindow>();
   /** When an alarm last ran (this object's clock); null until the first look. */
   #lastAlarmAt: number | null = null;
   /** The newest configuration version announced by the ConfigStore or reported by an edge. */
@@ -101,6 +105,7 @@ export class PoolState extends DurableObject<Env> {
       this.#schedule.restart();
       this.#pool = null;
       this.#records.clear();
+      this.#windows.clear();
       this.#inflight.clear();
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
@@ -130,12 +135,14 @@ export class PoolState extends DurableObject<Env> {
     for (const name of [...this.#records.keys()]) {
       if (names.has(name)) continue;
       this.#records.delete(name);
+      this.#windows.delete(name);
       this.#store.deleteRecord(name);
     }
     for (const origin of pool.origins) {
       const target = originTarget(origin);
       const existing = this.#records.get(origin.name);
       const record = existing?.target === target ? existing : newRecord(origin.name, target, now);
+      if (record !== existing) this.#windows.delete(origin.name);
       this.#records.set(origin.name, record);
       if (!checksOn(pool)) pushEvent(events, resetCheck(pool.id, record, now));
       if (!pool.passiveHealth.enabled) {
@@ -287,9 +294,15 @@ export class PoolState extends DurableObject<Env> {
     this.#inflight.prune(now);
     for (const [name, figures] of report.origins) {
       const record = this.#records.get(name);
-      if (record) applyTraffic(record, figures, now);
+      if (!record) continue;
+      applyTraffic(record, figures, now);
+      if (figures.requests > 0 && !isEjected(record, now))
+        this.#windowOf(name).add(now, figures.requests, figures.failures);
     }
-    const ejections = ejectOutliers(pool.id, pool.origins, this.#records, pool.passiveHealth, now);
+    const ejections = ejectOutliers(pool.id, pool.origins, this.#records, pool.passiveHealth, now, (name) =>
+      this.#windowOf(name).totals(now),
+    );
+    for (const event of ejections) if (event.origin !== null) this.#windows.delete(event.origin);
     events.push(...ejections);
     const touched = new Set([...report.origins.keys(), ...ejections.map((event) => event.origin ?? "")]);
     for (const name of touched) {
@@ -367,6 +380,16 @@ export class PoolState extends DurableObject<Env> {
       healthy: this.#store.poolHealthy(),
       events: this.#store.listEventsOfKinds(["pool_healthy", "pool_unhealthy"], bounded),
     };
+  }
+
+  /** The failure-rate window of an origin (memory only). */
+  #windowOf(name: string): FailureWindow {
+    let window = this.#windows.get(name);
+    if (!window) {
+      window = new FailureWindow();
+      this.#windows.set(name, window);
+    }
+    return window;
   }
 
   /** Remembers the weight an origin had before it was drained through the API. */

@@ -213,4 +213,34 @@ describe("no client can eject origins", () => {
     expect(solo).toEqual(Array.from({ length: 3 }, () => ({ status: 200, origin: "e" })));
     expect((await healthOf(lb.api, "solo5xx")).e).toMatchObject({ state: "healthy", ejectedUntil: null });
   });
+
+  it("failureRatePercent ejects an origin that fails half its requests, summed over the edge's reports", async () => {
+    const [f, g] = [lb.origin("f"), lb.origin("g")];
+    f.reset();
+    g.reset();
+    f.set({ status: 503 });
+    await createPool(
+      lb.api,
+      ejectingPool("rate", [f, g], {
+        passiveHealth: { consecutiveFailures: 1000, failureRatePercent: 50, minRequests: 10 },
+      }),
+    );
+    await createLoadBalancer(lb.api, { id: "rate", hostname: "rate.test", pools: ["rate"] });
+    // f's 503s are retried on g: every client gets g's 200 while f's failures are counted.
+    const answers = await answersOf("rate.test", 30);
+    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    // The counts reach the PoolState with the edge's reports, which ride on its reads under traffic.
+    await waitFor(
+      async () => {
+        expect((await answersOf("rate.test", 5)).filter((answer) => answer.status !== 200)).toEqual([]);
+        return (await healthOf(lb.api, "rate")).f?.state === "ejected";
+      },
+      { what: "f ejected by failure rate", timeoutMs: 40_000, intervalMs: 200 },
+    );
+    const seen = proxied(f).length;
+    const after = await answersOf("rate.test", 10);
+    expect(after).toEqual(Array.from({ length: 10 }, () => ({ status: 200, origin: "g" })));
+    expect(proxied(f).length).toBe(seen);
+    f.reset();
+  });
 });

@@ -177,6 +177,13 @@ export const PassiveHealthSchema = z.strictObject({
     description:
       "What counts as a failed request: `gateway` (connection failures, timeouts, 502, 503, 504) or `5xx` (every 5xx status of the origin except 508).",
   }),
+  failureRatePercent: z.number().int().min(1).max(100).nullable().default(null).meta({
+    description:
+      "Eject an origin when at least this share of its requests failed in the last 10 s, summed over all edges, once it had `minRequests` requests there; null turns the rule off.",
+  }),
+  minRequests: z.number().int().min(1).max(1_000_000).default(20).meta({
+    description: "Requests an origin needs in the last 10 s before `failureRatePercent` judges it.",
+  }),
 });
 
 export const ALGORITHMS = [

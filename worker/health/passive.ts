@@ -11,10 +11,12 @@
  */
 import type { Origin, PassiveHealth } from "../config/schema.ts";
 import { originEvent } from "./events.ts";
+import { exceedsFailureRate } from "./failure-rate.ts";
 import { isEjected } from "./pool-health.ts";
 import type { HealthEvent, OriginRecord, OriginReport } from "./types.ts";
 
 export const MAX_EJECTION_MULTIPLIER = 10;
+const NO_TRAFFIC = (): { requests: number; failures: number } => ({ requests: 0, failures: 0 });
 /** Serving this many base ejection times without a new ejection forgives one past ejection. */
 export const EJECTION_DECAY_MULTIPLE = 2;
 
@@ -133,7 +135,8 @@ export function mergeStreak(
 }
 
 /**
- * Ejects the origins whose failure streak reached the threshold, as long as the cap allows, and
+ * Ejects the origins whose failure streak reached the threshold, or whose failure rate over the
+ * last 10 s (`rate`, with `failureRatePercent`) is too high, as long as the cap allows, and
  * returns one event per ejection. An origin over the threshold but held back by the cap keeps its
  * streak and is ejected on a later report, once another ejection has ended.
  */
@@ -143,6 +146,7 @@ export function ejectOutliers(
   records: ReadonlyMap<string, OriginRecord>,
   passive: PassiveHealth,
   now: number,
+  rate: (name: string) => { requests: number; failures: number } = NO_TRAFFIC,
 ): HealthEvent[] {
   if (!passive.enabled) return [];
   const events: HealthEvent[] = [];
@@ -154,19 +158,18 @@ export function ejectOutliers(
   for (const origin of origins) {
     if (!origin.enabled) continue;
     const record = records.get(origin.name);
-    if (!record || isEjected(record, now) || record.passiveStreak < passive.consecutiveFailures) continue;
+    if (!record || isEjected(record, now)) continue;
+    const streaked = record.passiveStreak >= passive.consecutiveFailures;
+    const totals = streaked ? null : rate(origin.name);
+    if (!streaked && (totals === null || !exceedsFailureRate(totals, passive))) continue;
     const room = ejectionRoom({ origins }, origin.name, ejected, unhealthy);
     if (!mayEject(room, passive.maxEjectionPercent)) continue;
     const streak = record.passiveStreak;
-    events.push(
-      ejectRecord(
-        pool,
-        record,
-        passive,
-        now,
-        `after ${streak} failed request${streak === 1 ? "" : "s"} in a row`,
-      ),
-    );
+    const why =
+      totals === null
+        ? `after ${streak} failed request${streak === 1 ? "" : "s"} in a row`
+        : `after ${totals.failures} of its ${totals.requests} requests in the last 10 s failed (failureRatePercent ${passive.failureRatePercent})`;
+    events.push(ejectRecord(pool, record, passive, now, why));
   }
   return events;
 }

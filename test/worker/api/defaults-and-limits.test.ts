@@ -33,6 +33,8 @@ const POOL_DEFAULTS = {
     ejectionSeconds: 30,
     maxEjectionPercent: 50,
     failOn: "gateway",
+    failureRatePercent: null,
+    minRequests: 20,
   },
 };
 
