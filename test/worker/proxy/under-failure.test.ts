@@ -1,6 +1,8 @@
 /**
- * The proxy against its contract (API.md, "The proxy", and the pool and load balancer fields it
- * reads), with the loopback origin of global-setup.ts. Two origins of one server are told apart by
+ * The proxy when origins fail (API.md, "The proxy", and the pool and load balancer fields it
+ * reads): retries, error responses, the ejection and capacity caps, pools skipped while unhealthy;
+ * with the loopback origin of global-setup.ts. (What travels on the wire, bodyless responses
+ * included, is checked against real sockets in test/e2e/wire.test.ts.) Two origins of one server are told apart by
  * their base path: `${ORIGIN}` answers `/status/503` with 503 while `${ORIGIN}/ok` gets
  * `/ok/status/503` and answers 200.
  */
@@ -112,29 +114,6 @@ describe("error responses", () => {
     const response = await send("http://all-slow.test/slow");
     expect(response.status).toBe(504);
     expect((await problemOf(response)).detail).toContain("2 attempts");
-  });
-});
-
-describe("responses without a body", () => {
-  it.each([204, 304])("%i reaches the client as it is", async (status) => {
-    installConfig(
-      [{ id: `cp-empty-${status}`, origins: [{ name: "a", address: ORIGIN }] }],
-      [{ id: `cp-empty-${status}`, hostname: `empty-${status}.test`, pools: [`cp-empty-${status}`] }],
-    );
-    const response = await send(`http://empty-${status}.test/status/${status}`);
-    expect(response.status).toBe(status);
-    expect(await response.text()).toBe("");
-  });
-
-  it("HEAD gets the status and headers", async () => {
-    installConfig(
-      [{ id: "cp-head", origins: [{ name: "a", address: ORIGIN }] }],
-      [{ id: "cp-head", hostname: "head.test", pools: ["cp-head"] }],
-    );
-    const response = await send("http://head.test/status/201", { method: "HEAD" });
-    expect(response.status).toBe(201);
-    expect(response.headers.get("content-type")).toBe("text/plain");
-    expect(await response.text()).toBe("");
   });
 });
 
