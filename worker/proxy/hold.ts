@@ -5,7 +5,9 @@
  *
  * - A body is piped through a native identity stream (`FixedLengthStream` when the length is known,
  *   so the client still gets a Content-Length); the attempt is released when the pipe ends: the body
- *   is complete, the origin broke it off, or the client went away (its side is cancelled).
+ *   is complete, the origin broke it off, or the client went away (its side is cancelled). An encoded
+ *   body (Content-Encoding gzip, br, ...) is not piped, so its bytes reach the client as the origin
+ *   sent them: it counts as in flight until its response headers only.
  * - A WebSocket is relayed through a pair this Worker holds, message by message; the attempt is
  *   released when either side closes or fails. Messages count as activity.
  * - While held, the isolate keeps reporting (`beat`, every `HOLD_HEARTBEAT_MS`), so that the PoolState
@@ -29,7 +31,9 @@ export interface HoldContext {
 export function heldResponse(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {
   if (response.status === 101 && response.webSocket !== null) return heldWebSocket(response, ticket, hold);
   const body = response.body;
-  if (body === null) {
+  // An encoded body (gzip, br) is handed on untouched: piping it would make the runtime decode and
+  // encode it again, changing its bytes and dropping its Content-Length. It counts until its headers.
+  if (body === null || !identityEncoded(response.headers)) {
     releaseAttempt(ticket);
     return response;
   }
@@ -48,18 +52,18 @@ export function heldResponse(response: Response, ticket: AttemptTicket, hold: Ho
   return new Response(stream.readable, response);
 }
 
-/**
- * A native identity stream; fixed-length when the origin declared the length of the body as the
- * client receives it (not for an encoded body, whose declared length is the encoded one).
- */
+/** A native identity stream; fixed-length when the origin declared the body's length. */
 function passThrough(headers: Headers): { readable: ReadableStream; writable: WritableStream } {
   const declared = headers.get("content-length");
-  const encoding = headers.get("content-encoding");
-  const plain = encoding === null || encoding.trim().toLowerCase() === "identity";
-  if (plain && declared !== null && /^\d{1,15}$/.test(declared.trim())) {
+  if (declared !== null && /^\d{1,15}$/.test(declared.trim())) {
     return new FixedLengthStream(Number(declared.trim()));
   }
   return new IdentityTransformStream();
+}
+
+function identityEncoded(headers: Headers): boolean {
+  const encoding = headers.get("content-encoding");
+  return encoding === null || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity";
 }
 
 function heldWebSocket(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {
