@@ -7,6 +7,9 @@ import type { ResourceKind } from "../../worker/config/resources.ts";
 import type { LoadBalancer, Pool } from "../../worker/config/schema.ts";
 import type { AuditAction, AuditEntry, PendingNotification, StoredResource } from "./types.ts";
 
+/** Deleted resources whose last version is remembered, newest deletions first. */
+export const RETIRED_RETENTION = 10_000;
+
 /** The audit log keeps this many newest entries. */
 export const AUDIT_RETENTION = 10_000;
 
@@ -186,6 +189,11 @@ export class ConfigTables {
       kind,
       id,
       version,
+    );
+    // Bounded: the oldest deletions are forgotten first (their ids would then count from 1 again).
+    this.#sql.exec(
+      `DELETE FROM retired_versions WHERE rowid <= (SELECT MAX(rowid) FROM retired_versions) - ?`,
+      RETIRED_RETENTION,
     );
   }
 

@@ -27,6 +27,9 @@ export const HeaderName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
 
+/** Headers one `headers` map may hold. */
+export const MAX_HEADERS = 64;
+
 /** Headers to send upstream; the ones the proxy owns (http/headers.ts, `isReservedHeader`) are refused. */
 export const HeaderMap = z
   .record(
@@ -42,6 +45,9 @@ export const HeaderMap = z
       ),
   )
   .superRefine((headers, ctx) => {
+    if (Object.keys(headers).length > MAX_HEADERS) {
+      ctx.addIssue({ code: "custom", path: [], message: `must have at most ${MAX_HEADERS} headers` });
+    }
     for (const name of Object.keys(headers)) {
       if (isReservedHeader(name)) {
         ctx.addIssue({

@@ -350,8 +350,12 @@ export const LoadBalancerSchema = z
     pathPrefix: z
       .string()
       .regex(/^\/[^\s?#]*$/, "must start with / and contain no spaces, ? or #")
+      .max(1024)
       .default("/")
-      .meta({ description: "Longest matching prefix wins among load balancers of the same hostname." }),
+      .meta({
+        description:
+          "Longest matching prefix wins among load balancers of the same hostname; compared percent-decoded where RFC 3986 allows (`/%61dmin` is `/admin`). At most 1024 characters.",
+      }),
     enabled: z.boolean().default(true).meta({ description: "A disabled load balancer matches no request." }),
     pools: z
       .array(Slug)
@@ -377,15 +381,17 @@ export const LoadBalancerSchema = z
     regionPools: z
       .record(
         z.string().regex(/^[A-Z]{2,5}$/, "must be an upper-case region or continent code"),
-        z.array(Slug).min(1),
+        z.array(Slug).min(1).max(20),
       )
+      .refine((map) => Object.keys(map).length <= 64, "must have at most 64 regions")
       .default({})
       .meta({ description: 'Region or continent code to pools, e.g. {"WEUR": ["web-eu"]}.' }),
     countryPools: z
       .record(
         z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 country code"),
-        z.array(Slug).min(1),
+        z.array(Slug).min(1).max(20),
       )
+      .refine((map) => Object.keys(map).length <= 250, "must have at most 250 countries")
       .default({})
       .meta({ description: 'ISO 3166 alpha-2 country code to pools, e.g. {"US": ["web-us"]}.' }),
     sessionAffinity: SessionAffinitySchema.default(SessionAffinitySchema.parse({})).meta({

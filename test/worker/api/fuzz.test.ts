@@ -217,3 +217,84 @@ describe("junk in paths and queries", () => {
     }
   });
 });
+
+describe("junk at the limits", () => {
+  /** Oversized values at each new bound, with reserved and placeholder header values among them. */
+  const OVERSIZED: [string, unknown][] = [
+    ["pathPrefix", `/${"p".repeat(5000)}`],
+    [
+      "regionPools",
+      Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [
+          `R${String.fromCharCode(65 + (i % 26))}${i}`.slice(0, 5).toUpperCase(),
+          ["fz-base"],
+        ]),
+      ),
+    ],
+    [
+      "countryPools",
+      Object.fromEntries(
+        Array.from({ length: 676 }, (_, i) => [
+          String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)),
+          ["fz-base"],
+        ]),
+      ),
+    ],
+    ["countryPools", { US: Array.from({ length: 50 }, () => "fz-base") }],
+    ["retries", { bufferBodyBytes: 10 * 1024 * 1024 + 1 }],
+    ["retries", { bufferBodyBytes: 1e308 }],
+  ];
+  const HEADER_JUNK: unknown[] = [
+    Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h-${i}`, "v"])),
+    { "x-edge-lb-hops": "0" },
+    { "X-Forwarded-Anything": "x" },
+    { "proxy-authorization": "Basic x" },
+    { authorization: "<redacted>" },
+  ];
+
+  it("never answers 500 to values past a bound, in a resource or a document", async () => {
+    await call("PUT", `${API}/pools/fz-base`, { body: FULL_POOL });
+    if ((await call("GET", `${API}/pools/fz-base`)).status === 404)
+      await create("pools", { id: "fz-base", ...FULL_POOL });
+    for (const [field, junk] of OVERSIZED) {
+      const what = `load balancer ${field}`;
+      const input = { ...FULL_LB, id: "fz-limit-lb", [field]: junk };
+      await expectNo500(await call("POST", `${API}/load_balancers`, { body: input }), what);
+      const doc = { pools: [{ ...FULL_POOL, id: "fz-base" }], loadBalancers: [input] };
+      await expectNo500(await call("PUT", `${API}/config?dryRun=true`, { body: doc }), `config ${what}`);
+    }
+    for (const headers of HEADER_JUNK) {
+      const what = `headers ${JSON.stringify(headers).slice(0, 40)}`;
+      const origins = [{ ...FULL_POOL.origins[0], headers }];
+      const response = await call("POST", `${API}/pools`, {
+        body: { ...FULL_POOL, id: "fz-headers", origins },
+      });
+      await expectNo500(response, what);
+      expect(response.status, what).toBe(400);
+      const check = { ...FULL_POOL.healthCheck, headers };
+      await expectNo500(
+        await call("PATCH", `${API}/pools/fz-base`, { body: { healthCheck: check } }),
+        `check ${what}`,
+      );
+    }
+  });
+
+  it("never answers 500 to documents past the configuration's bounds", async () => {
+    const pool = (id: string, origins: number) => ({
+      id,
+      origins: Array.from({ length: origins }, (_, i) => ({ name: `o${i}`, address: "http://127.0.0.1:9" })),
+    });
+    const documents: [string, unknown][] = [
+      ["1001 pools", { pools: Array.from({ length: 1001 }, (_, i) => pool(`fzp${i}`, 1)) }],
+      ["10001 origins", { pools: Array.from({ length: 11 }, (_, i) => pool(`fzo${i}`, 1000)) }],
+      ["10001 pools", { pools: Array.from({ length: 10_001 }, (_, i) => ({ id: `z${i}` })) }],
+    ];
+    for (const [what, doc] of documents) {
+      for (const query of ["?dryRun=true", ""]) {
+        const response = await call("PUT", `${API}/config${query}`, { body: doc });
+        await expectNo500(response, `${what}${query}`);
+        expect(response.status, what).toBeGreaterThanOrEqual(400);
+      }
+    }
+  });
+});
