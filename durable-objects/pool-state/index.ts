@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Pool } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
 import { poolEvent } from "../../worker/health/events.ts";
-import { FailureWindow } from "../../worker/health/failure-rate.ts";
+import { FailureWindows } from "../../worker/health/failure-rate.ts";
 import { InflightTable } from "../../worker/health/inflight.ts";
 import { ejectOutliers } from "../../worker/health/passive.ts";
 import {
@@ -31,19 +31,13 @@ import type {
   PoolTimeline,
 } from "../../worker/health/types.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
-import { proberName } from "../health-prober/index.ts";
 import { PoolStateMetrics } from "./metrics.ts";
 import { EventForwarder } from "./notify.ts";
 import type { ProbeFinding } from "./probe.ts";
-import { ProbeSchedule } from "./schedule.ts";
+import { sendDueProbes } from "./probing.ts";
+import { AlarmWatchdog, isStaleConfiguration, ProbeSchedule } from "./schedule.ts";
 import { MAX_EVENTS, PoolStateStore } from "./store.ts";
 
-/**
- * An alarm chain silent for this many intervals (at least `WATCHDOG_MIN_MS`) is taken as broken
- * (alarms that kept failing are not retried for ever) and re-armed by the next report or snapshot.
- */
-const WATCHDOG_INTERVALS = 3;
-const WATCHDOG_MIN_MS = 30_000;
 /** Storage key of the version of the pool when it was deleted: older configurations stay ignored. */
 const DELETED_VERSION_KEY = "deletedVersion";
 
@@ -61,9 +55,8 @@ export class PoolState extends DurableObject<Env> {
   #forwarder: EventForwarder;
   #schedule = new ProbeSchedule();
   /** Each origin's requests and failures over the last 10 s, for `failureRatePercent`. */
-  #windows = new Map<string, FailureWindow>();
-  /** When an alarm last ran (this object's clock); null until the first look. */
-  #lastAlarmAt: number | null = null;
+  #windows = new FailureWindows();
+  #alarms = new AlarmWatchdog();
   /** The newest configuration version announced by the ConfigStore or reported by an edge. */
   #configVersion = 0;
 
@@ -114,19 +107,7 @@ export class PoolState extends DurableObject<Env> {
       return;
     }
     const deleted = previous === null ? await this.ctx.storage.get<number>(DELETED_VERSION_KEY) : undefined;
-    const applied = previous?.version ?? deleted ?? 0;
-    if (pool.version < applied || (previous === null && deleted !== undefined && pool.version <= deleted)) {
-      console.log(
-        JSON.stringify({
-          event: "pool_state_stale_configuration",
-          pool: pool.id,
-          version: pool.version,
-          applied,
-          message: `configuration version ${pool.version} ignored: version ${applied} was applied already`,
-        }),
-      );
-      return;
-    }
+    if (isStaleConfiguration(pool, previous?.version ?? null, deleted ?? null)) return;
     const now = this.now();
     const events: HealthEvent[] = [];
     this.#store.migrate();
@@ -171,7 +152,7 @@ export class PoolState extends DurableObject<Env> {
    * that fails is retried only a few times, and the chain must not end with it.
    */
   override async alarm(): Promise<void> {
-    this.#lastAlarmAt = this.now();
+    this.#alarms.ran(this.now());
     try {
       await this.#probeDue();
     } catch (error) {
@@ -218,38 +199,9 @@ export class PoolState extends DurableObject<Env> {
     const pool = this.#pool;
     const check = pool?.healthCheck;
     if (!pool || !check?.enabled) return;
-    const now = this.now();
-    const intervalMs = check.intervalSeconds * 1000;
-    const regions: (string | null)[] = [null];
-    const batches = this.#schedule.takeDue(pool.origins, regions, now, intervalMs);
-    const generation = this.#schedule.generation;
-    const calls: Promise<void>[] = [];
-    for (const region of regions) {
-      const prober = this.#prober(pool.id, region);
-      for (const origins of batches) {
-        calls.push(
-          prober
-            .probe({ poolId: pool.id, region, generation, origins, check })
-            .then((findings) => {
-              for (const finding of findings) this.#applyFinding(generation, region, finding);
-            })
-            .finally(() =>
-              this.#schedule.abandon(
-                origins.map((origin) => origin.name),
-                region,
-                generation,
-              ),
-            ),
-        );
-      }
-    }
-    await Promise.allSettled(calls);
-  }
-
-  #prober(poolId: string, region: string | null) {
-    const name = proberName(poolId, region);
-    const options = region === null ? undefined : { locationHint: region as DurableObjectLocationHint };
-    return this.env.HEALTH_PROBER.get(this.env.HEALTH_PROBER.idFromName(name), options);
+    await sendDueProbes(this.env, pool, check, this.#schedule, this.now(), (generation, region, finding) =>
+      this.#applyFinding(generation, region, finding),
+    );
   }
 
   async #armNext(): Promise<void> {
@@ -260,14 +212,10 @@ export class PoolState extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Math.max(next, now));
   }
 
-  /** Re-arms an alarm chain that has gone silent (see `WATCHDOG_INTERVALS`). */
+  /** Re-arms an alarm chain that has gone silent (`AlarmWatchdog`). */
   async #watchdog(now: number): Promise<void> {
     const check = this.#pool?.healthCheck;
-    if (!check?.enabled) return;
-    this.#lastAlarmAt ??= now;
-    const limit = Math.max(WATCHDOG_MIN_MS, WATCHDOG_INTERVALS * check.intervalSeconds * 1000);
-    if (now - this.#lastAlarmAt <= limit) return;
-    this.#lastAlarmAt = now;
+    if (!check?.enabled || !this.#alarms.broken(now, check.intervalSeconds)) return;
     console.log(JSON.stringify({ event: "health_alarm_rearmed", pool: this.#pool?.id }));
     await this.ctx.storage.setAlarm(now);
   }
@@ -297,10 +245,10 @@ export class PoolState extends DurableObject<Env> {
       if (!record) continue;
       applyTraffic(record, figures, now);
       if (figures.requests > 0 && !isEjected(record, now))
-        this.#windowOf(name).add(now, figures.requests, figures.failures);
+        this.#windows.of(name).add(now, figures.requests, figures.failures);
     }
     const ejections = ejectOutliers(pool.id, pool.origins, this.#records, pool.passiveHealth, now, (name) =>
-      this.#windowOf(name).totals(now),
+      this.#windows.of(name).totals(now),
     );
     for (const event of ejections) if (event.origin !== null) this.#windows.delete(event.origin);
     events.push(...ejections);
@@ -380,16 +328,6 @@ export class PoolState extends DurableObject<Env> {
       healthy: this.#store.poolHealthy(),
       events: this.#store.listEventsOfKinds(["pool_healthy", "pool_unhealthy"], bounded),
     };
-  }
-
-  /** The failure-rate window of an origin (memory only). */
-  #windowOf(name: string): FailureWindow {
-    let window = this.#windows.get(name);
-    if (!window) {
-      window = new FailureWindow();
-      this.#windows.set(name, window);
-    }
-    return window;
   }
 
   /** Remembers the weight an origin had before it was drained through the API. */

@@ -1,5 +1,6 @@
 /**
- * When each origin of a pool is probed next. Every origin has its own due time, `intervalSeconds`
+ * When each origin of a pool is probed next, and the guards of the PoolState's alarm chain and
+ * configuration deliveries. Every origin has its own due time, `intervalSeconds`
  * after its previous probe was sent, whatever the pool size: there are no rounds that wait for
  * their slowest probe. A probe still running is never sent again; a verdict arriving for a probe the
  * schedule no longer expects (configuration changed meanwhile) is dropped. Memory only: after a
@@ -95,4 +96,56 @@ export class ProbeSchedule {
 
 function key(name: string, region: string | null): string {
   return region === null ? name : `${name}\u0000${region}`;
+}
+
+/**
+ * An alarm chain silent for `WATCHDOG_INTERVALS` intervals (at least `WATCHDOG_MIN_MS`) is taken as
+ * broken (an alarm that failed too often is not retried any more): the next report or snapshot
+ * re-arms it.
+ */
+export const WATCHDOG_INTERVALS = 3;
+export const WATCHDOG_MIN_MS = 30_000;
+
+export class AlarmWatchdog {
+  /** When an alarm last ran; null until the first look. */
+  #lastAt: number | null = null;
+
+  ran(now: number): void {
+    this.#lastAt = now;
+  }
+
+  /** Whether the chain looks broken at `now`; if so, counts the re-arm as a run. */
+  broken(now: number, intervalSeconds: number): boolean {
+    this.#lastAt ??= now;
+    const limit = Math.max(WATCHDOG_MIN_MS, WATCHDOG_INTERVALS * intervalSeconds * 1000);
+    if (now - this.#lastAt <= limit) return false;
+    this.#lastAt = now;
+    return true;
+  }
+}
+
+/**
+ * Whether a configuration delivered now is older than what the PoolState applied (`applied`) or
+ * deleted (`deleted`): deliveries may arrive late or twice, and such a one must change nothing.
+ * Logged when it is.
+ */
+export function isStaleConfiguration(
+  pool: { readonly id: string; readonly version: number },
+  applied: number | null,
+  deleted: number | null,
+): boolean {
+  const stale = applied !== null ? pool.version < applied : deleted !== null && pool.version <= deleted;
+  if (stale) {
+    const newest = applied ?? deleted;
+    console.log(
+      JSON.stringify({
+        event: "pool_state_stale_configuration",
+        pool: pool.id,
+        version: pool.version,
+        applied: newest,
+        message: `configuration version ${pool.version} ignored: version ${newest} was applied or deleted already`,
+      }),
+    );
+  }
+  return stale;
 }

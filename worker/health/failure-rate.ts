@@ -59,3 +59,25 @@ export function exceedsFailureRate(
   if (passive.failureRatePercent === null || totals.requests < passive.minRequests) return false;
   return totals.failures * 100 >= passive.failureRatePercent * totals.requests;
 }
+
+/** One `FailureWindow` per origin name, made on first use. */
+export class FailureWindows {
+  #windows = new Map<string, FailureWindow>();
+
+  of(name: string): FailureWindow {
+    let window = this.#windows.get(name);
+    if (!window) {
+      window = new FailureWindow();
+      this.#windows.set(name, window);
+    }
+    return window;
+  }
+
+  delete(name: string): void {
+    this.#windows.delete(name);
+  }
+
+  clear(): void {
+    this.#windows.clear();
+  }
+}
