@@ -35,4 +35,10 @@ export interface Env {
    * (`request.cf.continent`), which forwards one combined report (docs/scale.md).
    */
   REPORT_AGGREGATION?: string;
+  /**
+   * The Cache API cache through which the isolates of one location share what they read from the
+   * Durable Objects (docs/scale.md, "The per-location tier"): a cache name (default `edge-lb-state`),
+   * `default` for `caches.default`, or `off` for every isolate to read the Durable Objects itself.
+   */
+  LOCATION_CACHE?: string;
 }

@@ -18,6 +18,12 @@ import type { Env } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { CALL_CEILING_MS, ReadCadence } from "./cadence.ts";
 import { countDoCall } from "./do-calls.ts";
+import { CLAIM_MS, CLAIMED_RETRY_MS, decideLook } from "./location-share.ts";
+import { claimShared, lookShared, putShared } from "./location-tier.ts";
+
+/** The key of the configuration in the location's cache. */
+const SHARED_KEY = "config";
+
 import { forgetRemoved } from "./isolate-memory.ts";
 
 /** How old a snapshot may get, without news of a change, before a request triggers a read. */
@@ -114,17 +120,54 @@ async function refresh(env: Env): Promise<void> {
   const cadence = cache.cadence;
   cadence.begin(Date.now());
   try {
+    if (!(await shareOrClaim(env))) return;
     countDoCall("config");
     const stub = env.CONFIG_STORE.getByName("global");
     const next = await stub.snapshot(cache.snapshot?.version);
     if (next) acceptSnapshot(next);
-    cadence.succeeded(Date.now());
+    const answeredAt = Date.now();
+    cadence.succeeded(answeredAt);
     // News of a version the store does not have (a store reset) is not news.
     if (cache.snapshot && cache.announced > cache.snapshot.version) cache.announced = cache.snapshot.version;
+    if (cache.snapshot) await putShared(env, SHARED_KEY, cache.snapshot, answeredAt);
   } catch (error) {
     cadence.failed(Date.now());
     console.log(
       JSON.stringify({ event: "config_refresh_failed", failures: cadence.failures, error: String(error) }),
     );
   }
+}
+
+/**
+ * Looks at the location's copy first (location-tier.ts): takes it when it is newer, and says whether
+ * the ConfigStore must still be called (the copy is not recent enough, or older than announced news,
+ * and no other isolate of the location claimed the call).
+ */
+async function shareOrClaim(env: Env): Promise<boolean> {
+  const cadence = cache.cadence;
+  const shared = await lookShared<ConfigSnapshot>(env, SHARED_KEY);
+  if (!shared) return true;
+  const at = Date.now();
+  const copy = shared.value;
+  const newer =
+    copy !== null && typeof copy.version === "number" && copy.version >= (cache.snapshot?.version ?? 0);
+  if (newer && shared.look.fetchedAt !== null) {
+    if (!cache.snapshot || copy.version > cache.snapshot.version) cache.snapshot = copy;
+    cadence.heardAt = Math.max(cadence.heardAt, shared.look.fetchedAt);
+  }
+  const stale = cache.snapshot === null || cache.announced > cache.snapshot.version;
+  const decision = decideLook(
+    stale ? 0 : cadence.heardAt,
+    { ...shared.look, fetchedAt: null },
+    CONFIG_CEILING_MS,
+    at,
+  );
+  // A cold isolate does not wait for another's claim: it has nothing to serve with meanwhile.
+  if (decision.call || cache.snapshot === null) {
+    await claimShared(env, SHARED_KEY, at + CLAIM_MS);
+    return true;
+  }
+  cadence.loadingSince = null;
+  if (decision.claimed) cadence.retryAt = at + CLAIMED_RETRY_MS;
+  return false;
 }

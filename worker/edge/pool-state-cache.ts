@@ -19,7 +19,10 @@
  */
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import type { Env } from "../env.ts";
-import { type PoolEntry, poolEntry, poolSnapshotAgeMs } from "./pool-snapshots.ts";
+import type { PoolSnapshot } from "../health/types.ts";
+import { CLAIM_MS, CLAIMED_RETRY_MS, decideLook } from "./location-share.ts";
+import { claimShared, lookShared } from "./location-tier.ts";
+import { adoptPoolSnapshot, type PoolEntry, poolEntry, poolSnapshotAgeMs } from "./pool-snapshots.ts";
 import { callPool, setUsesInflight } from "./reports.ts";
 
 export {
@@ -55,7 +58,7 @@ export function preparePoolStates(
     const entry = poolEntry(pool.id);
     entry.cadence.meter.note(1, now);
     if (!isDue(entry, pool, now)) continue;
-    const refresh = callPool(env, pool.id, now);
+    const refresh = readPool(env, pool.id, entry, now);
     ctx.waitUntil(refresh);
     if (entry.snapshot === null && !entry.waited) {
       entry.waited = true;
@@ -64,6 +67,32 @@ export function preparePoolStates(
     }
   }
   return cold === null ? null : waitForCold(cold);
+}
+
+/**
+ * Reads a pool's snapshot: from the location's cache when another isolate of the location read it
+ * recently enough, else from the PoolState (a report, which shares its answer with the location).
+ */
+async function readPool(env: Env, poolId: string, entry: PoolEntry, now: number): Promise<void> {
+  const cadence = entry.cadence;
+  cadence.begin(now);
+  const key = `pool/${poolId}`;
+  const shared = await lookShared<PoolSnapshot>(env, key);
+  if (shared) {
+    const at = Date.now();
+    const decision = decideLook(cadence.heardAt, shared.look, cadence.intervalMs(at), at);
+    if (decision.adopt && shared.value && shared.look.fetchedAt !== null) {
+      adoptPoolSnapshot(entry, shared.value);
+      cadence.heardAt = shared.look.fetchedAt;
+    }
+    if (!decision.call) {
+      cadence.loadingSince = null;
+      if (decision.claimed) cadence.retryAt = at + CLAIMED_RETRY_MS;
+      return;
+    }
+    await claimShared(env, key, at + CLAIM_MS);
+  }
+  await callPool(env, poolId, Date.now());
 }
 
 async function waitForCold(cold: readonly Promise<void>[]): Promise<void> {

@@ -19,6 +19,7 @@ import { mergeStreak } from "../health/passive.ts";
 import type { HealthReport, OriginReport } from "../health/types.ts";
 import { peekConfig } from "./config-cache.ts";
 import { countDoCall } from "./do-calls.ts";
+import { putShared } from "./location-tier.ts";
 import { hasMetricsDelta, restoreMetricsDelta, takeMetricsDelta } from "./metrics.ts";
 import { type AttemptOutcome, poolCounters } from "./outcomes.ts";
 import { acceptPoolSnapshot, notePoolStateFailure, poolEntry } from "./pool-snapshots.ts";
@@ -248,7 +249,9 @@ export async function callPool(env: Env, poolId: string, now: number): Promise<v
     reports.reported = inflight;
     reports.reportedAt = now;
     reports.sentAverages = averages;
-    acceptPoolSnapshot(poolId, snapshot, Date.now());
+    const answeredAt = Date.now();
+    acceptPoolSnapshot(poolId, snapshot, answeredAt);
+    if (snapshot) await putShared(env, `pool/${poolId}`, snapshot, answeredAt);
   } catch (error) {
     putBack(reports, taken);
     reports.urgent ||= urgent;
