@@ -19,13 +19,20 @@ export const URGENT_GAP_MS = 100;
 export const INFLIGHT_TAU_MS = 2000;
 /** Shortest time between two reports sent because the in-flight average moved. */
 export const INFLIGHT_MIN_GAP_MS = 2000;
-/** Longest silence while the last in-flight figure sent is not zero. */
-export const INFLIGHT_HEARTBEAT_MS = 20_000;
-/** Dead band of the in-flight average: a change below max(absolute, relative × last) is not news. */
-export const INFLIGHT_BAND_ABSOLUTE = 0.5;
-export const INFLIGHT_BAND_RELATIVE = 0.1;
 /** Longest time counters wait for a ride before they are sent on their own. */
 export const COUNTERS_INTERVAL_MS = 30_000;
+/**
+ * Longest silence while the last in-flight figure sent is not zero: the counters' clock, so that
+ * both go in one call.
+ */
+export const INFLIGHT_HEARTBEAT_MS = COUNTERS_INTERVAL_MS;
+/**
+ * Dead band of the in-flight average: a change below max(absolute, relative × last) is not news.
+ * Wide enough that the noise of a steady load (an average of a few requests moves by a fraction of
+ * one) stays inside it.
+ */
+export const INFLIGHT_BAND_ABSOLUTE = 1;
+export const INFLIGHT_BAND_RELATIVE = 0.15;
 
 /**
  * The time average of a count that changes in steps (requests in flight to one origin): an

@@ -25,9 +25,9 @@ import type { HealthReport, OriginReport, PoolSnapshot } from "./types.ts";
 export const AGGREGATE_INTERVAL_MS = 300;
 /**
  * Longest silence toward the PoolState while it counts requests in flight from this aggregator
- * (it forgets a reporter silent for `INFLIGHT_STALE_MS`, 60 s), the edges' own in-flight heartbeat.
+ * (it forgets a reporter silent for `INFLIGHT_STALE_MS`, 90 s), the edges' own in-flight heartbeat.
  */
-export const AGGREGATE_HEARTBEAT_MS = 20_000;
+export const AGGREGATE_HEARTBEAT_MS = 30_000;
 /**
  * Oldest PoolState answer an isolate is handed: a report that finds the last forward this old is
  * forwarded, news or not, and gets a fresh snapshot. With the edges' busiest read interval (1.25 s)

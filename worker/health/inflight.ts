@@ -7,11 +7,11 @@
 
 /**
  * An isolate whose last report is older than this is left out of the sums. Edges send their
- * in-flight figures when they move and at least every 20 s while they are not zero
+ * in-flight figures when they move and at least every 30 s while they are not zero
  * (worker/edge/report-cadence.ts), so a live isolate is never dropped; a dead one counts for this
  * long at most.
  */
-export const INFLIGHT_STALE_MS = 60_000;
+export const INFLIGHT_STALE_MS = 90_000;
 
 /** Bound on remembered isolates, so a flood of distinct ids cannot grow memory without limit. */
 export const MAX_TRACKED_ISOLATES = 10_000;
