@@ -45,6 +45,8 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   let profile: string;
   let browser: BrowserContext;
   let page: Page;
+  /** Uncaught script errors and CSP refusals seen by the page; the dashboard must cause none. */
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     lb = await startLoadBalancer({ origins: ["a", "b", "spare"] });
@@ -81,6 +83,12 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
       viewport: { width: 1280, height: 800 },
     });
     page = await browser.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+        pageErrors.push(message.text());
+      }
+    });
   });
 
   afterAll(async () => {
@@ -189,5 +197,6 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     await page.locator("#logout").click();
     await page.locator("#login-form").waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem("edge-lb.token"))).toBeNull();
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * The dashboard's HTML: a sign-in form and the three panels (load balancers, pools, events) that
  * the script fills. Style and script are inlined under a per-response CSP nonce.
  */
-import { DASHBOARD_SCRIPT } from "./script.ts";
+import { DASHBOARD_SCRIPT } from "./bundle.generated.ts";
 import { DASHBOARD_CSS } from "./styles.ts";
 
 /** The complete page; `nonce` must be the one named in the response's Content-Security-Policy. */

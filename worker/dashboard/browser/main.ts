@@ -1,0 +1,124 @@
+/**
+ * The dashboard's browser entry point. It signs in with a token kept in sessionStorage (never in the
+ * URL), then polls the API every two seconds and draws with DOM nodes and textContent only.
+ * Built into one script by scripts/build-dashboard.ts; the Worker serves it inline under a CSP nonce.
+ */
+import { API, AuthError, api, itemsOf, type Result, request } from "./api.ts";
+import { byId, time } from "./dom.ts";
+import { type PoolView, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
+import { requestCounts, ShareWindow } from "./shares.ts";
+
+const TOKEN_KEY = "edge-lb.token";
+const REFRESH_MS = 2000;
+/** Health reads in flight at once, so a large configuration does not open dozens of requests. */
+const HEALTH_BATCH = 6;
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+const shares = new ShareWindow();
+
+function banner(message: string): void {
+  const node = byId("banner");
+  node.hidden = message === "";
+  node.textContent = message;
+}
+
+async function refresh(): Promise<void> {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    showLogin("");
+    return;
+  }
+  if (document.hidden) {
+    timer = setTimeout(refresh, REFRESH_MS);
+    return;
+  }
+  try {
+    const [status, pools, events, metrics, configured] = await Promise.all([
+      api("/status", token),
+      api("/pools", token),
+      api("/events?limit=50", token),
+      request<string>("/__lb/metrics", token, { accept: "text/plain" }),
+      api("/load_balancers", token),
+    ]);
+    const health = new Map<string, Result>();
+    const ids = pools.ok ? itemsOf<PoolView>(pools.body).map((p) => p.id) : [];
+    for (let i = 0; i < ids.length; i += HEALTH_BATCH) {
+      const batch = ids.slice(i, i + HEALTH_BATCH);
+      const answers = await Promise.all(
+        batch.map((id) => request(`${API}/pools/${encodeURIComponent(id)}/health`, token)),
+      );
+      batch.forEach((id, j) => {
+        const answer = answers[j];
+        if (answer) health.set(id, answer);
+      });
+    }
+    if (metrics.ok) shares.update(requestCounts(metrics.body));
+    renderLoadBalancers(status, configured);
+    renderPools(pools, health, shares);
+    renderEvents(events);
+    const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
+    banner(failed && !failed.ok ? `Some data could not be loaded: ${failed.error}` : "");
+    byId("updated").textContent = `Updated ${time(Date.now())}`;
+  } catch (error) {
+    if (error instanceof AuthError) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin("Your token is no longer accepted. Sign in again.");
+      return;
+    }
+    banner(`Refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function showLogin(message: string): void {
+  clearTimeout(timer);
+  byId("app").hidden = true;
+  byId("logout").hidden = true;
+  byId("login-form").hidden = false;
+  byId("login-error").textContent = message;
+  byId<HTMLInputElement>("token").focus();
+}
+
+function showApp(): void {
+  byId("login-form").hidden = true;
+  byId("app").hidden = false;
+  byId("logout").hidden = false;
+  shares.reset();
+  clearTimeout(timer);
+  void refresh();
+}
+
+async function signIn(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const input = byId<HTMLInputElement>("token");
+  const token = input.value.trim();
+  if (!token) return;
+  byId("login-error").textContent = "";
+  try {
+    const check = await api("/pools", token);
+    if (!check.ok && !check.unavailable) {
+      byId("login-error").textContent = check.error;
+      return;
+    }
+  } catch (error) {
+    byId("login-error").textContent = error instanceof Error ? error.message : String(error);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  input.value = "";
+  showApp();
+}
+
+byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => void signIn(event));
+byId("logout").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showLogin("");
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && sessionStorage.getItem(TOKEN_KEY)) {
+    clearTimeout(timer);
+    void refresh();
+  }
+});
+if (sessionStorage.getItem(TOKEN_KEY)) showApp();
+else showLogin("");
