@@ -261,7 +261,7 @@ describe("Durable Object load at the documented scale (22,000 isolates, ~300 loc
   const meanTruth = result.errors.reduce((sum, e) => sum + e.truth, 0) / result.errors.length;
   const meanError =
     result.errors.reduce((sum, e) => sum + Math.abs(e.seen - e.truth), 0) / result.errors.length;
-  // The figures docs/scale.md quotes, printed on request (`SCALE_REPORT=1`, and by `npm run bench -- state`).
+  // The figures docs/scale.md quotes, printed on request (`SCALE_REPORT=1`).
   if (process.env.SCALE_REPORT)
     console.log(
       JSON.stringify({
