@@ -77,6 +77,13 @@ export class PoolStateMetrics {
       snapshot,
       pool.origins.map((origin) => origin.name),
     );
+    if (totals.droppedSeries > 0) {
+      gauges.push({
+        name: "edge_lb_metric_series_dropped",
+        labels: { pool: pool.id },
+        value: totals.droppedSeries,
+      });
+    }
     return { ...totals.toDelta(), gauges };
   }
 

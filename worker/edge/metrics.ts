@@ -216,6 +216,17 @@ export function takeMetricsDelta(poolId: string): MetricsDelta | null {
   const series = pending.get(poolId);
   if (!series || series.size === 0) return null;
   pending.delete(poolId);
+  if (series.droppedSeries > 0) {
+    // Never silent: the cap kept these updates out of the report (the PoolState counts its own).
+    console.log(
+      JSON.stringify({
+        event: "metric_series_dropped",
+        pool: poolId,
+        updates: series.droppedSeries,
+        maxSeries: MAX_SERIES_PER_POOL,
+      }),
+    );
+  }
   return series.toDelta();
 }
 

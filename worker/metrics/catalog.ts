@@ -155,6 +155,13 @@ export const METRICS = [
     source: "pool",
   },
   {
+    name: "edge_lb_metric_series_dropped",
+    type: "gauge",
+    help: "Updates of new metric series the pool's series cap kept out since its PoolState started; above 0, some series are missing from this scrape.",
+    labels: ["pool"],
+    source: "pool",
+  },
+  {
     name: "edge_lb_pool_healthy",
     type: "gauge",
     help: "1 while at least minimumOrigins of the pool's origins are healthy, else 0.",

@@ -70,15 +70,22 @@ export function seriesRef(name: string, labels: Labels): SeriesRef {
 
 /**
  * Counters and histograms by series. A set made with a `maxSeries` cap keeps adding to the series it
- * holds but ignores new ones beyond the cap, so a flood of distinct label values cannot grow it.
+ * holds but ignores new ones beyond the cap, so a flood of distinct label values cannot grow it;
+ * `droppedSeries` counts what it ignored, so the loss is never silent (a metric and a log line).
  */
 export class SeriesSet {
   #counters = new Map<string, MutableCounter>();
   #histograms = new Map<string, MutableHistogram>();
   #maxSeries: number;
+  #dropped = 0;
 
   constructor(maxSeries = Number.POSITIVE_INFINITY) {
     this.#maxSeries = maxSeries;
+  }
+
+  /** Updates of series that the cap kept out, since the set was made. */
+  get droppedSeries(): number {
+    return this.#dropped;
   }
 
   /** Number of distinct series held. */
@@ -156,13 +163,17 @@ export class SeriesSet {
     const counter = this.#counters.get(key);
     if (counter) counter.value += value;
     else if (this.size < this.#maxSeries) this.#counters.set(key, { name, labels, value });
+    else this.#dropped++;
   }
 
   /** The histogram of a series, created empty when missing; null when the cap allows no new one. */
   #histogramOf(key: string, name: string, labels: Labels): Histogram | null {
     let entry = this.#histograms.get(key);
     if (!entry) {
-      if (this.size >= this.#maxSeries) return null;
+      if (this.size >= this.#maxSeries) {
+        this.#dropped++;
+        return null;
+      }
       entry = { name, labels, histogram: emptyHistogram() };
       this.#histograms.set(key, entry);
     }

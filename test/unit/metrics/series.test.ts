@@ -47,6 +47,8 @@ describe("series sets", () => {
     set.add("edge_lb_retries_total", A);
     expect(set.size).toBe(1);
     expect(set.counter("edge_lb_retries_total", A)).toBe(2);
+    // Not silently: what the cap kept out is counted (a metric and a log line report it).
+    expect(set.droppedSeries).toBe(2);
   });
 
   it("drops the series a predicate refuses and says which", () => {
