@@ -67,7 +67,7 @@ export async function putShared(env: Env, key: string, value: unknown, fetchedAt
   const cache = await cacheOf(env);
   if (!cache) return;
   await writeJson(cache, key, { value, fetchedAt }, ENTRY_MAX_AGE_S);
-  await cache.delete(new Request(KEY_BASE + `claim/${key}`)).catch(() => false);
+  await cache.delete(new Request(`${KEY_BASE}claim/${key}`)).catch(() => false);
 }
 
 async function readJson(cache: Cache, key: string): Promise<Record<string, unknown> | null> {

@@ -18,6 +18,7 @@ import type { Env } from "../env.ts";
 import { declaredBodyBytes, mirrorVerdict } from "../routing/mirror.ts";
 import { sendAttempt } from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders } from "./headers.ts";
+import { concat } from "./request-body.ts";
 import { upstreamTarget } from "./upstream-url.ts";
 
 /** Marks a mirrored copy, so a shadow origin can tell copies from real traffic. */
@@ -132,11 +133,5 @@ async function readUpTo(
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return concat(chunks, size);
 }

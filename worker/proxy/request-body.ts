@@ -158,7 +158,8 @@ function watched(reader: ReadableStreamDefaultReader<Uint8Array>, chunks: Uint8A
   return { replayable: false, body, broke: () => broke };
 }
 
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+/** The chunks of a body read whole, as one array of `size` bytes. */
+export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const body = new Uint8Array(size);
   let offset = 0;
