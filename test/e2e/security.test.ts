@@ -11,6 +11,7 @@ import { type HttpResult, send } from "../helpers/http.ts";
 import { startOrigin, stopOrigins, type TestOrigin } from "../helpers/origins.ts";
 import { type Runtime, startRuntime } from "../helpers/runtime.ts";
 import { throughLb } from "../helpers/through-lb.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const ADMIN_HOST = "admin.localhost";
 let stateDir: string;
@@ -161,6 +162,9 @@ describe("retries", () => {
         body: { id: "writes", hostname: "writes.test", pools: ["writes"] },
       }),
     );
+    await waitFor(async () => (await send(runtime.url, { host: "writes.test", path: "/" })).status !== 404, {
+      what: "writes.test served",
+    });
     failing.reset();
     b.reset();
     const statuses: number[] = [];
@@ -205,7 +209,8 @@ describe("affinity cookies", () => {
         },
       }),
     );
-    const first = await throughLb(runtime.url, "sticky.test");
+    // A new load balancer reaches the edge within the configuration's refresh.
+    const first = await waitFor(() => throughLb(runtime.url, "sticky.test"), { what: "sticky.test served" });
     const setCookie = first.res.headers["set-cookie"]?.find((c) => c.startsWith("__lb="));
     expect(setCookie).toBeDefined();
     const cookie = setCookie!.split(";")[0]!;
@@ -220,6 +225,12 @@ describe("affinity cookies", () => {
     });
     expect((await admin("GET", "/pools", { token: oldToken })).status).toBe(401);
     expect((await admin("GET", "/pools/sticky")).status).toBe(200);
+    // A change after the restart, so the edge's configuration is this version whatever it cached.
+    const touched = await admin("PATCH", "/load_balancers/sticky", { body: { description: "after restart" } });
+    expect(touched.status).toBe(200);
+    await waitFor(() => throughLb(runtime.url, "sticky.test", { headers: { cookie } }), {
+      what: "sticky.test served after the restart",
+    });
     for (let i = 0; i < 8; i++) {
       const again = await throughLb(runtime.url, "sticky.test", { headers: { cookie } });
       expect(again.echo.origin).toBe(pinned);
