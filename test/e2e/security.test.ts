@@ -226,7 +226,9 @@ describe("affinity cookies", () => {
     expect((await admin("GET", "/pools", { token: oldToken })).status).toBe(401);
     expect((await admin("GET", "/pools/sticky")).status).toBe(200);
     // A change after the restart, so the edge's configuration is this version whatever it cached.
-    const touched = await admin("PATCH", "/load_balancers/sticky", { body: { description: "after restart" } });
+    const touched = await admin("PATCH", "/load_balancers/sticky", {
+      body: { description: "after restart" },
+    });
     expect(touched.status).toBe(200);
     await waitFor(() => throughLb(runtime.url, "sticky.test", { headers: { cookie } }), {
       what: "sticky.test served after the restart",
