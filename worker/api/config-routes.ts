@@ -46,7 +46,7 @@ configRoutes.put("/config", requireWrite, async (c) => {
   const { version, changes, snapshot } = unwrap(
     await configStore(c.env).replaceConfig(input, ifMatch, dryRun, writerRole(c.var.access)),
   );
-  installSnapshot(snapshot);
+  await installSnapshot(c.env, snapshot);
   if (!dryRun) c.header("etag", etag(version));
   return c.json({ version, dryRun, changes });
 });

@@ -50,7 +50,7 @@ historyRoutes.post("/config/rollback", requireWrite, async (c) => {
   }
   const ifMatch = parseIfMatch(c.req.header("if-match"));
   const result = unwrap(await configStore(c.env).rollback(target, ifMatch, dryRun, writerRole(c.var.access)));
-  installSnapshot(result.snapshot);
+  await installSnapshot(c.env, result.snapshot);
   if (!dryRun) c.header("etag", etag(result.version));
   return c.json({
     version: result.version,

@@ -81,7 +81,7 @@ async function writeWeight(
   ])) as StoreResult<ResourceWrite>;
   if (!answer.ok && answer.problem.status === 412 && attempt < MAX_WRITE_ATTEMPTS) return null;
   const { resource, snapshot } = unwrap(answer);
-  installSnapshot(snapshot);
+  await installSnapshot(env, snapshot);
   return resource as Pool;
 }
 

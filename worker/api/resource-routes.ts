@@ -31,7 +31,7 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
     const { resource, snapshot } = unwrap(
       await configStore(c.env).createResource(kind, input, writerRole(c.var.access)),
     );
-    installSnapshot(snapshot);
+    await installSnapshot(c.env, snapshot);
     // The request path is the collection's full path (the API base included).
     c.header("location", `${c.req.path}/${encodeURIComponent(resource.id)}`);
     c.header("etag", etag(resource.version));
@@ -57,7 +57,7 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
       const store = configStore(c.env);
       const result = await store[write](kind, pathId(c), input, ifMatch, writerRole(c.var.access));
       const { resource, snapshot } = unwrap(result);
-      installSnapshot(snapshot);
+      await installSnapshot(c.env, snapshot);
       c.header("etag", etag(resource.version));
       return c.json(resource);
     };
@@ -69,7 +69,7 @@ export function resourceRoutes(kind: ResourceKind): Hono<ApiEnv> {
     const { snapshot } = unwrap(
       await configStore(c.env).deleteResource(kind, pathId(c), ifMatch, writerRole(c.var.access)),
     );
-    installSnapshot(snapshot);
+    await installSnapshot(c.env, snapshot);
     return c.body(null, 204);
   });
 

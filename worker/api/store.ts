@@ -5,7 +5,7 @@
 import type { ConfigStore } from "../../durable-objects/config-store/index.ts";
 import type { StoreResult } from "../../durable-objects/config-store/types.ts";
 import type { ConfigSnapshot } from "../config/schema.ts";
-import { acceptSnapshot } from "../edge/config-cache.ts";
+import { acceptSnapshot, shareWrittenSnapshot } from "../edge/config-cache.ts";
 import { countDoCall } from "../edge/do-calls.ts";
 import type { Env } from "../env.ts";
 import { etag } from "../http/preconditions.ts";
@@ -36,7 +36,13 @@ export function unwrap<T extends object>(result: StoreResult<T>): T {
   });
 }
 
-/** Routes this isolate on a configuration it just wrote, without waiting for the next refresh. */
-export function installSnapshot(snapshot: ConfigSnapshot | null): void {
-  if (snapshot) acceptSnapshot(snapshot);
+/**
+ * Routes this isolate on a configuration it just wrote, without waiting for the next refresh, and
+ * hands it to the location's other isolates (their shared copy, location-tier.ts), so that none of
+ * them, nor one started later, takes an older copy for current.
+ */
+export async function installSnapshot(env: Env, snapshot: ConfigSnapshot | null): Promise<void> {
+  if (!snapshot) return;
+  acceptSnapshot(snapshot);
+  await shareWrittenSnapshot(env, snapshot);
 }

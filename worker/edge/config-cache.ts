@@ -106,6 +106,15 @@ export function acceptSnapshot(snapshot: ConfigSnapshot): void {
   }
 }
 
+/**
+ * Puts a configuration this isolate just wrote in the location's shared copy (when it is the one
+ * this isolate routes by); a cache that fails costs nothing but the share.
+ */
+export async function shareWrittenSnapshot(env: Env, snapshot: ConfigSnapshot): Promise<void> {
+  if (cache.snapshot !== snapshot) return;
+  await putShared(env, SHARED_KEY, snapshot, Date.now()).catch(() => undefined);
+}
+
 /** The snapshot this isolate holds, without triggering anything; null on a cold isolate. */
 export function peekConfig(): ConfigSnapshot | null {
   return cache.snapshot;
@@ -152,7 +161,10 @@ async function shareOrClaim(env: Env): Promise<boolean> {
   const newer =
     copy !== null && typeof copy.version === "number" && copy.version >= (cache.snapshot?.version ?? 0);
   if (newer && shared.look.fetchedAt !== null) {
-    if (!cache.snapshot || copy.version > cache.snapshot.version) cache.snapshot = copy;
+    if (!cache.snapshot || copy.version > cache.snapshot.version) {
+      forgetRemoved(copy);
+      cache.snapshot = copy;
+    }
     cadence.heardAt = Math.max(cadence.heardAt, shared.look.fetchedAt);
   }
   const stale = cache.snapshot === null || cache.announced > cache.snapshot.version;
