@@ -26,14 +26,8 @@ export const LIMITS = { pools: 1000, loadBalancers: 1000, origins: 10_000 } as c
 
 type Shape = "round_robin" | "hash" | "ip_affinity";
 
-/** `pools` pools of `origins / pools` origins, one load balancer each. */
-function largestConfig(
-  origin: string,
-  shape: Shape,
-  pools = LIMITS.pools,
-  origins = LIMITS.origins,
-): ConfigDocumentInput {
-  const perPool = Math.floor(origins / pools);
+/** `pools` pools of `perPool` origins, one load balancer each. */
+function largestConfig(origin: string, shape: Shape, pools: number, perPool: number): ConfigDocumentInput {
   return {
     pools: Array.from({ length: pools }, (_, p) => ({
       id: `pool-${p}`,
@@ -113,7 +107,8 @@ async function inspect(
 
 interface Measured {
   shape: Shape;
-  /** Origins in the configuration the ConfigStore accepted. */
+  /** Pools (one load balancer each) and origins of the configuration the ConfigStore accepted. */
+  pools: number;
   origins: number;
   baseline: number;
   loaded: number;
@@ -170,24 +165,27 @@ async function measure(shape: Shape, originUrl: string, bundle: string, dir: str
     progress(`${shape}: inspector attached`);
     const baseline = await inspector.heapUsed();
     progress(`${shape}: baseline heap ${mib(baseline)} MiB; applying the configuration`);
-    // The largest configuration the ConfigStore accepts: 1,000 pools and load balancers, and as many
-    // origins per pool as the origin count and the 1 MiB document limit let through.
-    let origins = LIMITS.origins;
+    // The largest configuration the ConfigStore accepts. 1,000 pools and load balancers with their
+    // defaults already take more than the 1 MiB document limit, so the search lowers the origins per
+    // pool (from 10, the 10,000-origin limit) to one, then the pools, until the store says yes.
+    let pools: number = LIMITS.pools;
+    let perPool = LIMITS.origins / LIMITS.pools;
     for (;;) {
       const put = await http(`${url}/__lb/api/v1/config`, {
         method: "PUT",
         headers: auth,
-        body: JSON.stringify(largestConfig(originUrl, shape, LIMITS.pools, origins)),
+        body: JSON.stringify(largestConfig(originUrl, shape, pools, perPool)),
         timeoutMs: 120_000,
       });
       if (put.status === 200) break;
-      if (put.status !== 413 || origins <= LIMITS.pools) {
+      if (put.status !== 413 || pools <= 50) {
         throw new Error(`PUT /config answered ${put.status}: ${put.body.slice(0, 300)}`);
       }
-      origins -= LIMITS.pools;
+      if (perPool > 1) perPool--;
+      else pools -= 50;
     }
     progress(`${shape}: configuration applied; one request through each load balancer`);
-    for (let p = 0; p < LIMITS.loadBalancers; p++) {
+    for (let p = 0; p < pools; p++) {
       const answer = await http(`${url}/x`, {
         host: `lb-${p}.bench.test`,
         headers: { "cf-connecting-ip": `10.0.${p >> 8}.${p & 255}` },
@@ -203,7 +201,7 @@ async function measure(shape: Shape, originUrl: string, bundle: string, dir: str
       isolate: { memory?: Record<string, number> };
     };
     inspector.close();
-    return { shape, baseline, loaded, origins, isolate: health.isolate.memory ?? {} };
+    return { shape, baseline, loaded, pools, origins: pools * perPool, isolate: health.isolate.memory ?? {} };
   } finally {
     await stop();
   }
@@ -235,7 +233,8 @@ export async function runMemory(): Promise<SectionResult> {
         mib(r.baseline),
         mib(r.loaded),
         mib(grown),
-        kib(grown / LIMITS.loadBalancers),
+        String(r.pools),
+        kib(grown / r.pools),
         String(r.origins),
         kib(grown / r.origins),
         String(r.isolate.hashTables ?? "?"),
@@ -249,7 +248,7 @@ export async function runMemory(): Promise<SectionResult> {
       id: "memory",
       title: "Memory of one Worker isolate",
       method: [
-        `The largest configuration the limits allow (${LIMITS.pools} pools, ${LIMITS.loadBalancers} load balancers, one pool each, and as many origins as the ConfigStore accepts under its 10,000-origin and 1 MiB limits), applied with PUT /config, then one request through every load balancer. The Worker runs in workerd with its Durable Objects in a second Worker of the same bundle, so its isolate holds only what the Worker keeps. Heap used plus array backing stores (after the full collection a heap snapshot makes; workerd does not answer HeapProfiler.collectGarbage) read through the V8 inspector, before the configuration (after one request) and after the traffic.`,
+        `The largest configuration the limits allow, found by asking the ConfigStore: pools with one load balancer each, starting at ${LIMITS.pools} pools of ${LIMITS.origins / LIMITS.pools} origins and lowering the origins per pool, then the pools, until the 1 MiB document limit lets it through (1,000 pools and load balancers with their defaults alone exceed it), applied with PUT /config, then one request through every load balancer. The Worker runs in workerd with its Durable Objects in a second Worker of the same bundle, so its isolate holds only what the Worker keeps. Heap used plus array backing stores (after the full collection a heap snapshot makes; workerd does not answer HeapProfiler.collectGarbage) read through the V8 inspector, before the configuration (after one request) and after the traffic.`,
       ],
       tables: [
         {
@@ -258,6 +257,7 @@ export async function runMemory(): Promise<SectionResult> {
             "heap before MiB",
             "heap after MiB",
             "grown MiB",
+            "pools (and LBs)",
             "per LB+pool KiB",
             "origins",
             "per origin KiB",
@@ -269,7 +269,7 @@ export async function runMemory(): Promise<SectionResult> {
       ],
       notes: [
         `Per hash table (hash minus round_robin, over the tables built): ${kib(perTable)} KiB; a pool of up to 40 origins has a table of 4,099 slots (8 KiB of Uint16 plus its bookkeeping).`,
-        `The balancer budget (8 MiB counted, worker/edge/pool-balancers.ts) held ${hash.isolate.hashTables ?? "?"} of the ${LIMITS.pools} hash tables at the end; the least recently used ones were dropped and are rebuilt by their pool's next request.`,
+        `The balancer budget (8 MiB counted, worker/edge/pool-balancers.ts) held ${hash.isolate.hashTables ?? "?"} of the ${hash.pools} hash tables at the end; the least recently used ones were dropped and are rebuilt by their pool's next request.`,
         "Target: under 32 MiB in every row (a Worker isolate has 128 MB).",
       ],
     };
