@@ -30,7 +30,10 @@ import type {
   PoolSnapshot,
   PoolTimeline,
 } from "../../worker/health/types.ts";
+import type { HistoryWindow } from "../../worker/metrics/history.ts";
+import { normalizeDelta } from "../../worker/metrics/normalize.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
+import { type PoolHistory, PoolStateHistory } from "./history.ts";
 import { PoolStateMetrics } from "./metrics.ts";
 import { EventForwarder } from "./notify.ts";
 import type { ProbeFinding } from "./probe.ts";
@@ -52,6 +55,7 @@ export class PoolState extends DurableObject<Env> {
   #records = new Map<string, OriginRecord>();
   #inflight = new InflightTable();
   #metrics: PoolStateMetrics;
+  #history: PoolStateHistory;
   #forwarder: EventForwarder;
   #schedule = new ProbeSchedule();
   /** Each origin's requests and failures over the last 10 s, for `failureRatePercent`. */
@@ -64,6 +68,7 @@ export class PoolState extends DurableObject<Env> {
     super(ctx, env);
     this.#store = new PoolStateStore(ctx.storage.sql);
     this.#metrics = new PoolStateMetrics(ctx.storage.sql);
+    this.#history = new PoolStateHistory(ctx.storage.sql);
     this.#forwarder = new EventForwarder(ctx.storage.sql, (events) =>
       env.NOTIFIER.getByName("global").emit(events),
     );
@@ -103,6 +108,7 @@ export class PoolState extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.#metrics.reset();
+      this.#history.reset();
       await this.ctx.storage.put(DELETED_VERSION_KEY, deleted);
       return;
     }
@@ -235,7 +241,7 @@ export class PoolState extends DurableObject<Env> {
     const events: HealthEvent[] = [];
     this.#expireEjections(now, events);
     const report = normalizeReport(batch, (name) => this.#records.has(name));
-    if (!report) return this.#settle(now, events);
+    if (!report) return this.#recordHistory(now, metrics, this.#settle(now, events));
     const inflight: Record<string, number> = {};
     for (const [name, figures] of report.origins) if (figures.inflight > 0) inflight[name] = figures.inflight;
     this.#inflight.record(report.isolateId, report.sentAt, inflight, now);
@@ -257,7 +263,16 @@ export class PoolState extends DurableObject<Env> {
       const record = this.#records.get(name);
       if (record) this.#store.saveRecord(record);
     }
-    return this.#settle(now, events);
+    return this.#recordHistory(now, metrics, this.#settle(now, events));
+  }
+
+  /** Adds a report's metrics to the minute history (reports without metrics leave it alone). */
+  #recordHistory(now: number, metrics: MetricsDelta | undefined, snapshot: PoolSnapshot): PoolSnapshot {
+    const pool = this.#pool;
+    if (metrics === undefined || !pool) return snapshot;
+    const origins = pool.origins.map((origin) => origin.name);
+    this.#history.record(now, normalizeDelta(metrics, pool.id), snapshot, origins);
+    return snapshot;
   }
 
   /**
@@ -301,6 +316,14 @@ export class PoolState extends DurableObject<Env> {
     const snapshot = await this.snapshot();
     if (!pool || !snapshot) return null;
     return this.#metrics.read(pool, snapshot);
+  }
+
+  /** The body of `GET /pools/{id}/history`: one point a minute over the window; null for an unknown pool. */
+  async history(window: HistoryWindow): Promise<PoolHistory | null> {
+    const pool = this.#pool;
+    if (!pool || !(await this.snapshot())) return null;
+    const origins = pool.origins.map((origin) => origin.name);
+    return this.#history.read(pool.id, window, this.now(), origins, this.#store.listEvents(MAX_EVENTS));
   }
 
   /** Health transitions and ejections of this pool, newest first (the last 500 are kept). */

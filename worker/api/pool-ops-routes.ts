@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { ProblemError } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
+import { historyWindow, readPoolHistory } from "./pool-history.ts";
 import { drainOrigin, readPoolHealth, undrainOrigin } from "./pool-ops.ts";
 import { readStatus } from "./status.ts";
 import { configStore } from "./store.ts";
@@ -15,6 +16,11 @@ export const poolOpsRoutes = new Hono<ApiEnv>();
 
 poolOpsRoutes.get("/pools/:id/health", async (c) => {
   return c.json(await readPoolHealth(c.env, c.req.param("id")));
+});
+
+poolOpsRoutes.get("/pools/:id/history", async (c) => {
+  const window = historyWindow(c.req.query("window"));
+  return c.json(await readPoolHistory(c.env, c.req.param("id"), window));
 });
 
 poolOpsRoutes.post("/pools/:id/origins/:name/drain", requireWrite, async (c) => {

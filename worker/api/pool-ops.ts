@@ -121,7 +121,7 @@ async function healthOf(env: Env, pool: Pool): Promise<PoolHealth> {
   return toPoolHealth(buildSnapshot(pool, new Map(), new Map(), Date.now()), names);
 }
 
-async function readPool(env: Env, poolId: string): Promise<Pool> {
+export async function readPool(env: Env, poolId: string): Promise<Pool> {
   const { resource } = unwrap(await configStore(env).getResource("pool", poolId));
   return resource as Pool;
 }
@@ -136,7 +136,7 @@ function originOf(pool: Pool, name: string): Pool["origins"][number] {
   return origin;
 }
 
-function poolState(env: Env, poolId: string): DurableObjectStub<PoolState> {
+export function poolState(env: Env, poolId: string): DurableObjectStub<PoolState> {
   countDoCall("admin");
   return env.POOL_STATE.getByName(poolId);
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { NotificationSchema } from "../../config/notification.ts";
 import { ConfigDocumentSchema, LoadBalancerSchema, PoolSchema } from "../../config/schema.ts";
+import { PoolHistorySchema } from "../../metrics/history.ts";
 import { ImpactBodySchema, ImpactSchema } from "../explain/impact-schema.ts";
 import { DrainResultSchema, ExplainSchema, PoolHealthSchema, StatusSchema } from "./external.ts";
 import { EXPLAIN_POST, opsPaths } from "./ops-paths.ts";
@@ -59,6 +60,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Problem: ProblemSchema,
   FieldError: FieldErrorSchema,
   PoolHealth: PoolHealthSchema,
+  PoolHistory: PoolHistorySchema,
   Status: StatusSchema,
   Explain: ExplainSchema,
   DrainResult: DrainResultSchema,

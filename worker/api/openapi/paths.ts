@@ -174,6 +174,30 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
         },
       },
     },
+    "/__lb/api/v1/pools/{id}/history": {
+      get: {
+        tags: ["operations"],
+        summary: "A pool's history, one point a minute",
+        description:
+          "Per origin and for the pool: requests, failed attempts by kind, retries, p50/p95 response time, " +
+          "in flight and state, from the figures edges' reports carry (no call on the request path), with the " +
+          "window's health events. Kept for 24 hours.",
+        parameters: [
+          idParam("pool"),
+          {
+            name: "window",
+            in: "query",
+            required: false,
+            description: "How far back: `1h` (default) or `24h`.",
+            schema: { type: "string", enum: ["1h", "24h"], default: "1h" },
+          },
+        ],
+        responses: {
+          "200": ok("The window's points and events.", ref("PoolHistory")),
+          ...problems(...READ_ERRORS, "BadRequest", "NotFound"),
+        },
+      },
+    },
     ...Object.fromEntries(
       (["drain", "undrain"] as const).map((action) => [
         `/__lb/api/v1/pools/{id}/origins/{name}/${action}`,
