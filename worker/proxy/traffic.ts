@@ -8,6 +8,7 @@ import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.
 import type { LoadBalancer } from "../config/schema.ts";
 import type { Redirect, Respond } from "../config/traffic.ts";
 import type { RouteMatch } from "../routing/match.ts";
+import { normalizePath } from "../routing/path.ts";
 import { compileRules, matchRule, type RuleRequest, redirectLocation } from "../routing/rules.ts";
 import type { Inbound } from "./inbound.ts";
 
@@ -55,7 +56,8 @@ export function ruleRequestOf(request: Request, url: URL): RuleRequest {
   const cf = request.cf;
   return {
     method: request.method,
-    path: url.pathname,
+    // The normalised path, as routing matches it (routing/path.ts): `/%61dmin` is `/admin` here too.
+    path: normalizePath(url.pathname),
     headers: request.headers,
     url,
     country: typeof cf?.country === "string" ? cf.country : null,
