@@ -33,6 +33,7 @@ import type {
 import type { HistoryWindow } from "../../worker/metrics/history.ts";
 import { normalizeDelta } from "../../worker/metrics/normalize.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
+import { stampDrains } from "./drains.ts";
 import { type PoolHistory, PoolStateHistory } from "./history.ts";
 import { PoolStateMetrics } from "./metrics.ts";
 import { EventForwarder } from "./notify.ts";
@@ -299,15 +300,16 @@ export class PoolState extends DurableObject<Env> {
     return this.#settle(now, events);
   }
 
-  /** The body of `GET /pools/{id}/health`; null for a pool this object does not know. */
-  async health(): Promise<PoolHealth | null> {
+  /**
+   * The body of `GET /pools/{id}/health`, with `drainingUntil` after the longest `drainSeconds` of
+   * the load balancers using the pool; null for a pool this object does not know.
+   */
+  async health(drainSeconds = 0): Promise<PoolHealth | null> {
     const pool = this.#pool;
     const snapshot = await this.snapshot();
     if (!pool || !snapshot) return null;
-    return toPoolHealth(
-      snapshot,
-      pool.origins.map((origin) => origin.name),
-    );
+    const names = pool.origins.map((origin) => origin.name);
+    return toPoolHealth(snapshot, names, { drainSeconds, now: this.now() });
   }
 
   /** The pool's metric totals and gauges for `/__lb/metrics`; null for a pool this object does not know. */
@@ -357,7 +359,7 @@ export class PoolState extends DurableObject<Env> {
   async rememberDrainedWeight(name: string, weight: number): Promise<void> {
     if (!Number.isFinite(weight) || weight <= 0) return;
     this.#store.migrate();
-    this.#store.setDrainedWeight(name, weight);
+    this.#store.setDrainedWeight(name, weight, this.now());
   }
 
   /** The weight to restore on undrain, or null when the API did not drain the origin. */
@@ -392,6 +394,7 @@ export class PoolState extends DurableObject<Env> {
     const pool = this.#pool as Pool;
     const snapshot = buildSnapshot(pool, this.#records, this.#inflight.totals(now), now);
     if (this.#configVersion > 0) snapshot.configVersion = this.#configVersion;
+    stampDrains(this.#store, pool, snapshot);
     const previous = this.#store.poolHealthy();
     if (previous !== snapshot.healthy) {
       this.#store.setPoolHealthy(snapshot.healthy);

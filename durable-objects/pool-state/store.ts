@@ -5,8 +5,8 @@
  *   completed probe round, ms), `pool_healthy` ("1"/"0", the last pool verdict events were based on).
  * - `origins(...)`: one row per configured origin, the fields of `OriginRecord`.
  * - `events(id, at, kind, pool, origin, message)`: the last `MAX_EVENTS` health events.
- * - `drained(name, weight)`: the weight an origin had when it was drained through the API, so
- *   undrain restores it.
+ * - `drained(name, weight, since)`: the weight an origin had when it was drained through the API, so
+ *   undrain restores it, and when the drain began (sessions may keep reaching it for a while).
  *
  * All calls are synchronous (SQLite in the DO); cursors are read fully before returning.
  */
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS events (
   origin TEXT,
   message TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS drained (name TEXT PRIMARY KEY, weight REAL NOT NULL);`;
+CREATE TABLE IF NOT EXISTS drained (name TEXT PRIMARY KEY, weight REAL NOT NULL, since INTEGER);`;
 
 interface OriginRow extends Record<string, SqlStorageValue> {
   name: string;
@@ -103,6 +103,11 @@ export class PoolStateStore {
     for (const column of ["ejected_at", "passing_since"]) {
       if (!columns.has(column)) this.#sql.exec(`ALTER TABLE origins ADD COLUMN ${column} INTEGER`);
     }
+    const drained = this.#sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('drained')")
+      .toArray();
+    if (!drained.some((row) => row.name === "since"))
+      this.#sql.exec("ALTER TABLE drained ADD COLUMN since INTEGER");
   }
 
   loadPool(): Pool | null {
@@ -201,8 +206,21 @@ export class PoolStateStore {
     return rows[0]?.weight ?? null;
   }
 
-  setDrainedWeight(name: string, weight: number): void {
-    this.#sql.exec("INSERT OR REPLACE INTO drained (name, weight) VALUES (?, ?)", name, weight);
+  setDrainedWeight(name: string, weight: number, since: number): void {
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO drained (name, weight, since) VALUES (?, ?, ?)",
+      name,
+      weight,
+      since,
+    );
+  }
+
+  /** When each drain through the API began, by origin name. */
+  drainStarts(): Map<string, number> {
+    const rows = this.#sql
+      .exec<{ name: string; since: number | null }>("SELECT name, since FROM drained WHERE since IS NOT NULL")
+      .toArray();
+    return new Map(rows.map((row) => [row.name, row.since as number]));
   }
 
   deleteDrainedWeight(name: string): void {

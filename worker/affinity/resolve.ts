@@ -28,6 +28,7 @@ export const AFFINITY_OUTCOMES = [
   "new", // no pin yet: chosen by the pool's algorithm
   "reselected", // pin not usable or gone: chosen again and re-pinned
   "temporary", // pin not usable: another origin serves, the pin stays
+  "draining", // the pinned origin is drained but keeps its sessions (sessionAffinity.drainSeconds)
   "unavailable", // no usable origin at all
 ] as const;
 export type AffinityOutcome = (typeof AFFINITY_OUTCOMES)[number];
@@ -54,6 +55,11 @@ export interface AffinityInput {
   readonly cookie: boolean;
   /** Re-issue the cookie even when the pin is honoured (it is past half its lifetime). */
   readonly refresh: boolean;
+  /**
+   * The pinned origin when it is drained but still serves the sessions pinned to it
+   * (worker/health/drain.ts); undefined otherwise.
+   */
+  readonly drainSession?: Candidate | undefined;
 }
 
 /**
@@ -70,6 +76,10 @@ export function resolveAffinity(input: AffinityInput): AffinityDecision {
   }
   const honoured = candidates.find((candidate) => candidate.name === pinned);
   if (honoured) return { origin: honoured, issueCookie: cookie && input.refresh, outcome: "pinned" };
+  // The cookie is left alone: once the drain time is up the client is re-pinned like any other.
+  if (input.drainSession?.name === pinned) {
+    return { origin: input.drainSession, issueCookie: false, outcome: "draining" };
+  }
   const origin = input.choose(candidates);
   if (input.onOriginFailure === "temporary" && input.pinnedInPool) {
     return { origin, issueCookie: false, outcome: "temporary" };
@@ -96,6 +106,8 @@ export interface CookieAffinityInput {
   /** Epoch ms, for the refresh decision. */
   readonly now: number;
   readonly ttlSeconds: number;
+  /** The pinned origin when it is drained but still serves its sessions; undefined otherwise. */
+  readonly drainSession?: Candidate | undefined;
 }
 
 /**
@@ -123,6 +135,7 @@ export function resolveCookieAffinity(input: CookieAffinityInput): AffinityDecis
     choose: input.choose,
     cookie: true,
     refresh: pinned !== null && shouldRefreshPin(pin!, input.now, input.ttlSeconds),
+    drainSession: input.drainSession,
   });
 }
 

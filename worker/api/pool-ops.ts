@@ -109,7 +109,8 @@ async function result(
 async function healthOf(env: Env, pool: Pool): Promise<PoolHealth> {
   let health: PoolHealth | null;
   try {
-    health = await poolState(env, pool.id).health();
+    const drainSeconds = await drainSecondsOf(env, pool.id);
+    health = await poolState(env, pool.id).health(drainSeconds);
   } catch (error) {
     console.log(JSON.stringify({ event: "pool_health_failed", pool: pool.id, error: String(error) }));
     throw new ProblemError(503, `The health of pool "${pool.id}" cannot be read right now; try again.`, {
@@ -119,6 +120,18 @@ async function healthOf(env: Env, pool: Pool): Promise<PoolHealth> {
   if (health) return health;
   const names = pool.origins.map((origin) => origin.name);
   return toPoolHealth(buildSnapshot(pool, new Map(), new Map(), Date.now()), names);
+}
+
+/** The longest `sessionAffinity.drainSeconds` of the load balancers that use the pool (0 without). */
+async function drainSecondsOf(env: Env, poolId: string): Promise<number> {
+  const config = await configStore(env).snapshot();
+  let seconds = 0;
+  for (const loadBalancer of config?.loadBalancers ?? []) {
+    if (loadBalancer.sessionAffinity.type === "none") continue;
+    const uses = loadBalancer.pools.includes(poolId) || loadBalancer.fallbackPool === poolId;
+    if (uses) seconds = Math.max(seconds, loadBalancer.sessionAffinity.drainSeconds);
+  }
+  return seconds;
 }
 
 export async function readPool(env: Env, poolId: string): Promise<Pool> {

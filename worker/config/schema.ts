@@ -294,6 +294,11 @@ export const SessionAffinitySchema = z
       description:
         "reselect: pick again and re-pin; temporary: use another origin while the pinned one is down.",
     }),
+    // Health: drain that keeps sessions.
+    drainSeconds: z.number().int().min(0).max(86_400).default(0).meta({
+      description:
+        "How long clients pinned to an origin drained through the API keep reaching it after the drain began; 0: they move at once.",
+    }),
   })
   .superRefine((affinity, ctx) => {
     if (affinity.type === "header" && !affinity.headerName) {

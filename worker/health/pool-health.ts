@@ -9,9 +9,17 @@
  */
 import type { Origin, Pool } from "../config/schema.ts";
 import { passedChecksSince } from "./active.ts";
+import { drainSessionsUntil } from "./drain.ts";
 import { originTarget } from "./identity.ts";
 
-import type { OriginRecord, OriginSnapshot, OriginState, PoolHealth, PoolSnapshot } from "./types.ts";
+import type {
+  OriginHealth,
+  OriginRecord,
+  OriginSnapshot,
+  OriginState,
+  PoolHealth,
+  PoolSnapshot,
+} from "./types.ts";
 
 /** True while an ejection is running at `now`. */
 export function isEjected(record: Pick<OriginRecord, "ejectedUntil">, now: number): boolean {
@@ -109,23 +117,29 @@ export function buildSnapshot(
 }
 
 /** The body of `GET /pools/{id}/health`, origins in pool order, timestamps in ISO 8601. */
-export function toPoolHealth(snapshot: PoolSnapshot, order: readonly string[]): PoolHealth {
+export function toPoolHealth(
+  snapshot: PoolSnapshot,
+  order: readonly string[],
+  drain: { readonly drainSeconds: number; readonly now: number } = { drainSeconds: 0, now: snapshot.at },
+): PoolHealth {
   const origins = order.flatMap((name) => {
     const o = snapshot.origins[name];
     if (!o) return [];
-    return [
-      {
-        name: o.name,
-        state: o.state,
-        healthy: o.healthy,
-        lastCheckAt: iso(o.lastCheckAt),
-        lastError: o.lastError,
-        latencyMs: o.latencyMs === null ? null : Math.round(o.latencyMs),
-        consecutiveFailures: o.consecutiveFailures,
-        inflight: o.inflight,
-        ejectedUntil: iso(o.ejectedUntil),
-      },
-    ];
+    const until = o.healthy ? drainSessionsUntil(o.drainedAt, drain.drainSeconds, drain.now) : null;
+    const entry: OriginHealth = {
+      name: o.name,
+      // Pinned sessions may still reach it: it is draining, with requests in flight or not.
+      state: until !== null && (o.state === "healthy" || o.state === "unknown") ? "draining" : o.state,
+      healthy: o.healthy,
+      lastCheckAt: iso(o.lastCheckAt),
+      lastError: o.lastError,
+      latencyMs: o.latencyMs === null ? null : Math.round(o.latencyMs),
+      consecutiveFailures: o.consecutiveFailures,
+      inflight: o.inflight,
+      ejectedUntil: iso(o.ejectedUntil),
+    };
+    if (until !== null) entry.drainingUntil = new Date(until).toISOString();
+    return [entry];
   });
   return { pool: snapshot.pool, healthy: snapshot.healthy, healthyOrigins: snapshot.healthyOrigins, origins };
 }

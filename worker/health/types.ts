@@ -69,6 +69,8 @@ export interface OriginSnapshot {
    * the PoolState and in every isolate.
    */
   passingSince: number | null;
+  /** When the drain of this origin through the API began (ms since epoch), while it is drained. */
+  drainedAt?: number;
 }
 
 /** What `PoolState.snapshot()` returns and the edge caches (about one second). */
@@ -99,6 +101,10 @@ export const OriginHealthSchema = z.object({
   consecutiveFailures: z.number().int(),
   inflight: z.number().int(),
   ejectedUntil: z.string().nullable().meta({ description: "ISO 8601 while ejected, else null." }),
+  drainingUntil: z.string().optional().meta({
+    description:
+      "ISO 8601: while the origin is drained and clients pinned to it may still reach it (sessionAffinity.drainSeconds).",
+  }),
 });
 export type OriginHealth = z.output<typeof OriginHealthSchema>;
 

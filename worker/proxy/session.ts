@@ -26,7 +26,10 @@ import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { affinitySigningKey } from "../edge/affinity-key.ts";
 import { balancerFor, hashTableFor } from "../edge/pool-balancers.ts";
+import { peekPoolSnapshot } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
+import { mayServeDrainSession } from "../health/drain.ts";
+import { seenOf } from "../health/edge-view.ts";
 
 /** What the request carries for its load balancer's affinity; null when the type is "none". */
 export interface Session {
@@ -124,6 +127,10 @@ export function pickWithAffinity(input: AffinityPickInput): AffinityPick {
       choose: (usable) => balancer.pick({ candidates: usable, key: input.hashKey, random }),
       now: input.now,
       ttlSeconds: affinity.ttlSeconds,
+      drainSession:
+        pin !== null && pin.poolId === pool.id
+          ? drainSessionCandidate(pool, pin.origin, affinity.drainSeconds, input.now)
+          : undefined,
     });
     return single(
       pool,
@@ -188,6 +195,33 @@ function single(
     outcome,
     pinned: outcome === "pinned" ? pinned : null,
     issue,
+  };
+}
+
+/**
+ * The pinned origin as the only candidate of a request that keeps a drained origin's session, or
+ * undefined when the drain does not keep it (worker/health/drain.ts).
+ */
+function drainSessionCandidate(
+  pool: Pool,
+  pinned: string,
+  drainSeconds: number,
+  now: number,
+): Candidate | undefined {
+  if (drainSeconds <= 0) return undefined;
+  const index = pool.origins.findIndex((origin) => origin.name === pinned);
+  const origin = pool.origins[index];
+  if (!origin || origin.weight > 0) return undefined;
+  const snapshot = peekPoolSnapshot(pool.id);
+  const seen = seenOf(snapshot, origin);
+  if (!mayServeDrainSession({ pool, pinned, snapshot, seen, drainSeconds, now })) return undefined;
+  // Weight 0 is drained; the candidate stands alone, so its weight decides nothing.
+  return {
+    name: pinned,
+    index,
+    weight: 1,
+    inflight: seen?.inflight ?? 0,
+    latencyMs: seen?.latencyMs ?? null,
   };
 }
 

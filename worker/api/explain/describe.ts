@@ -32,6 +32,8 @@ const OUTCOME_REASONS: Record<AffinityOutcome, string> = {
     "the pinned origin is not usable or gone: the pool's algorithm chooses again and the client is re-pinned",
   temporary: "the pinned origin is not usable: another origin serves and the pin stays for when it is back",
   unavailable: "no origin is usable",
+  draining:
+    "the pinned origin is drained but keeps the sessions pinned to it for sessionAffinity.drainSeconds after the drain began (a drain session)",
 };
 
 const ALGORITHM_REASONS: Record<AlgorithmName, string> = {
