@@ -1,0 +1,115 @@
+/**
+ * Drain that keeps sessions (`sessionAffinity.drainSeconds`) through the real runtime and real
+ * origins: a client pinned by its affinity cookie keeps reaching a drained origin until the drain
+ * time is up, a new client never reaches it, and the health API and explain say so meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OriginHealth } from "../../worker/health/types.ts";
+import { adminClient, expectStatus, poolOf, servePool } from "../helpers/admin-client.ts";
+import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
+import { throughLb } from "../helpers/through-lb.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const DRAIN_SECONDS = 6;
+const HOST = "drain.test";
+
+let lb: TestLoadBalancer;
+
+beforeAll(async () => {
+  lb = await startLoadBalancer({ origins: ["a", "b", "c"] });
+});
+
+afterAll(async () => {
+  await lb?.stop();
+});
+
+/** One request with the cookie (if any): who answered and the affinity cookie it set. */
+async function visit(cookie: string | null): Promise<{ origin: string; setCookie: string | null }> {
+  const { res, echo } = await throughLb(lb.url, HOST, { headers: cookie ? { cookie } : {} });
+  expect(res.status).toBe(200);
+  const header = res.headers["set-cookie"];
+  const setCookie = Array.isArray(header) ? (header.find((c) => c.startsWith("__lb=")) ?? null) : null;
+  return { origin: echo.origin, setCookie };
+}
+
+function pairOf(setCookie: string | null): string {
+  if (!setCookie) throw new Error("expected an affinity cookie");
+  return setCookie.split(";")[0]!;
+}
+
+async function originHealth(name: string): Promise<OriginHealth> {
+  const reader = adminClient(lb.url, lb.readToken);
+  const health = expectStatus(await reader.get<{ origins: OriginHealth[] }>("/pools/drain/health"), 200);
+  return health.body.origins.find((origin) => origin.name === name)!;
+}
+
+describe("drain with sessionAffinity.drainSeconds", () => {
+  it("keeps pinned clients on the drained origin for drainSeconds, sends new clients elsewhere, then moves them", async () => {
+    await servePool(lb.api, HOST, poolOf("drain", lb.origins), {
+      sessionAffinity: { type: "cookie", drainSeconds: DRAIN_SECONDS },
+    });
+    const first = await visit(null);
+    const drained = first.origin;
+    const cookie = pairOf(first.setCookie);
+    expect((await visit(cookie)).origin).toBe(drained);
+
+    const before = Date.now();
+    const drain = await lb.api.post<{ weight: number; drainingUntil?: string }>(
+      `/pools/drain/origins/${drained}/drain`,
+      null,
+    );
+    const after = Date.now();
+    expect(expectStatus(drain, 200).body.weight).toBe(0);
+
+    // The health API shows until when sessions may still reach it: drainSeconds after the drain began.
+    const health = await originHealth(drained);
+    expect(health.state).toBe("draining");
+    expect(health.drainingUntil).toBeDefined();
+    const until = Date.parse(health.drainingUntil!);
+    expect(until).toBeGreaterThanOrEqual(before + DRAIN_SECONDS * 1000 - 1000);
+    expect(until).toBeLessThanOrEqual(after + DRAIN_SECONDS * 1000 + 1000);
+
+    // Within the drain time: the pinned client stays, without a new cookie; new clients never get there.
+    const pinnedVisits: string[] = [];
+    const newVisits: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const pinned = await visit(cookie);
+      pinnedVisits.push(pinned.origin);
+      expect(pinned.setCookie).toBeNull();
+      newVisits.push((await visit(null)).origin);
+    }
+    // All of it happened within the drain time (12 local requests take far less than drainSeconds).
+    expect(Date.now()).toBeLessThan(until);
+    expect(new Set(pinnedVisits)).toEqual(new Set([drained]));
+    expect(newVisits).not.toContain(drained);
+    expect(new Set(newVisits).size).toBe(2);
+
+    // explain tells that the request goes there as a drain session.
+    const reader = adminClient(lb.url, lb.readToken);
+    const query = new URLSearchParams({ url: `http://${HOST}/`, "header.cookie": cookie });
+    const explained = expectStatus(
+      await reader.get<{
+        affinity: { outcome: string; reason: string } | null;
+        origin: { name: string } | null;
+      }>(`/explain?${query}`),
+      200,
+    ).body;
+    expect(Date.now()).toBeLessThan(until);
+    expect(explained.affinity?.outcome).toBe("draining");
+    expect(explained.origin?.name).toBe(drained);
+
+    // Once the drain time is up, the pinned client moves (and is re-pinned), and health stops showing it.
+    const moved = await waitFor(
+      async () => {
+        const next = await visit(cookie);
+        return next.origin !== drained && next;
+      },
+      { timeoutMs: (DRAIN_SECONDS + 10) * 1000, intervalMs: 250, what: "the pinned client moving" },
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+    expect(moved.setCookie).toMatch(/^__lb=/);
+    const later = await originHealth(drained);
+    expect(later.drainingUntil).toBeUndefined();
+    expect(later.state).toBe("healthy");
+  });
+});
