@@ -61,7 +61,7 @@ export function mayServeDrainSession(input: DrainSessionInput): boolean {
   const { pool, seen, now } = input;
   if (input.drainSeconds <= 0) return false;
   const origin = pool.origins.find((candidate) => candidate.name === input.pinned);
-  if (!origin || !origin.enabled || origin.weight > 0) return false;
+  if (!origin?.enabled || origin.weight > 0) return false;
   if (seen?.check === "unhealthy") return false;
   if (seen && seen.ejectedUntil !== null && seen.ejectedUntil > now) return false;
   return (
