@@ -61,6 +61,7 @@ const LB_DEFAULTS = {
     headerName: null,
     ttlSeconds: 82800,
     onOriginFailure: "reselect",
+    drainSeconds: 0,
   },
   retries: {
     attempts: 2,
