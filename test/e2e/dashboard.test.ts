@@ -168,10 +168,32 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     expect(await page.locator('[data-pool="web"] tr[data-origin="a"]').getAttribute("data-state")).toBe(
       "healthy",
     );
+  });
+
+  it("charts the pool's history with the counts its origins answered", async () => {
+    // Reports carry counters on a 30 s clock; this only bounds the wait for them.
+    const requestsOf = async () => {
+      const response = await fetch(`${lb.url}/__lb/api/v1/pools/web/history?window=1h`, {
+        headers: { authorization: `Bearer ${lb.readToken}` },
+      });
+      const body = (await response.json()) as { origins: { name: string; points: { requests: number }[] }[] };
+      return Object.fromEntries(
+        body.origins.map((o) => [o.name, o.points.reduce((sum, p) => sum + p.requests, 0)]),
+      );
+    };
+    await expect.poll(requestsOf, { timeout: 90_000, interval: 2_000 }).toEqual({ a: 30, b: 10 });
+    const rps = page.locator('[data-pool="web"] [data-chart="rps"]');
+    await expect
+      .poll(async () => Number(await rps.getAttribute("data-points", { timeout: 1000 }).catch(() => 0)), {
+        timeout: 60_000,
+        interval: 2_000,
+      })
+      .toBeGreaterThan(0);
+    expect(await page.locator('[data-pool="web"] [data-chart] canvas').count()).toBe(3);
     if (process.env.UPDATE_SCREENSHOT === "1") {
       await page.screenshot({ path: join(REPO_ROOT, "docs", "dashboard.png"), fullPage: true });
     }
-  });
+  }, 180_000);
 
   it("shows an endpoint the server does not offer as not available", async () => {
     await page.route("**/__lb/api/v1/events*", (route) =>

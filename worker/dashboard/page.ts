@@ -2,7 +2,7 @@
  * The dashboard's HTML: a sign-in form and the three panels (load balancers, pools, events) that
  * the script fills. Style and script are inlined under a per-response CSP nonce.
  */
-import { DASHBOARD_SCRIPT } from "./bundle.generated.ts";
+import { CHART_CSS, DASHBOARD_SCRIPT } from "./bundle.generated.ts";
 import { DASHBOARD_CSS } from "./styles.ts";
 
 /** The complete page; `nonce` must be the one named in the response's Content-Security-Policy. */
@@ -14,7 +14,7 @@ export function dashboardHtml(nonce: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Edge LB</title>
-<style nonce="${nonce}">${DASHBOARD_CSS}</style>
+<style nonce="${nonce}">${CHART_CSS}${DASHBOARD_CSS}</style>
 </head>
 <body>
 <header>

@@ -64,4 +64,7 @@ button {
 .login input { width: 100%; padding: 8px 10px; border: 1px solid #c9d1dc; border-radius: 6px; font: inherit; margin-bottom: 14px; }
 .login .error { color: var(--bad); min-height: 1.4em; margin: 0 0 10px; }
 [hidden] { display: none !important; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 12px; }
+.chart .u-title { font-size: 12px; font-weight: 600; }
+.chart-events { flex-basis: 100%; font-size: 12px; }
 `;

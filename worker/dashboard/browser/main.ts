@@ -4,6 +4,7 @@
  * Built into one script by scripts/build-dashboard.ts; the Worker serves it inline under a CSP nonce.
  */
 import { API, AuthError, api, itemsOf, type Result, request } from "./api.ts";
+import { renderCharts, resetCharts } from "./charts.ts";
 import { byId, time } from "./dom.ts";
 import { type PoolView, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
 import { requestCounts, ShareWindow } from "./shares.ts";
@@ -56,6 +57,10 @@ async function refresh(): Promise<void> {
     renderLoadBalancers(status, configured);
     renderPools(pools, health, shares);
     renderEvents(events);
+    for (const id of ids) {
+      const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
+      if (box) await renderCharts(box, id, token);
+    }
     const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
     banner(failed && !failed.ok ? `Some data could not be loaded: ${failed.error}` : "");
     byId("updated").textContent = `Updated ${time(Date.now())}`;
@@ -84,6 +89,7 @@ function showApp(): void {
   byId("app").hidden = false;
   byId("logout").hidden = false;
   shares.reset();
+  resetCharts();
   clearTimeout(timer);
   void refresh();
 }

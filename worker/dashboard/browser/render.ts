@@ -253,6 +253,7 @@ function renderPool(pool: PoolView, result: Result | undefined, shares: ShareWin
     { class: "panel", "data-pool": pool.id },
     head,
     el("table", {}, el("thead", {}, header), el("tbody", {}, rows)),
+    el("div", { class: "charts", "data-charts": pool.id }),
   );
 }
 
