@@ -59,11 +59,21 @@ async function bundle(outdir: string): Promise<string> {
   return join(outdir, "index.js");
 }
 
+/** How the copies are placed. */
+export interface EdgeOptions {
+  /**
+   * Per copy, the `LOCATION_CACHE` it names: copies naming the same cache act as isolates of one
+   * location (Miniflare shares every named cache across its workers), different names as different
+   * locations. Unset: the default cache for all, one location.
+   */
+  readonly locationCaches?: readonly string[];
+}
+
 /**
  * Bundles the Worker and starts `count` copies of it sharing their Durable Objects.
  * @example const edges = await startEdges(3); ...; await edges.stop();
  */
-export async function startEdges(count: number): Promise<Edges> {
+export async function startEdges(count: number, options: EdgeOptions = {}): Promise<Edges> {
   const dir = await mkdtemp(join(tmpdir(), "edge-lb-multi-"));
   const adminToken = `admin-${randomUUID()}`;
   const lines: string[] = [];
@@ -79,7 +89,10 @@ export async function startEdges(count: number): Promise<Edges> {
       modulesRoot: dirname(script),
       compatibilityDate: facts.compatibilityDate,
       compatibilityFlags: facts.compatibilityFlags,
-      bindings: { ADMIN_TOKEN: adminToken },
+      bindings: {
+        ADMIN_TOKEN: adminToken,
+        ...(options.locationCaches?.[i] ? { LOCATION_CACHE: options.locationCaches[i] } : {}),
+      },
       durableObjects: Object.fromEntries(
         Object.entries(facts.durableObjects).map(([binding, className]) => [
           binding,
