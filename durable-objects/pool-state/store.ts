@@ -216,11 +216,13 @@ export class PoolStateStore {
   }
 
   /** When each drain through the API began, by origin name. */
-  drainStarts(): Map<string, number> {
+  drainStarts(): Map<string, { since: number; weight: number }> {
     const rows = this.#sql
-      .exec<{ name: string; since: number | null }>("SELECT name, since FROM drained WHERE since IS NOT NULL")
+      .exec<{ name: string; since: number | null; weight: number }>(
+        "SELECT name, since, weight FROM drained WHERE since IS NOT NULL",
+      )
       .toArray();
-    return new Map(rows.map((row) => [row.name, row.since as number]));
+    return new Map(rows.map((row) => [row.name, { since: row.since as number, weight: row.weight }]));
   }
 
   deleteDrainedWeight(name: string): void {

@@ -112,4 +112,40 @@ describe("drain with sessionAffinity.drainSeconds", () => {
     expect(later.drainingUntil).toBeUndefined();
     expect(later.state).toBe("healthy");
   });
+
+  it("keeps header-affinity keys on their drained home origin for drainSeconds, then moves them", async () => {
+    const host = "header-drain.test";
+    await servePool(lb.api, host, poolOf("hdrain", lb.origins), {
+      sessionAffinity: { type: "header", headerName: "x-user", drainSeconds: DRAIN_SECONDS },
+    });
+    const as = async (user: string) =>
+      (await throughLb(lb.url, host, { headers: { "x-user": user } })).echo.origin;
+    const home = await as("user-1");
+    expect(await as("user-1")).toBe(home);
+    const users = Array.from({ length: 20 }, (_, i) => `user-${i + 2}`);
+    const before = new Map<string, string>();
+    for (const user of users) before.set(user, await as(user));
+
+    expectStatus(await lb.api.post(`/pools/hdrain/origins/${home}/drain`, null), 200);
+    const reader = adminClient(lb.url, lb.readToken);
+    const health = expectStatus(await reader.get<{ origins: OriginHealth[] }>("/pools/hdrain/health"), 200);
+    const until = Date.parse(health.body.origins.find((o) => o.name === home)!.drainingUntil!);
+
+    // Within the drain time: keys at home on the drained origin stay; no other key is sent there.
+    const kept: string[] = [];
+    for (let i = 0; i < 5; i++) kept.push(await as("user-1"));
+    const elsewhere = users.filter((user) => before.get(user) !== home);
+    expect(elsewhere.length).toBeGreaterThan(0);
+    for (const user of elsewhere) expect(await as(user)).not.toBe(home);
+    expect(Date.now()).toBeLessThan(until);
+    expect(new Set(kept)).toEqual(new Set([home]));
+
+    const moved = await waitFor(async () => (await as("user-1")) !== home, {
+      timeoutMs: (DRAIN_SECONDS + 10) * 1000,
+      intervalMs: 250,
+      what: "the key moving off the drained origin",
+    });
+    expect(moved).toBe(true);
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+  });
 });

@@ -140,7 +140,8 @@ export function resolveCookieAffinity(input: CookieAffinityInput): AffinityDecis
 }
 
 /**
- * Header or ip affinity: the key's home origin in the pool's hash table, else its next preference.
+ * Header or ip affinity: the key's home origin in the pool's hash table, else its next preference;
+ * `drainSession`, when given, is the key's home before a drain that still keeps sessions, and serves.
  * @example resolveKeyAffinity(createHashBalancer(pool.origins), clientIp, candidates, Math.random)
  */
 export function resolveKeyAffinity(
@@ -148,7 +149,11 @@ export function resolveKeyAffinity(
   key: string,
   candidates: readonly Candidate[],
   random: () => number,
+  drainSession?: Candidate,
 ): AffinityDecision {
+  // The key's home before a drain that still keeps its sessions (worker/health/drain.ts).
+  if (drainSession && candidates.length > 0)
+    return { origin: drainSession, issueCookie: false, outcome: "draining" };
   const home = hash.home(key) ?? null;
   return resolveAffinity({
     pinned: home,

@@ -68,3 +68,33 @@ export function mayServeDrainSession(input: DrainSessionInput): boolean {
     drainSessionsUntil(drainStartOf(pool, origin, seen, input.snapshot), input.drainSeconds, now) !== null
   );
 }
+
+/**
+ * The pool's origins with the weights they had before their drains, while at least one drain still
+ * keeps sessions; null otherwise. Header and ip affinity look a key's home up in the hash table of
+ * these weights (the table before the drain), so the keys of a drained origin keep it meanwhile.
+ * @example const before = preDrainWeights(pool, snapshot, 300, Date.now());
+ */
+export function preDrainWeights(
+  pool: Pool,
+  snapshot: PoolSnapshot | null,
+  drainSeconds: number,
+  now: number,
+): { name: string; weight: number }[] | null {
+  if (!snapshot || drainSeconds <= 0) return null;
+  let draining = false;
+  const origins = pool.origins.map((origin) => {
+    const seen = snapshot.origins[origin.name];
+    // A snapshot older than the drain still has the weight before it.
+    const stale = snapshot.version < pool.version;
+    const weight =
+      origin.weight <= 0 ? (seen?.drainedWeight ?? (stale ? seen?.weight : undefined)) : undefined;
+    const start = drainStartOf(pool, origin, seen, snapshot);
+    if (weight === undefined || weight <= 0 || drainSessionsUntil(start, drainSeconds, now) === null) {
+      return { name: origin.name, weight: origin.weight };
+    }
+    draining = true;
+    return { name: origin.name, weight };
+  });
+  return draining ? origins : null;
+}

@@ -71,6 +71,13 @@ export interface OriginSnapshot {
   passingSince: number | null;
   /** When the drain of this origin through the API began (ms since epoch), while it is drained. */
   drainedAt?: number;
+  /**
+   * Its weight before that drain: header and ip affinity find a key's home in the hash table the
+   * pool had before the drain, so the keys pinned to the origin keep it during the drain time.
+   */
+  drainedWeight?: number;
+  /** The configured weight this snapshot was computed with. */
+  weight?: number;
 }
 
 /** What `PoolState.snapshot()` returns and the edge caches (about one second). */

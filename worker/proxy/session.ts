@@ -22,13 +22,14 @@ import {
 } from "../affinity/cookie.ts";
 import { affinityKeySpec, type KeySource, readCookie, requestKey } from "../affinity/request-key.ts";
 import { type AffinityOutcome, resolveCookieAffinity, resolveKeyAffinity } from "../affinity/resolve.ts";
+import { createHashBalancer } from "../balancing/hash.ts";
 import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { affinitySigningKey } from "../edge/affinity-key.ts";
 import { balancerFor, hashTableFor } from "../edge/pool-balancers.ts";
 import { peekPoolSnapshot } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
-import { mayServeDrainSession } from "../health/drain.ts";
+import { mayServeDrainSession, preDrainWeights } from "../health/drain.ts";
 import { seenOf } from "../health/edge-view.ts";
 
 /** What the request carries for its load balancer's affinity; null when the type is "none". */
@@ -144,7 +145,8 @@ export function pickWithAffinity(input: AffinityPickInput): AffinityPick {
   const spec = affinityKeySpec(affinity);
   if (!spec) return NO_AFFINITY(pool, candidates);
   const key = requestKey(spec, input.source).key;
-  const decision = resolveKeyAffinity(hashTableFor(pool), key, candidates, random);
+  const drainSession = keyDrainSession(pool, key, affinity.drainSeconds, input.now);
+  const decision = resolveKeyAffinity(hashTableFor(pool), key, candidates, random, drainSession);
   return single(pool, decision.origin, candidates, decision.outcome, false, null);
 }
 
@@ -223,6 +225,18 @@ function drainSessionCandidate(
     inflight: seen?.inflight ?? 0,
     latencyMs: seen?.latencyMs ?? null,
   };
+}
+
+/**
+ * For header or ip affinity: the key's home before a drain that still keeps sessions, when that is
+ * the drained origin. The table of the weights before the drain is built for this request only, and
+ * only while a drain keeps sessions.
+ */
+function keyDrainSession(pool: Pool, key: string, drainSeconds: number, now: number): Candidate | undefined {
+  if (drainSeconds <= 0 || !pool.origins.some((origin) => origin.weight <= 0)) return undefined;
+  const before = preDrainWeights(pool, peekPoolSnapshot(pool.id), drainSeconds, now);
+  const home = before ? createHashBalancer(before).home(key) : undefined;
+  return home === undefined ? undefined : drainSessionCandidate(pool, home, drainSeconds, now);
 }
 
 /** Whether `pin` names an origin of a pool that is still one of the load balancer's pools. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { resolveCookieAffinity } from "../../../worker/affinity/resolve.ts";
+import { resolveCookieAffinity, resolveKeyAffinity } from "../../../worker/affinity/resolve.ts";
+import { createHashBalancer } from "../../../worker/balancing/hash.ts";
 import type { Candidate } from "../../../worker/balancing/types.ts";
 import { SessionAffinitySchema } from "../../../worker/config/schema.ts";
-import { drainSessionsUntil, mayServeDrainSession } from "../../../worker/health/drain.ts";
+import { drainSessionsUntil, mayServeDrainSession, preDrainWeights } from "../../../worker/health/drain.ts";
 import { buildSnapshot, toPoolHealth } from "../../../worker/health/pool-health.ts";
 import type { PoolSnapshot } from "../../../worker/health/types.ts";
 import { makePool, recordsFor } from "./fixtures.ts";
@@ -129,5 +130,28 @@ describe("drain sessions", () => {
     const over = toPoolHealth(snapshot, names, { drainSeconds: 5, now: NOW });
     expect(over.origins[0]?.drainingUntil).toBeUndefined();
     expect(over.origins[0]?.state).not.toBe("draining");
+  });
+
+  it("find a header or ip key's home in the table before the drain while the drain keeps sessions", () => {
+    const { pool, snapshot } = drainedPool();
+    snapshot.origins.a!.drainedWeight = 1;
+    const before = preDrainWeights(pool, snapshot, 60, NOW);
+    expect(before).toEqual([
+      { name: "a", weight: 1 },
+      { name: "b", weight: 1 },
+    ]);
+    expect(preDrainWeights(pool, snapshot, 5, NOW)).toBeNull();
+    expect(preDrainWeights(pool, snapshot, 0, NOW)).toBeNull();
+    // A key at home on "a" before the drain: the drain session serves it, no other origin does.
+    const table = createHashBalancer(before!);
+    const key = Array.from({ length: 100 }, (_, i) => `client-${i}`).find((k) => table.home(k) === "a")!;
+    const a: Candidate = { name: "a", index: 0, weight: 1, inflight: 0, latencyMs: null };
+    const b: Candidate = { name: "b", index: 1, weight: 1, inflight: 0, latencyMs: null };
+    const now = createHashBalancer(pool.origins);
+    expect(resolveKeyAffinity(now, key, [b], Math.random, a)).toMatchObject({
+      origin: a,
+      outcome: "draining",
+    });
+    expect(resolveKeyAffinity(now, key, [b], Math.random).origin).toBe(b);
   });
 });
