@@ -28,10 +28,11 @@ export const COUNTERS_INTERVAL_MS = 30_000;
 export const INFLIGHT_HEARTBEAT_MS = COUNTERS_INTERVAL_MS;
 /**
  * Dead band of the in-flight average: a change below max(absolute, relative × last) is not news.
- * Wide enough that the noise of a steady load (an average of a few requests moves by a fraction of
- * one) stays inside it.
+ * Wide enough that the noise of a steady load stays inside it, and below one: the average of a
+ * count that steps from 0 to 1 only approaches 1, so a band of one request would never report a
+ * single long download or WebSocket (it crosses half a request after 1.4 s).
  */
-export const INFLIGHT_BAND_ABSOLUTE = 1;
+export const INFLIGHT_BAND_ABSOLUTE = 0.5;
 export const INFLIGHT_BAND_RELATIVE = 0.15;
 
 /**
