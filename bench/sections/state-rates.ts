@@ -148,7 +148,7 @@ export async function runStateRates(options: { quick: boolean }): Promise<Sectio
           "DO calls per 100 requests",
           "model",
           "bound",
-          "",
+          "vs bound",
           "errors + shed",
         ],
         rows,
