@@ -331,7 +331,9 @@ function affinityOf(lb: JsonRecord, at: string, note: Note): Affinity | null {
   if (failover === "temporary") affinity.onOriginFailure = "temporary";
   const drain = num(attributes.drain_duration);
   if (drain !== undefined && drain > 0) {
-    note(`${where}.drain_duration`, "dropped", "Edge LB does not keep sessions on a draining origin");
+    // Edge LB keeps pinned sessions on a draining origin the same way (sessionAffinity.drainSeconds).
+    affinity.drainSeconds = Math.min(86_400, Math.round(drain));
+    if (drain > 86_400) note(`${where}.drain_duration`, "changed", "capped at 86400 s, Edge LB's longest");
   }
   return affinity;
 }
