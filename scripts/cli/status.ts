@@ -3,6 +3,10 @@
  * pool with its origins' health (`GET /pools/{id}/health`). An endpoint the server does not offer
  * is shown as "not available" instead of failing the whole command.
  */
+import type {
+  OriginHealth as ServedOriginHealth,
+  PoolHealth as ServedPoolHealth,
+} from "../../worker/health/types.ts";
 import { type ApiClient, ApiError } from "./client.ts";
 import type { Output } from "./config.ts";
 import {
@@ -28,24 +32,16 @@ export interface LoadBalancerStatus {
   [field: string]: unknown;
 }
 
-export interface OriginHealth {
-  name: string;
-  state?: string;
-  healthy?: boolean;
-  lastCheckAt?: number | string | null;
-  lastError?: string | null;
-  latencyMs?: number | null;
-  consecutiveFailures?: number;
-  inflight?: number;
-  ejectedUntil?: number | string | null;
-}
+/**
+ * What `GET /pools/{id}/health` answers (its zod schema, worker/health/types.ts), every field but the
+ * name optional so that an older server's answer still renders.
+ */
+export type OriginHealth = Partial<ServedOriginHealth> & { name: string };
 
-export interface PoolHealth {
+export type PoolHealth = Partial<Omit<ServedPoolHealth, "origins">> & {
   pool: string;
-  healthy?: boolean;
-  healthyOrigins?: number;
   origins?: OriginHealth[];
-}
+};
 
 export interface PoolSummary {
   id: string;
