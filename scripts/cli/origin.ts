@@ -2,19 +2,13 @@
  * `drain` and `undrain`: take an origin out of rotation gently (weight 0, existing requests
  * finish) and put it back with its weight restored.
  */
+import type { DrainResult as ServedDrainResult } from "../../worker/health/types.ts";
 import type { ApiClient } from "./client.ts";
 import type { Output } from "./config.ts";
 import { paint } from "./format.ts";
 
-/** What the API answers to drain and undrain (the parts shown here). */
-export interface DrainResult {
-  state?: string;
-  inflight?: number;
-  weight?: number;
-  restoreWeight?: number | null;
-  /** False when the origin already was in the requested state. */
-  changed?: boolean;
-}
+/** What the API answers to drain and undrain (its zod schema), every field optional for older servers. */
+export type DrainResult = Partial<ServedDrainResult>;
 
 /** One line saying what happened, e.g. "Drained web/eu-1: no new requests; 3 in flight to finish ...". */
 export function describeDrain(action: "drain" | "undrain", target: string, result: DrainResult): string {

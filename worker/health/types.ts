@@ -115,6 +115,26 @@ export const OriginHealthSchema = z.object({
 });
 export type OriginHealth = z.output<typeof OriginHealthSchema>;
 
+/** The body drain and undrain answer: the origin's health with the weights involved. */
+export const DrainResultSchema = OriginHealthSchema.extend({
+  pool: z.string(),
+  origin: z.string(),
+  weight: z.number().meta({ description: "The weight now configured." }),
+  drained: z.boolean().meta({ description: "Drained through the API and not yet undrained." }),
+  restoreWeight: z
+    .number()
+    .nullable()
+    .meta({ description: "The weight undrain restores (drain) or restored (undrain)." }),
+  changed: z
+    .boolean()
+    .meta({ description: "False when the origin already was in the requested state (nothing was written)." }),
+}).meta({
+  description: "The origin's new state (draining until its in-flight count reaches 0, or restored).",
+});
+
+/** What drain and undrain answer. */
+export type DrainResult = z.output<typeof DrainResultSchema>;
+
 /** The body of `GET /pools/{id}/health` (API.md). */
 export const PoolHealthSchema = z
   .object({
