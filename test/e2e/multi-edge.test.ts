@@ -159,17 +159,22 @@ describe("the global in-flight sum", () => {
     holder.reset();
     const held = edges.urls.flatMap((url, i) => {
       const agent = new Agent({ keepAlive: false });
-      return Array.from({ length: perEdge[i]! }, () => get(agent, url, "held.test", "/held?delayMs=6000"));
+      return Array.from({ length: perEdge[i]! }, () => get(agent, url, "held.test", "/held?hold=1"));
     });
     await waitFor(async () => holder.count() === total);
-    // While they are held, every edge's report arrives (at the latest with the 1 s heartbeat of an
-    // attempt in flight) and the sum is exact; it never counts more than are really in flight.
+    // While they are held (until released below, however slow the machine), every edge's report
+    // arrives (at the latest with the 1 s heartbeat of an attempt in flight) and the sum is exact; it
+    // never counts more than are really in flight.
     let seen = 0;
-    await waitFor(async () => {
-      seen = await globalInflight("held", "holder");
-      expect(seen).toBeLessThanOrEqual(total);
-      return seen === total;
-    }, 4000);
+    try {
+      await waitFor(async () => {
+        seen = await globalInflight("held", "holder");
+        expect(seen).toBeLessThanOrEqual(total);
+        return seen === total;
+      }, 8000);
+    } finally {
+      holder.release();
+    }
     expect(seen).toBe(total);
     await Promise.all(held);
     // Finished requests leave the sum with the next report, or when the PoolState stops counting an

@@ -5,7 +5,8 @@
  * exactly what the load balancer sent upstream. Knobs: a fixed status, a delay, hanging forever,
  * `stop()` (connections are then refused) and `restart()` on the same port. `/download?bytes=N`
  * streams N deterministic bytes (64 KiB at a time, `&chunkDelayMs=M` apart when given); any path accepts a WebSocket upgrade and echoes its messages.
- * Per request, `?status=<code>` and `?delayMs=<ms>` override the fixed knobs.
+ * Per request, `?status=<code>` and `?delayMs=<ms>` override the fixed knobs, and `?hold=1` holds the
+ * answer until `release()`.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -47,6 +48,8 @@ export interface TestOrigin {
   /** How many requests arrived since the start or the last `reset()`. */
   count(): number;
   set(knobs: OriginKnobs): void;
+  /** Lets every request held by `?hold=1` answer. */
+  release(): void;
   /** Forgets the received requests and restores the knobs given at start. */
   reset(): void;
   /** Closes the listener and destroys open connections: new connections are refused. */
@@ -125,6 +128,12 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
   let knobs: OriginKnobs = { ...initial };
   const requests: OriginEcho[] = [];
   const sockets = new Set<Socket>();
+  let held: (() => void)[] = [];
+  const release = () => {
+    const waiting = held;
+    held = [];
+    for (const resolve of waiting) resolve();
+  };
   const webSockets = new WebSocketServer({ noServer: true });
   let server: Server | null = null;
   let port = 0;
@@ -139,6 +148,7 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
     requests.push(echo);
     const params = new URLSearchParams(echo.query);
     if (knobs.hang) return;
+    if (params.get("hold") === "1") await new Promise<void>((resolve) => held.push(resolve));
     const delayMs = numberParam(params, "delayMs") ?? knobs.delayMs ?? 0;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (response.destroyed) return;
@@ -213,6 +223,7 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
     set(next) {
       knobs = { ...knobs, ...next };
     },
+    release,
     reset() {
       requests.length = 0;
       knobs = { ...initial };
@@ -221,6 +232,7 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
       const current = server;
       if (!current) return;
       server = null;
+      release();
       const closed = new Promise<void>((resolve) => current.close(() => resolve()));
       for (const client of webSockets.clients) client.terminate();
       for (const socket of sockets) socket.destroy();

@@ -160,7 +160,9 @@ export function flushReports(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
     const news = newsOf(poolId, reports, now);
     const dueAt = reportDueAt(news, reports.lastSentAt);
     if (dueAt === null) {
-      dirty.delete(poolId);
+      // Requests still in flight here keep the pool dirty: their average moves without any event,
+      // and the heartbeat of a long attempt must find the pool when the figure becomes news.
+      if (!news.inflightLive) dirty.delete(poolId);
       continue;
     }
     const cadence = poolEntry(poolId).cadence;
@@ -200,7 +202,11 @@ export function sendPendingReports(env: Env, ctx: Pick<ExecutionContext, "waitUn
 }
 
 /** What the pool's next report would carry, for the due rule. */
-function newsOf(poolId: string, reports: PoolReports, now: number): ReportNews & { drained: boolean } {
+function newsOf(
+  poolId: string,
+  reports: PoolReports,
+  now: number,
+): ReportNews & { drained: boolean; inflightLive: boolean } {
   let inflightMoved = false;
   let inflightHeld = false;
   let inflightNow = 0;
@@ -221,6 +227,7 @@ function newsOf(poolId: string, reports: PoolReports, now: number): ReportNews &
     inflightMoved: inflightMoved || drained,
     inflightHeld,
     drained,
+    inflightLive: inflightNow > 0 || inflightHeld,
   };
 }
 
