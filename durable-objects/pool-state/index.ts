@@ -12,15 +12,7 @@ import {
   isEjected,
   toPoolHealth,
 } from "../../worker/health/pool-health.ts";
-import {
-  applyProbe,
-  applyTraffic,
-  clearEjectionByChecks,
-  endEjection,
-  newRecord,
-  originTarget,
-  resetCheck,
-} from "../../worker/health/record.ts";
+import { applyProbe, applyTraffic, clearEjectionByChecks } from "../../worker/health/record.ts";
 import { normalizeReport } from "../../worker/health/report.ts";
 import type {
   HealthEvent,
@@ -37,9 +29,10 @@ import { stampDrains } from "./drains.ts";
 import { type PoolHistory, PoolStateHistory } from "./history.ts";
 import { PoolStateMetrics } from "./metrics.ts";
 import { EventForwarder } from "./notify.ts";
+import { boundedLimit, expireEjections, pushEvent, reconcileOrigins } from "./origins.ts";
 import type { ProbeFinding } from "./probe.ts";
 import { sendDueProbes } from "./probing.ts";
-import { AlarmWatchdog, isStaleConfiguration, ProbeSchedule } from "./schedule.ts";
+import { AlarmWatchdog, isStaleConfiguration, ProbeSchedule, probeKey } from "./schedule.ts";
 import { MAX_EVENTS, PoolStateStore } from "./store.ts";
 
 /** Storage key of the version of the pool when it was deleted: older configurations stay ignored. */
@@ -119,25 +112,7 @@ export class PoolState extends DurableObject<Env> {
     const events: HealthEvent[] = [];
     this.#store.migrate();
     const names = new Set(pool.origins.map((origin) => origin.name));
-    this.#store.keepDrainedWeights(names);
-    for (const name of [...this.#records.keys()]) {
-      if (names.has(name)) continue;
-      this.#records.delete(name);
-      this.#windows.delete(name);
-      this.#store.deleteRecord(name);
-    }
-    for (const origin of pool.origins) {
-      const target = originTarget(origin);
-      const existing = this.#records.get(origin.name);
-      const record = existing?.target === target ? existing : newRecord(origin.name, target, now);
-      if (record !== existing) this.#windows.delete(origin.name);
-      this.#records.set(origin.name, record);
-      if (!checksOn(pool)) pushEvent(events, resetCheck(pool.id, record, now));
-      if (!pool.passiveHealth.enabled) {
-        pushEvent(events, endEjection(pool.id, record, now, "passive health checks turned off"));
-      }
-      this.#store.saveRecord(record);
-    }
+    reconcileOrigins(pool, this.#records, this.#windows, this.#store, now, events);
     this.#pool = pool;
     this.#store.savePool(pool);
     const probesChanged = previous === null || probeKey(previous) !== probeKey(pool);
@@ -331,9 +306,7 @@ export class PoolState extends DurableObject<Env> {
   /** Health transitions and ejections of this pool, newest first (the last 500 are kept). */
   async events(limit: number): Promise<HealthEvent[]> {
     if (!this.#store.exists()) return [];
-    const bounded = Number.isFinite(limit)
-      ? Math.min(Math.max(Math.floor(limit), 0), MAX_EVENTS)
-      : MAX_EVENTS;
+    const bounded = boundedLimit(limit, 0);
     return bounded === 0 ? [] : this.#store.listEvents(bounded);
   }
 
@@ -345,9 +318,7 @@ export class PoolState extends DurableObject<Env> {
   async timeline(limit: number): Promise<PoolTimeline | null> {
     const pool = this.#pool;
     if (!pool || !(await this.snapshot())) return null;
-    const bounded = Number.isFinite(limit)
-      ? Math.min(Math.max(Math.floor(limit), 1), MAX_EVENTS)
-      : MAX_EVENTS;
+    const bounded = boundedLimit(limit, 1);
     return {
       pool: pool.id,
       healthy: this.#store.poolHealthy(),
@@ -379,14 +350,7 @@ export class PoolState extends DurableObject<Env> {
 
   /** Ends the ejections that have run out by `now`. */
   #expireEjections(now: number, events: HealthEvent[]): void {
-    const pool = this.#pool;
-    if (!pool) return;
-    for (const record of this.#records.values()) {
-      const event = endEjection(pool.id, record, now);
-      if (!event) continue;
-      events.push(event);
-      this.#store.saveRecord(record);
-    }
+    if (this.#pool) expireEjections(this.#pool.id, this.#records, this.#store, now, events);
   }
 
   /** Settles pool health (an event when it flips), records `events` and returns the snapshot. */
@@ -403,34 +367,10 @@ export class PoolState extends DurableObject<Env> {
         events.push(poolEvent(pool.id, kind, now, describePoolHealth(pool, snapshot.healthyOrigins)));
       }
     }
-    for (const event of events) {
-      this.#store.insertEvent(event);
-      console.log(
-        JSON.stringify({
-          event: event.kind,
-          at: new Date(event.at).toISOString(),
-          subject: event.subject,
-          pool: event.pool,
-          origin: event.origin,
-          message: event.message,
-        }),
-      );
-    }
+    this.#store.recordEvents(events);
     this.#metrics.countEvents(events);
     // Notifications are handed over after this call's work, never in its way.
     if (this.#forwarder.record(events)) this.ctx.waitUntil(this.#forwarder.flush());
     return snapshot;
   }
-}
-
-function pushEvent(events: HealthEvent[], event: HealthEvent | null): void {
-  if (event) events.push(event);
-}
-
-/** Everything a probe round depends on: another key makes a running round's results obsolete. */
-function probeKey(pool: Pool): string {
-  return JSON.stringify({
-    check: pool.healthCheck,
-    origins: pool.origins.map((o) => [o.name, o.address, o.hostHeader, o.headers]),
-  });
 }

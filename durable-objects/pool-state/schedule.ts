@@ -6,7 +6,7 @@
  * schedule no longer expects (configuration changed meanwhile) is dropped. Memory only: after a
  * restart, due times start from each origin's last check.
  */
-import type { Origin } from "../../worker/config/schema.ts";
+import type { Origin, Pool } from "../../worker/config/schema.ts";
 import { MAX_CONCURRENT_PROBES } from "./probe.ts";
 
 /** A probe sent slightly early still counts as on time, so one alarm serves origins due together. */
@@ -148,4 +148,15 @@ export function isStaleConfiguration(
     );
   }
   return stale;
+}
+
+/**
+ * Everything the probes of a pool depend on: another key makes the running probes' results
+ * obsolete and every origin due at once.
+ */
+export function probeKey(pool: Pool): string {
+  return JSON.stringify({
+    check: pool.healthCheck,
+    origins: pool.origins.map((o) => [o.name, o.address, o.hostHeader, o.headers]),
+  });
 }

@@ -172,6 +172,23 @@ export class PoolStateStore {
     this.#sql.exec("DELETE FROM origins WHERE name = ?", name);
   }
 
+  /** Stores `events` (the last `MAX_EVENTS` are kept) and logs each as one JSON line. */
+  recordEvents(events: readonly HealthEvent[]): void {
+    for (const event of events) {
+      this.insertEvent(event);
+      console.log(
+        JSON.stringify({
+          event: event.kind,
+          at: new Date(event.at).toISOString(),
+          subject: event.subject,
+          pool: event.pool,
+          origin: event.origin,
+          message: event.message,
+        }),
+      );
+    }
+  }
+
   insertEvent(event: HealthEvent): void {
     this.#sql.exec(
       "INSERT INTO events (at, kind, pool, origin, message) VALUES (?, ?, ?, ?, ?)",
