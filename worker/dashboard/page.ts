@@ -2,6 +2,8 @@
  * The dashboard's HTML: a sign-in form and the three panels (load balancers, pools, events) that
  * the script fills. Style and script are inlined under a per-response CSP nonce.
  */
+
+import { ACTIONS_CSS } from "./actions-styles.ts";
 import { CHART_CSS, DASHBOARD_SCRIPT } from "./bundle.generated.ts";
 import { DASHBOARD_CSS } from "./styles.ts";
 
@@ -14,13 +16,14 @@ export function dashboardHtml(nonce: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Edge LB</title>
-<style nonce="${nonce}">${CHART_CSS}${DASHBOARD_CSS}</style>
+<style nonce="${nonce}">${CHART_CSS}${DASHBOARD_CSS}${ACTIONS_CSS}</style>
 </head>
 <body>
 <header>
   <h1>Edge <span>LB</span></h1>
   <div class="spacer"></div>
   <span class="updated" id="updated"></span>
+  <span class="role" id="role"></span>
   <button type="button" id="logout" hidden>Sign out</button>
 </header>
 <main>
@@ -45,6 +48,14 @@ export function dashboardHtml(nonce: string): string {
     <section class="events">
       <h2>Recent events</h2>
       <div class="panel" id="events"></div>
+    </section>
+    <section>
+      <h2>Notifications</h2>
+      <div class="panel" id="notifications"></div>
+    </section>
+    <section>
+      <h2>Configuration history</h2>
+      <div class="panel" id="history"></div>
     </section>
   </div>
   <noscript>This dashboard needs JavaScript.</noscript>

@@ -25,10 +25,11 @@ function detailOf(parsed: unknown, fallback: string): string {
 export async function request<T = unknown>(
   path: string,
   token: string,
-  init: { accept?: string; method?: string; body?: unknown } = {},
+  init: { accept?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Result<T>> {
   let response: Response;
   const headers: Record<string, string> = {
+    ...init.headers,
     authorization: `Bearer ${token}`,
     accept: init.accept ?? "application/json",
   };

@@ -6,6 +6,7 @@
 import { API, AuthError, api, itemsOf, type Result, request } from "./api.ts";
 import { renderCharts, resetCharts } from "./charts.ts";
 import { byId, time } from "./dom.ts";
+import { renderOperations, resetOperations, setUpOperations } from "./operate.ts";
 import { type PoolView, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
 import { requestCounts, ShareWindow } from "./shares.ts";
 
@@ -57,6 +58,7 @@ async function refresh(): Promise<void> {
     renderLoadBalancers(status, configured);
     renderPools(pools, health, shares);
     renderEvents(events);
+    await renderOperations(token, pools, configured);
     for (const id of ids) {
       const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
       if (box) await renderCharts(box, id, token);
@@ -72,6 +74,7 @@ async function refresh(): Promise<void> {
     }
     banner(`Refresh failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  clearTimeout(timer); // one pending refresh, also when an action asked for one meanwhile
   timer = setTimeout(refresh, REFRESH_MS);
 }
 
@@ -90,6 +93,7 @@ function showApp(): void {
   byId("logout").hidden = false;
   shares.reset();
   resetCharts();
+  resetOperations();
   clearTimeout(timer);
   void refresh();
 }
@@ -126,5 +130,12 @@ document.addEventListener("visibilitychange", () => {
     void refresh();
   }
 });
+setUpOperations(
+  () => sessionStorage.getItem(TOKEN_KEY),
+  () => {
+    clearTimeout(timer);
+    void refresh();
+  },
+);
 if (sessionStorage.getItem(TOKEN_KEY)) showApp();
 else showLogin("");
