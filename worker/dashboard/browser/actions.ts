@@ -120,10 +120,14 @@ async function run(button: HTMLButtonElement): Promise<void> {
   busy = true;
   try {
     if (!(await confirmChange(action))) return;
-    showOutcome("busy", `${action.title}…`);
     const answer = await action.send(token);
     if (answer.ok) showOutcome("ok", action.done(answer.body));
     else showOutcome("error", refusal(answer, action.subject));
+    // What the page shows is now out of date: no action on it until the refresh redraws it.
+    shown = { pools: new Map(), loadBalancers: [] };
+    for (const node of byId("pools").querySelectorAll<HTMLButtonElement>("button[data-action]")) {
+      node.disabled = true;
+    }
     hooks?.changed();
   } finally {
     busy = false;

@@ -69,7 +69,10 @@ function confirmDialog(): DialogParts {
     body,
     el("div", { class: "buttons" }, cancel, ok),
   );
-  ok.addEventListener("click", () => dialog.close("confirm"));
+  ok.addEventListener("click", () => {
+    showOutcome("busy", `${title.textContent ?? ""}…`);
+    dialog.close("confirm");
+  });
   cancel.addEventListener("click", () => dialog.close("cancel"));
   document.body.append(dialog);
   parts = { dialog, title, body, ok, cancel };

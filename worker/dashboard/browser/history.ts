@@ -136,6 +136,9 @@ async function rollback(token: string, version: number, current: number): Promis
       body: { version },
       headers: { "if-match": `"${dry.body.version}"` },
     });
+    for (const node of byId("history").querySelectorAll<HTMLButtonElement>("button[data-action]")) {
+      node.disabled = true;
+    }
     if (done.ok) {
       showOutcome(
         "ok",
