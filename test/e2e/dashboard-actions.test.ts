@@ -125,7 +125,14 @@ describe.skipIf(skipReason !== undefined)("dashboard actions", () => {
         },
       ],
     });
-    expectStatus(await lb.api.post("/notifications", { id: "ops", url: working.url, secret: "a-signing-secret-of-32-chars-xyz" }), 201);
+    expectStatus(
+      await lb.api.post("/notifications", {
+        id: "ops",
+        url: working.url,
+        secret: "a-signing-secret-of-32-chars-xyz",
+      }),
+      201,
+    );
     expectStatus(await lb.api.post("/notifications", { id: "pager", url: failing.url }), 201);
     expectStatus(await lb.api.post("/notifications/ops/test", {}), 200);
     // A configuration change: an event for both receivers; the failing one keeps it for a retry.
