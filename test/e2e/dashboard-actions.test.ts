@@ -311,6 +311,7 @@ describe.skipIf(skipReason !== undefined)("dashboard actions", () => {
     expect(refused.text).toMatch(/Nothing was changed: the configuration was changed by someone else/);
     const after = expectStatus(await lb.api.get<{ version: number }>("/config"), 200).body;
     expect(after.version).toBe((before.body as { version: number }).version + 1);
+    expect(await page.content()).not.toContain(lb.adminToken);
     expect(browser.errors).toEqual([]);
   });
 });

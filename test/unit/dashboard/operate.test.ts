@@ -1,11 +1,86 @@
 /**
- * The words the dashboard's actions show: the field differences a rollback confirmation lists, its
- * change summary, how an API refusal reads, and how a webhook receiver is named.
+ * The words the dashboard's actions show: what each pool and origin action's confirmation says, the
+ * field differences a rollback confirmation lists, its change summary, how an API refusal reads,
+ * and how a webhook receiver is named.
  */
 import { describe, expect, it } from "vitest";
+import {
+  actionFor,
+  type LoadBalancerUse,
+  type PoolResource,
+} from "../../../worker/dashboard/browser/actions.ts";
 import { refusal } from "../../../worker/dashboard/browser/confirm.ts";
 import { changeLines, diffValues } from "../../../worker/dashboard/browser/history.ts";
 import { receiver } from "../../../worker/dashboard/browser/notifications.ts";
+
+describe("pool and origin confirmations", () => {
+  const web: PoolResource = {
+    id: "web",
+    version: 4,
+    origins: [
+      { name: "a", weight: 3 },
+      { name: "b", weight: 1 },
+    ],
+  };
+  const www: LoadBalancerUse = {
+    id: "www",
+    pools: ["web"],
+    sessionAffinity: { type: "cookie", drainSeconds: 30 },
+  };
+  const api: LoadBalancerUse = { id: "api", pools: ["other"], fallbackPool: "web" };
+
+  it("a drain says the weight change and how long pinned sessions keep the origin", () => {
+    const action = actionFor("drain", web, "a", [www, api]);
+    expect(action?.title).toBe("Drain origin a of pool web");
+    expect(action?.lines).toEqual([
+      "New requests stop going to it: its weight goes from 3 to 0 (undrain restores 3).",
+      "Requests already in flight finish; it shows as draining until they have.",
+      "Pinned sessions (affinity of www) keep it for 30 s, then move to other origins.",
+    ]);
+    expect(action?.warning).toBeUndefined();
+  });
+
+  it("a drain without drainSeconds moves pinned sessions at once; none without affinity", () => {
+    const quick = { ...www, sessionAffinity: { type: "ip", drainSeconds: 0 } };
+    expect(actionFor("drain", web, "b", [quick])?.lines[2]).toBe(
+      "Sessions pinned to it (affinity of www) move to other origins at once.",
+    );
+    expect(actionFor("drain", web, "b", [api])?.lines).toHaveLength(2);
+  });
+
+  it("warns when the origin is the last one taking new requests", () => {
+    const one = {
+      ...web,
+      origins: [
+        { name: "a", weight: 3 },
+        { name: "b", weight: 0 },
+      ],
+    };
+    expect(actionFor("drain", one, "a", [])?.warning).toBe(
+      "It is the last origin of pool web that takes new requests: the pool will have none left for new requests.",
+    );
+    const off = { ...web, origins: [{ name: "a" }, { name: "b", enabled: false }] };
+    expect(actionFor("disable-origin", off, "a", [])?.warning).toMatch(
+      /last origin of pool web that is enabled/,
+    );
+  });
+
+  it("disabling names what keeps working, the load balancers that fail over and the If-Match version", () => {
+    expect(actionFor("disable-origin", web, "b", [])?.lines).toEqual([
+      "It is taken out of rotation: no new requests go to it, and sessions pinned to it move to other origins.",
+      "It is still health-checked, so its state stays visible.",
+      "Sent with If-Match: version 4 of pool web; refused if it changed since this page read it.",
+    ]);
+    expect(actionFor("disable-pool", web, undefined, [www, api])?.lines[0]).toBe(
+      "Pool web counts as unhealthy: www, api stop sending to it and fail over to their next healthy pool or their fallback pool.",
+    );
+    expect(actionFor("disable-pool", web, undefined, [])?.lines[0]).toMatch(/no load balancer uses it/);
+  });
+
+  it("knows no action for an origin the pool does not have", () => {
+    expect(actionFor("drain", web, "gone", [])).toBeUndefined();
+  });
+});
 
 describe("rollback confirmation", () => {
   it("lists each differing field, origins by name, versions left out", () => {

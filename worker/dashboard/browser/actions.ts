@@ -31,9 +31,16 @@ export interface ActionHooks {
   changed: () => void;
 }
 
-type ActionName = "drain" | "undrain" | "disable-origin" | "enable-origin" | "disable-pool" | "enable-pool";
+export type ActionName =
+  | "drain"
+  | "undrain"
+  | "disable-origin"
+  | "enable-origin"
+  | "disable-pool"
+  | "enable-pool";
 
-interface Action extends Confirmation {
+/** One action: its confirmation, the request it sends and the sentence that reports it done. */
+export interface Action extends Confirmation {
   send: (token: string) => Promise<Result>;
   subject: string;
   done: (body: unknown) => string;
@@ -108,11 +115,9 @@ function actionButton(
 async function run(button: HTMLButtonElement): Promise<void> {
   const token = hooks?.token();
   if (busy || !token) return;
-  const action = describe(
-    button.dataset.action as ActionName,
-    button.dataset.pool ?? "",
-    button.dataset.origin,
-  );
+  const pool = shown.pools.get(button.dataset.pool ?? "");
+  const action =
+    pool && actionFor(button.dataset.action as ActionName, pool, button.dataset.origin, shown.loadBalancers);
   if (!action) {
     showOutcome("error", "That pool or origin is no longer in the configuration; nothing was changed.");
     return;
@@ -134,12 +139,19 @@ async function run(button: HTMLButtonElement): Promise<void> {
   }
 }
 
-/** The confirmation and the request of one action, from the pool as the page last showed it. */
-function describe(name: ActionName, poolId: string, originName: string | undefined): Action | undefined {
-  const pool = shown.pools.get(poolId);
-  if (!pool) return undefined;
-  const users = shown.loadBalancers.filter(
-    (lb) => (lb.pools ?? []).includes(poolId) || lb.fallbackPool === poolId,
+/**
+ * The confirmation and the request of one action, from the pool as the page last showed it;
+ * undefined when the origin is not in it.
+ * @example actionFor("drain", pool, "b", loadBalancers)?.lines
+ */
+export function actionFor(
+  name: ActionName,
+  pool: PoolResource,
+  originName: string | undefined,
+  loadBalancers: LoadBalancerUse[],
+): Action | undefined {
+  const users = loadBalancers.filter(
+    (lb) => (lb.pools ?? []).includes(pool.id) || lb.fallbackPool === pool.id,
   );
   if (name === "disable-pool" || name === "enable-pool")
     return poolAction(pool, name === "enable-pool", users);
