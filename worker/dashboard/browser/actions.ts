@@ -107,7 +107,14 @@ function actionButton(
 ): HTMLButtonElement {
   return el(
     "button",
-    { type: "button", class: "act", "data-action": action, "data-pool": pool, "data-origin": origin },
+    {
+      type: "button",
+      class: "act",
+      "data-action": action,
+      "data-pool": pool,
+      "data-origin": origin,
+      "aria-label": `${label} ${origin === undefined ? `pool ${pool}` : `origin ${origin} of pool ${pool}`}`,
+    },
     label,
   );
 }

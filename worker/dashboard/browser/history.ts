@@ -82,7 +82,13 @@ export async function renderHistory(token: string, admin: boolean): Promise<void
               ? el("span", { class: "muted" }, "current")
               : el(
                   "button",
-                  { type: "button", class: "act", "data-action": "rollback", "data-version": entry.version },
+                  {
+                    type: "button",
+                    class: "act",
+                    "data-action": "rollback",
+                    "data-version": entry.version,
+                    "aria-label": `Roll back to version ${entry.version}`,
+                  },
                   "Roll back to this",
                 ),
           )
