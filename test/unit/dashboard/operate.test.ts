@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import {
   actionFor,
+  alreadyDone,
   type LoadBalancerUse,
   type PoolResource,
 } from "../../../worker/dashboard/browser/actions.ts";
@@ -79,6 +80,30 @@ describe("pool and origin confirmations", () => {
 
   it("knows no action for an origin the pool does not have", () => {
     expect(actionFor("drain", web, "gone", [])).toBeUndefined();
+  });
+
+  it("says when someone else already made the change", () => {
+    const changed: PoolResource = {
+      id: "web",
+      enabled: false,
+      origins: [
+        { name: "a", weight: 0 },
+        { name: "b", weight: 2, enabled: false },
+      ],
+    };
+    expect(alreadyDone("drain", changed, "a")).toBe(
+      "Nothing was changed: origin a of pool web is already drained.",
+    );
+    expect(alreadyDone("undrain", changed, "b")).toBe(
+      "Nothing was changed: origin b of pool web is already taking requests.",
+    );
+    expect(alreadyDone("disable-origin", changed, "b")).toMatch(/origin b of pool web is already disabled/);
+    expect(alreadyDone("disable-pool", changed, undefined)).toBe(
+      "Nothing was changed: pool web is already disabled.",
+    );
+    expect(alreadyDone("undrain", changed, "a")).toBeUndefined();
+    expect(alreadyDone("enable-origin", changed, "b")).toBeUndefined();
+    expect(alreadyDone("enable-pool", changed, undefined)).toBeUndefined();
   });
 });
 

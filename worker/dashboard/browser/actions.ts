@@ -1,11 +1,12 @@
 /**
  * The admin token's controls on the pools panel: drain and undrain an origin, enable and disable an
  * origin or a pool. Each asks for a confirmation that says what will change, then calls the
- * management API: the drain endpoints, or a merge patch of the pool sent with `If-Match` (the pool's
- * version as the page showed it), so a change someone else made first is refused, not overwritten.
+ * management API: the drain endpoints, or a merge patch of the pool sent with `If-Match` (the version
+ * of the pool the confirmation was built from, read when the button is pressed), so a change someone
+ * else makes while the confirmation is open is refused, not overwritten.
  * Buttons are only ever built for the admin token; the read token's page has none.
  */
-import { API, type Result, request } from "./api.ts";
+import { API, itemsOf, type Result, request } from "./api.ts";
 import { type Confirmation, confirmChange, refusal, showOutcome } from "./confirm.ts";
 import { byId, el } from "./dom.ts";
 import type { PoolView } from "./render.ts";
@@ -47,7 +48,6 @@ export interface Action extends Confirmation {
 }
 
 let hooks: ActionHooks | undefined;
-let shown = { pools: new Map<string, PoolResource>(), loadBalancers: [] as LoadBalancerUse[] };
 let busy = false;
 
 /** Listens for the action buttons (once); `hooks` gives the token and redraws after a change. */
@@ -61,8 +61,7 @@ export function setUpActions(given: ActionHooks): void {
 }
 
 /** Adds the buttons to the pools panel just drawn from `pools` (admin token only). */
-export function decoratePools(pools: PoolResource[], loadBalancers: LoadBalancerUse[]): void {
-  shown = { pools: new Map(pools.map((pool) => [pool.id, pool])), loadBalancers };
+export function decoratePools(pools: PoolView[]): void {
   for (const pool of pools) {
     const panel = document.querySelector<HTMLElement>(`#pools [data-pool="${CSS.escape(pool.id)}"]`);
     if (!panel) continue;
@@ -119,24 +118,41 @@ function actionButton(
   );
 }
 
+/**
+ * Reads the pool and the load balancers as they are now (the confirmation describes them, and the
+ * pool's version goes in `If-Match`), asks for the confirmation, then sends the change.
+ */
 async function run(button: HTMLButtonElement): Promise<void> {
   const token = hooks?.token();
   if (busy || !token) return;
-  const pool = shown.pools.get(button.dataset.pool ?? "");
-  const action =
-    pool && actionFor(button.dataset.action as ActionName, pool, button.dataset.origin, shown.loadBalancers);
-  if (!action) {
-    showOutcome("error", "That pool or origin is no longer in the configuration; nothing was changed.");
-    return;
-  }
+  const name = button.dataset.action as ActionName;
+  const poolId = button.dataset.pool ?? "";
+  const originName = button.dataset.origin;
   busy = true;
   try {
+    const [pool, loadBalancers] = await Promise.all([
+      request<PoolResource>(`${API}/pools/${encodeURIComponent(poolId)}`, token),
+      request(`${API}/load_balancers`, token),
+    ]);
+    if (!pool.ok || !loadBalancers.ok) {
+      showOutcome(
+        "error",
+        refusal(pool.ok ? (loadBalancers as Result & { ok: false }) : pool, `pool ${poolId}`),
+      );
+      return;
+    }
+    const reason = alreadyDone(name, pool.body, originName);
+    const action = actionFor(name, pool.body, originName, itemsOf<LoadBalancerUse>(loadBalancers.body));
+    if (reason || !action) {
+      showOutcome("error", reason ?? `Nothing was changed: pool ${poolId} has no origin ${originName}.`);
+      hooks?.changed();
+      return;
+    }
     if (!(await confirmChange(action))) return;
     const answer = await action.send(token);
     if (answer.ok) showOutcome("ok", action.done(answer.body));
     else showOutcome("error", refusal(answer, action.subject));
     // What the page shows is now out of date: no action on it until the refresh redraws it.
-    shown = { pools: new Map(), loadBalancers: [] };
     for (const node of byId("pools").querySelectorAll<HTMLButtonElement>("button[data-action]")) {
       node.disabled = true;
     }
@@ -144,6 +160,35 @@ async function run(button: HTMLButtonElement): Promise<void> {
   } finally {
     busy = false;
   }
+}
+
+/**
+ * Why an action no longer applies (someone else did it since the page was drawn), or undefined.
+ * @example alreadyDone("drain", pool, "b") // "Nothing was changed: origin b of pool web is already drained."
+ */
+export function alreadyDone(
+  name: ActionName,
+  pool: PoolResource,
+  originName: string | undefined,
+): string | undefined {
+  const origin = (pool.origins ?? []).find((o) => o.name === originName);
+  const state =
+    name === "disable-pool" && pool.enabled === false
+      ? "disabled"
+      : name === "enable-pool" && pool.enabled !== false
+        ? "enabled"
+        : name === "drain" && origin?.weight === 0
+          ? "drained"
+          : name === "undrain" && origin !== undefined && origin.weight !== 0
+            ? "taking requests"
+            : name === "disable-origin" && origin?.enabled === false
+              ? "disabled"
+              : name === "enable-origin" && origin !== undefined && origin.enabled !== false
+                ? "enabled"
+                : undefined;
+  if (!state) return undefined;
+  const subject = name.endsWith("-pool") ? `pool ${pool.id}` : `origin ${originName} of pool ${pool.id}`;
+  return `Nothing was changed: ${subject} is already ${state}.`;
 }
 
 /**

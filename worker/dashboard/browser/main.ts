@@ -58,7 +58,7 @@ async function refresh(): Promise<void> {
     renderLoadBalancers(status, configured);
     renderPools(pools, health, shares);
     renderEvents(events);
-    await renderOperations(token, pools, configured);
+    await renderOperations(token, pools);
     for (const id of ids) {
       const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
       if (box) await renderCharts(box, id, token);

@@ -5,11 +5,12 @@
  * every refresh; a change made from the page reads them again at once.
  */
 
-import { decoratePools, type LoadBalancerUse, type PoolResource, setUpActions } from "./actions.ts";
+import { decoratePools, setUpActions } from "./actions.ts";
 import { itemsOf, type Result } from "./api.ts";
 import { byId } from "./dom.ts";
 import { renderHistory, setUpHistory } from "./history.ts";
 import { renderNotifications } from "./notifications.ts";
+import type { PoolView } from "./render.ts";
 import { forgetRole, roleOf } from "./role.ts";
 
 /** The history and notifications panels are read at most this often. */
@@ -33,16 +34,13 @@ export function setUpOperations(token: () => string | null, redraw: () => void):
 }
 
 /** After the pools panel was drawn: role label, admin controls, and the slower panels when due. */
-export async function renderOperations(token: string, pools: Result, configured: Result): Promise<void> {
+export async function renderOperations(token: string, pools: Result): Promise<void> {
   const role = await roleOf(token);
   const admin = role === "admin";
   const label = byId("role");
   label.textContent = admin ? "admin" : "read-only";
   label.dataset.role = role;
-  if (admin && pools.ok) {
-    const loadBalancers = configured.ok ? itemsOf<LoadBalancerUse>(configured.body) : [];
-    decoratePools(itemsOf<PoolResource>(pools.body), loadBalancers);
-  }
+  if (admin && pools.ok) decoratePools(itemsOf<PoolView>(pools.body));
   if (Date.now() - slowReadAt < SLOW_PANELS_MS) return;
   slowReadAt = Date.now();
   await Promise.all([renderHistory(token, admin), renderNotifications(token)]);
