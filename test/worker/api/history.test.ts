@@ -106,6 +106,18 @@ describe("configuration history", () => {
     expect(await currentConfig()).toEqual(before);
   });
 
+  it("answers the dashboard's role probe (a dry-run rollback to version 0): 400 admin, 403 read, no change", async () => {
+    const before = await currentConfig();
+    const probe = (token?: string) =>
+      call("POST", `${API}/config/rollback?dryRun=true`, {
+        body: { version: 0 },
+        ...(token ? { token } : {}),
+      });
+    expect((await probe()).status).toBe(400);
+    expect((await probe(READ_TOKEN)).status).toBe(403);
+    expect(await currentConfig()).toEqual(before);
+  });
+
   it("refuses a rollback to a document that is no longer valid, like any invalid document", async () => {
     await createPool("roll-valid");
     const before = await currentConfig();
