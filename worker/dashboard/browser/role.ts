@@ -2,8 +2,9 @@
  * What the signed-in token may do. The API has no "who am I" read, so the page asks the one question
  * that only a write answers without changing anything: a dry-run rollback to version 0, which the
  * admin token gets refused as invalid (400) and the read token as forbidden (403). Only a 400 shows
- * the admin controls; any other answer leaves the page read-only. The token itself stays where it
- * was (sessionStorage); nothing about it is written into the page.
+ * the admin controls; any other answer leaves the page read-only (test/worker/api/history.test.ts
+ * pins these answers). The token itself stays where it was (sessionStorage); nothing about it is
+ * written into the page.
  */
 import { API, request } from "./api.ts";
 
