@@ -38,15 +38,26 @@ const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover|memory
 options:
   --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
   --seconds N      measured seconds per target in the overhead section (default 10)
-  --connections N  autocannon connections in the overhead section (default 10)`;
+  --connections N  autocannon connections in the overhead section (default 10)
+  --against REF    profile: run the load balancer at git revision REF beside this tree's (before/after)
+  --rounds N       profile: rounds of the CPU segments (default 1)`;
 
-function parse(): { sections: Section[]; quick: boolean; seconds: number; connections: number } {
+function parse(): {
+  sections: Section[];
+  quick: boolean;
+  seconds: number;
+  connections: number;
+  against: string | undefined;
+  rounds: number;
+} {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       quick: { type: "boolean", default: false },
       seconds: { type: "string" },
       connections: { type: "string", default: "10" },
+      against: { type: "string" },
+      rounds: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -64,11 +75,12 @@ function parse(): { sections: Section[]; quick: boolean; seconds: number; connec
   const sections = [...new Set(requested)];
   const seconds = Number(values.seconds ?? (values.quick ? 2 : 10));
   const connections = Number(values.connections);
-  if (!(seconds > 0) || !(connections > 0)) {
-    console.error(`--seconds and --connections must be positive numbers\n${USAGE}`);
+  const rounds = Number(values.rounds);
+  if (!(seconds > 0) || !(connections > 0) || !(Number.isInteger(rounds) && rounds > 0)) {
+    console.error(`--seconds, --connections and --rounds must be positive numbers\n${USAGE}`);
     process.exit(2);
   }
-  return { sections, quick: values.quick, seconds, connections };
+  return { sections, quick: values.quick, seconds, connections, against: values.against, rounds };
 }
 
 async function main(): Promise<number> {

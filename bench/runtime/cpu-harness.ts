@@ -27,7 +27,8 @@ const ORIGIN_STUB = `export default {
 const DRIVER = `export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const target = url.searchParams.get("target") === "edge-lb" ? env.LB : env.PASS;
+    const name = url.searchParams.get("target");
+    const target = name === "edge-lb" ? env.LB : name === "edge-lb-before" ? env.LB_BEFORE : env.PASS;
     const count = Number(url.searchParams.get("n"));
     const lanes = Number(url.searchParams.get("c"));
     let started = 0;
@@ -47,25 +48,48 @@ const DRIVER = `export default {
   },
 };`;
 
+/** The Workers a harness drives: `edge-lb-before` only when started with a `before` bundle. */
+export type HarnessTarget = "edge-lb" | "edge-lb-before" | "passthrough";
+
 export interface CpuHarness {
   /** Sends `count` requests to the target, `lanes` at a time; resolves with the answers' statuses. */
-  drive(
-    target: "edge-lb" | "passthrough",
-    count: number,
-    lanes: number,
-  ): Promise<{ ok: number; failed: number }>;
+  drive(target: HarnessTarget, count: number, lanes: number): Promise<{ ok: number; failed: number }>;
   bundlePath: string;
   stop(): Promise<void>;
 }
 
-/** Bundles the load balancer, starts the harness and configures the load balancer (bench config). */
-export async function startCpuHarness(options: { inspectorPort?: number } = {}): Promise<CpuHarness> {
+/**
+ * Bundles the load balancer, starts the harness and configures the load balancer (bench config).
+ * With `before` (another revision's bundle: revision.ts), that load balancer runs beside it as
+ * `edge-lb-before`, with its own Durable Objects and the same configuration.
+ */
+export async function startCpuHarness(
+  options: { inspectorPort?: number; before?: string } = {},
+): Promise<CpuHarness> {
   const dir = mkdtempSync(join(tmpdir(), "edge-lb-cpu-"));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const removeDir = onCleanup("temporary directory", remove, remove);
   const facts = readWranglerToml();
   const bundlePath = await bundleWorker(join(dir, "bundle"));
   const inspect = options.inspectorPort !== undefined;
+  const lbWorker = (name: string, scriptPath: string) => ({
+    name,
+    modules: true,
+    scriptPath,
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: facts.compatibilityDate,
+    compatibilityFlags: facts.compatibilityFlags,
+    bindings: { ADMIN_TOKEN },
+    durableObjects: Object.fromEntries(
+      Object.entries(facts.durableObjects).map(([binding, className]) => [
+        binding,
+        { className, useSQLite: true },
+      ]),
+    ),
+    outboundService: "origin",
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    unsafeInspectorProxy: inspect,
+  });
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       log: new Log(LogLevel.WARN),
@@ -74,26 +98,9 @@ export async function startCpuHarness(options: { inspectorPort?: number } = {}):
       telemetry: { enabled: false },
       resourcePersistencePath: join(dir, "state"),
       ...(inspect ? { inspectorPort: options.inspectorPort } : {}),
-      // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
       workers: [
-        {
-          name: "edge-lb",
-          modules: true,
-          scriptPath: bundlePath,
-          modulesRoot: dirname(bundlePath),
-          compatibilityDate: facts.compatibilityDate,
-          compatibilityFlags: facts.compatibilityFlags,
-          bindings: { ADMIN_TOKEN },
-          durableObjects: Object.fromEntries(
-            Object.entries(facts.durableObjects).map(([binding, className]) => [
-              binding,
-              { className, useSQLite: true },
-            ]),
-          ),
-          outboundService: "origin",
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-          unsafeInspectorProxy: inspect,
-        },
+        lbWorker("edge-lb", bundlePath),
+        ...(options.before ? [lbWorker("edge-lb-before", options.before)] : []),
         {
           name: "passthrough",
           modules: true,
@@ -110,9 +117,14 @@ export async function startCpuHarness(options: { inspectorPort?: number } = {}):
           modules: true,
           script: DRIVER,
           compatibilityDate: facts.compatibilityDate,
-          serviceBindings: { LB: "edge-lb", PASS: "passthrough" },
+          serviceBindings: {
+            LB: "edge-lb",
+            PASS: "passthrough",
+            ...(options.before ? { LB_BEFORE: "edge-lb-before" } : {}),
+          },
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
+        // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
       ] as any,
     }),
   );
@@ -120,7 +132,11 @@ export async function startCpuHarness(options: { inspectorPort?: number } = {}):
   await mf.ready;
   const lbUrl = (await mf.unsafeGetDirectURL("edge-lb")).origin;
   const driverUrl = (await mf.unsafeGetDirectURL("driver")).origin;
-  const problem = await seedAndVerify(lbUrl, STUB_ORIGINS);
+  let problem = await seedAndVerify(lbUrl, STUB_ORIGINS);
+  if (!problem && options.before) {
+    const beforeUrl = (await mf.unsafeGetDirectURL("edge-lb-before")).origin;
+    problem = await seedAndVerify(beforeUrl, STUB_ORIGINS);
+  }
   if (problem) {
     await stopMiniflare();
     await removeDir();

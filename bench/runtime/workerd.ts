@@ -55,12 +55,15 @@ export function readWranglerToml(): WranglerFacts {
   };
 }
 
-/** Bundles the Worker as `wrangler deploy --dry-run` does; returns the path of the bundle. */
-export async function bundleWorker(outdir: string): Promise<string> {
+/**
+ * Bundles the Worker as `wrangler deploy --dry-run` does; returns the path of the bundle.
+ * @param root the source tree to bundle (another revision's, for a before/after comparison)
+ */
+export async function bundleWorker(outdir: string, root = ROOT): Promise<string> {
   const wrangler = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
   try {
     await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], {
-      cwd: ROOT,
+      cwd: root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
       maxBuffer: 16 * 1024 * 1024,
     });

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { onCleanup } from "../lib/cleanup.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
 import { fmt, ratio } from "../lib/stats.ts";
-import { startCpuHarness } from "../runtime/cpu-harness.ts";
+import { type HarnessTarget, startCpuHarness } from "../runtime/cpu-harness.ts";
 import {
   bytesByFrame,
   type CpuProfile,
@@ -21,11 +21,16 @@ import {
   selfTimeByFrame,
 } from "../runtime/inspector.ts";
 import { cpuMs, workerdPid } from "../runtime/process-cpu.ts";
+import { bundleRevision } from "../runtime/revision.ts";
 
 export interface ProfileOptions {
   quick: boolean;
   /** Requests in flight at once (the driver's lanes). */
   connections: number;
+  /** A revision (commit, branch) to run beside the working tree's load balancer, as "before". */
+  against?: string | undefined;
+  /** ABBA rounds of the CPU measurement (each round measures every target twice). */
+  rounds?: number | undefined;
 }
 
 const TOP_FRAMES = 15;
@@ -35,62 +40,88 @@ const REQUESTS_PER_SEGMENT = 4000;
 const CPU_SAMPLING_US = 100;
 const HEAP_SAMPLING_BYTES = 4096;
 
-type Target = "passthrough" | "edge-lb";
-
 /** Runs the section. */
 export async function runProfile(options: ProfileOptions): Promise<SectionResult> {
   const notes: string[] = [];
+  const before = options.against ? await bundleRevision(options.against) : null;
   const inspectorPort = await freePort();
-  const harness = await startCpuHarness({ inspectorPort });
+  const harness = await startCpuHarness({
+    inspectorPort,
+    ...(before ? { before: before.bundlePath } : {}),
+  });
   const pid = workerdPid();
   if (pid === null) throw new Error("the workerd process was not found in /proc");
   const count = options.quick ? 500 : REQUESTS_PER_SEGMENT;
   const lanes = options.connections;
-  const labels = { passthrough: "pass-through Worker", "edge-lb": "Edge LB (round_robin)" } as const;
-  const drive = async (target: Target, n: number) => {
+  const rounds = Math.max(1, options.rounds ?? 1);
+  const labels: Record<HarnessTarget, string> = {
+    passthrough: "pass-through Worker",
+    "edge-lb-before": `Edge LB at ${before?.commit ?? "?"} (before)`,
+    "edge-lb": before ? "Edge LB, this tree (after)" : "Edge LB (round_robin)",
+  };
+  const targets: HarnessTarget[] = before
+    ? ["passthrough", "edge-lb-before", "edge-lb"]
+    : ["passthrough", "edge-lb"];
+  const lbs = targets.filter((t) => t !== "passthrough");
+  const drive = async (target: HarnessTarget, n: number) => {
     const answer = await harness.drive(target, n, lanes);
     if (answer.failed > 0)
       notes.push(`${labels[target]}: ${answer.failed} of ${n} requests not answered 200.`);
     return answer;
   };
-  await drive("passthrough", count);
-  await drive("edge-lb", count);
+  for (const target of targets) await drive(target, count);
 
-  // CPU time of the workerd process per request, ABBA segments.
-  const segments = new Map<Target, number[]>();
-  for (const target of ["passthrough", "edge-lb", "edge-lb", "passthrough"] as const) {
-    const before = cpuMs(pid);
-    await drive(target, count);
-    const usPerRequest = ((cpuMs(pid) - before) * 1000) / count;
-    segments.set(target, [...(segments.get(target) ?? []), usPerRequest]);
+  // CPU time of the workerd process per request: per round every target in order, then reversed.
+  const segments = new Map<HarnessTarget, number[]>();
+  const order = [...targets, ...[...targets].reverse()];
+  for (let round = 0; round < rounds; round++) {
+    for (const target of order) {
+      const started = cpuMs(pid);
+      await drive(target, count);
+      const usPerRequest = ((cpuMs(pid) - started) * 1000) / count;
+      segments.set(target, [...(segments.get(target) ?? []), usPerRequest]);
+    }
   }
-  const mean = (target: Target) => {
+  const mean = (target: HarnessTarget) => {
     const values = segments.get(target) ?? [];
     return values.reduce((a, b) => a + b, 0) / values.length;
   };
 
   const locate = bundleLocator(harness.bundlePath);
-  const lbInspector = await connectInspector(inspectorPort, "edge-lb");
-  const passInspector = await connectInspector(inspectorPort, "passthrough");
+  const inspectors = new Map<HarnessTarget, Inspector>();
+  for (const target of targets) inspectors.set(target, await connectInspector(inspectorPort, target));
   onCleanup("inspectors", async () => {
-    lbInspector.close();
-    passInspector.close();
+    for (const inspector of inspectors.values()) inspector.close();
   });
-  const profile = await cpuProfile(lbInspector, () => drive("edge-lb", count));
-  const frames = selfTimeByFrame(profile, locate);
-  const lbHeap = await heapSample(lbInspector, locate, () => drive("edge-lb", count));
-  const passHeap = await heapSample(passInspector, locate, () => drive("passthrough", count));
-  lbInspector.close();
-  passInspector.close();
+  const inspectorOf = (target: HarnessTarget) => inspectors.get(target) as Inspector;
+  const frames = new Map<HarnessTarget, ReturnType<typeof selfTimeByFrame>>();
+  for (const target of lbs) {
+    const locateTarget = target === "edge-lb-before" && before ? bundleLocator(before.bundlePath) : locate;
+    const profile = await cpuProfile(inspectorOf(target), () => drive(target, count));
+    frames.set(target, selfTimeByFrame(profile, locateTarget));
+  }
+  const heaps = new Map<HarnessTarget, Awaited<ReturnType<typeof heapSample>>>();
+  for (const target of targets) {
+    const locateTarget = target === "edge-lb-before" && before ? bundleLocator(before.bundlePath) : locate;
+    heaps.set(target, await heapSample(inspectorOf(target), locateTarget, () => drive(target, count)));
+  }
+  for (const inspector of inspectors.values()) inspector.close();
   await harness.stop();
 
-  const lbUs = mean("edge-lb");
   const passUs = mean("passthrough");
+  const lbHeap = heaps.get("edge-lb");
+  const frameTable = (target: HarnessTarget): Table => ({
+    caption: `${labels[target]} isolate, top ${TOP_FRAMES} frames by self time (V8 CPU profile over ${count} requests)`,
+    columns: ["frame (function, bundle module)", "share of samples", "share of busy samples"],
+    rows: (frames.get(target) ?? [])
+      .slice(0, TOP_FRAMES)
+      .map((f) => [f.frame, `${(f.share * 100).toFixed(1)} %`, `${(f.busyShare * 100).toFixed(1)} %`]),
+  });
   const tables: Table[] = [
     {
-      caption: `CPU time of the workerd process per request (${count} requests per segment, ${lanes} at a time, ABBA)`,
+      caption: `CPU time of the workerd process per request (${count} requests per segment, ${lanes} at a time, ${rounds > 1 ? `${rounds} rounds, ` : ""}each round ${order.map((t) => (t === "passthrough" ? "P" : t === "edge-lb" ? "A" : "B")).join("")})`,
       columns: ["target", "CPU µs per request", "segments (µs)"],
-      rows: (["passthrough", "edge-lb"] as const).map((t) => [
+      rows: targets.map((t) => [
         labels[t],
         fmt(mean(t)),
         (segments.get(t) ?? []).map((v) => fmt(v)).join(", "),
@@ -99,27 +130,23 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
     {
       caption: "ratio, same run",
       columns: ["pair", "CPU per request", "target ≤ 1.5×"],
-      rows: [["Edge LB / pass-through", ratio(lbUs, passUs), lbUs / passUs <= 1.5 ? "met" : "missed"]],
+      rows: lbs.map((t) => [
+        `${labels[t]} / pass-through`,
+        ratio(mean(t), passUs),
+        mean(t) / passUs <= 1.5 ? "met" : "missed",
+      ]),
     },
-    {
-      caption: `Edge LB isolate, top ${TOP_FRAMES} frames by self time (V8 CPU profile over ${count} requests)`,
-      columns: ["frame (function, bundle module)", "share of samples", "share of busy samples"],
-      rows: frames
-        .slice(0, TOP_FRAMES)
-        .map((f) => [f.frame, `${(f.share * 100).toFixed(1)} %`, `${(f.busyShare * 100).toFixed(1)} %`]),
-    },
+    ...(before ? [frameTable("edge-lb-before")] : []),
+    frameTable("edge-lb"),
     {
       caption: `bytes allocated per request (V8 sampling heap profiler, every ~${HEAP_SAMPLING_BYTES} B, collected objects included, ${count} requests)`,
       columns: ["target", "bytes per request"],
-      rows: [
-        [labels.passthrough, fmt(passHeap.bytes / count)],
-        [labels["edge-lb"], fmt(lbHeap.bytes / count)],
-      ],
+      rows: targets.map((t) => [labels[t], fmt((heaps.get(t)?.bytes ?? 0) / count)]),
     },
     {
-      caption: "Edge LB: top allocating frames",
+      caption: `${labels["edge-lb"]}: top allocating frames`,
       columns: ["frame (function, bundle module)", "bytes per request"],
-      rows: lbHeap.frames.slice(0, 10).map((f) => [f.frame, fmt(f.bytes / count)]),
+      rows: (lbHeap?.frames ?? []).slice(0, 10).map((f) => [f.frame, fmt(f.bytes / count)]),
     },
   ];
   return {
@@ -139,6 +166,11 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
         'the bundle; "(program)" is native time outside JavaScript, "(idle)" the isolate waiting. ' +
         "*Allocation*: V8's sampling heap profiler with objects collected by minor and major GCs " +
         "included, so the sum estimates every byte allocated on the JavaScript heap per request.",
+      "*Before and after*: `npm run bench -- profile --against <revision> [--rounds N]` bundles that " +
+        "revision (git archive into a temporary directory) and runs it beside the working tree's load " +
+        "balancer in the same process, with its own Durable Objects and the same configuration; the " +
+        "CPU segments then alternate over the three Workers (P, B, A, A, B, P per round), so both load " +
+        "balancers see the same machine load.",
     ],
     tables,
     notes,
