@@ -61,6 +61,11 @@ export interface ForwardInput {
 export interface Answered {
   readonly kind: "response";
   readonly response: Response;
+  /**
+   * Whether `response` is the load balancer's own (the held body's response), whose headers may be
+   * edited in place; the origin's own response has immutable headers and must be copied.
+   */
+  readonly own: boolean;
   readonly pool: Pool;
   readonly origin: Origin;
   readonly attempts: number;
@@ -254,9 +259,11 @@ function answered(
   origin: Origin,
   result: Extract<AttemptResult, { kind: "response" }>,
 ): ForwardResult {
+  const response = holdUntilOver(job, result.response);
   return {
     kind: "response",
-    response: holdUntilOver(job, result.response),
+    response,
+    own: response !== result.response,
     pool: job.pool,
     origin,
     attempts: job.attempt,
@@ -345,15 +352,18 @@ function finalResult(job: Forwarding, result: AttemptResult, origin: Origin): Fo
       return { kind: "timeout", pool, origin, attempts };
     case "connect":
       return { kind: "unreachable", pool, origin, attempts, message: result.message };
-    case "response":
+    case "response": {
+      const response = holdUntilOver(job, result.response);
       return {
         kind: "response",
-        response: holdUntilOver(job, result.response),
+        response,
+        own: response !== result.response,
         pool,
         origin,
         attempts,
         originMs: result.latencyMs,
       };
+    }
   }
 }
 

@@ -25,7 +25,8 @@ export interface HoldContext {
 }
 
 /**
- * The response to hand on, counting `ticket` as in flight until it is over.
+ * The response to hand on, counting `ticket` as in flight until it is over: `response` itself when
+ * nothing is held, else a new response (status and a copy of the headers, which the caller may edit).
  * @example return { kind: "response", response: heldResponse(result.response, ticket, hold) };
  */
 export function heldResponse(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {

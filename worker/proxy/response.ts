@@ -32,7 +32,7 @@ export function responseFilter(plan: UpstreamPlan, result: Answered): Response {
         originMs: result.originMs,
       }
     : null;
-  return clientResponse(result.response, plan.requestId, debug);
+  return clientResponse(result.response, plan.requestId, debug, result.own);
 }
 
 /**
@@ -63,10 +63,16 @@ export async function addAffinityCookie(
 }
 
 /**
- * Builds the client's response from the origin's.
+ * Builds the client's response from the origin's. With `own`, `upstream` is already the load
+ * balancer's copy (hold.ts made it to carry the held body) and is edited in place, not copied again.
  * @example clientResponse(upstream, requestId, lb.debugHeaders ? { pool, origin, lbMs, originMs } : null)
  */
-export function clientResponse(upstream: Response, requestId: string, debug: DebugInfo | null): Response {
+export function clientResponse(
+  upstream: Response,
+  requestId: string,
+  debug: DebugInfo | null,
+  own = false,
+): Response {
   const status = upstream.status;
   if (status === 101 && upstream.webSocket !== null) {
     const headers = downstreamResponseHeaders(upstream.headers, requestId, true);
@@ -82,7 +88,7 @@ export function clientResponse(upstream: Response, requestId: string, debug: Deb
   }
   // The origin's response as init: status, status text and a copy of its headers (the runtime's own
   // are immutable), made once and then edited in place.
-  const response = new Response(upstream.body, upstream);
+  const response = own ? upstream : new Response(upstream.body, upstream);
   const headers = response.headers;
   stripHopByHop(headers);
   headers.set("x-request-id", requestId);
