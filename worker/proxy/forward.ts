@@ -22,9 +22,15 @@ import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import { type RetryBudget, retryBudgetOf } from "../edge/retry-budgets.ts";
 import type { Env } from "../env.ts";
 import type { UpstreamTarget } from "../http/upstream-target.ts";
-import { type AttemptRequest, type AttemptResult, type Heartbeat, sendAttempt } from "./attempt.ts";
+import {
+  type AttemptRequest,
+  type AttemptResult,
+  AttemptTimer,
+  type Heartbeat,
+  sendAttempt,
+} from "./attempt.ts";
 import { type ForwardingInfo, upstreamRequestHeaders, withOriginHeaders } from "./headers.ts";
-import { heldResponse } from "./hold.ts";
+import { type HoldContext, heldResponse } from "./hold.ts";
 import { type PreparedBody, prepareBody, releaseBody } from "./request-body.ts";
 import { type AttemptFailure, decideRetry, failureOfStatus, type RetryCase } from "./retry-policy.ts";
 import { type NextTarget, RetryRoute } from "./retry-route.ts";
@@ -105,12 +111,7 @@ async function forwardJob(job: Forwarding): Promise<ForwardResult> {
   if (job.input.request.body !== null) await job.keepBody();
   for (;;) {
     const origin = upstreamPeer(job);
-    const result = await sendAttempt(
-      job.target,
-      job,
-      job.loadBalancer.timeouts.requestMs,
-      job.edge ? job : null,
-    );
+    const result = await sendAttempt(job.target, job, job.loadBalancer.timeouts.requestMs, null, job.timer);
     const failure = settle(job, origin, result);
     if (failure === null && result.kind === "response") return answered(job, origin, result);
     let next: NextTarget | null;
@@ -130,10 +131,11 @@ async function forwardJob(job: Forwarding): Promise<ForwardResult> {
 /**
  * One request's forwarding: what it sends, where it stands (pool, candidates, attempt) and what its
  * retries have spent. It is also what each attempt hands on, so an attempt allocates none of these:
- * the balancer's `PickInput`, the attempt's `AttemptRequest`, and the `Heartbeat` that keeps this
- * isolate's reports going out while an attempt waits for its response headers.
+ * the balancer's `PickInput`, the attempt's `AttemptRequest`, the `Heartbeat` that keeps this
+ * isolate's reports going out while an attempt waits for its response headers (and while the
+ * answer's body is held, on the same timer), and the `HoldContext` of that body.
  */
-class Forwarding implements Heartbeat, AttemptRequest, PickInput {
+class Forwarding implements Heartbeat, AttemptRequest, PickInput, HoldContext {
   readonly everyMs = REPORT_HEARTBEAT_MS;
   readonly input: ForwardInput;
   readonly loadBalancer: LoadBalancer;
@@ -158,6 +160,8 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
   ticket: AttemptTicket | null = null;
   /** Whether this attempt is a retry the budget let through; it pays if it fails too (retry-budgets.ts). */
   paid = false;
+  /** The one timer of the request's attempts and of its held body; it beats only with an edge. */
+  readonly timer: AttemptTimer;
 
   /** Counts the request in the load balancer's retry budget. */
   constructor(input: ForwardInput, now: number) {
@@ -173,6 +177,7 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
     this.headers = this.baseHeaders;
     this.pool = input.pool;
     this.candidates = input.candidates;
+    this.timer = new AttemptTimer(input.edge ? this : null);
   }
 
   /** Reads the request body: kept in memory when a retry may need it and it fits the budget. */
@@ -195,6 +200,11 @@ class Forwarding implements Heartbeat, AttemptRequest, PickInput {
 
   beat(): void {
     if (this.edge) flushReports(this.edge.env, this.edge.ctx, Date.now());
+  }
+
+  /** Background work of the held body (`HoldContext`); only called with an edge. */
+  waitUntil(promise: Promise<unknown>): void {
+    this.edge?.ctx.waitUntil(promise);
   }
 
   moveTo(next: NextTarget): void {
@@ -275,16 +285,12 @@ function answered(
 function holdUntilOver(job: Forwarding, response: Response): Response {
   const ticket = job.ticket;
   job.ticket = null;
-  if (ticket === null) return response;
-  const edge = job.edge;
-  if (!edge) {
-    releaseAttempt(ticket);
+  if (ticket === null || !job.edge) {
+    job.timer.stop();
+    if (ticket !== null) releaseAttempt(ticket);
     return response;
   }
-  return heldResponse(response, ticket, {
-    waitUntil: (promise) => edge.ctx.waitUntil(promise),
-    beat: () => job.beat(),
-  });
+  return heldResponse(response, ticket, job);
 }
 
 /** The current attempt no longer counts as in flight (it failed, or its response is discarded). */

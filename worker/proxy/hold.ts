@@ -14,6 +14,7 @@
  *   keeps counting it. A ticket that is never released expires (edge/outcomes.ts).
  */
 import { type AttemptTicket, holdAttempt, releaseAttempt, touchAttempt } from "../edge/outcomes.ts";
+import type { AttemptTimer } from "./attempt.ts";
 
 /** While a response is held, this isolate's reports go out at least this often. */
 const HOLD_HEARTBEAT_MS = 1000;
@@ -22,6 +23,12 @@ export interface HoldContext {
   readonly waitUntil: (promise: Promise<unknown>) => void;
   /** Sends this isolate's reports that are due. */
   readonly beat: () => void;
+  /**
+   * The request's attempt timer (attempt.ts), still running after the headers: a held body beats
+   * on it instead of setting a timer of its own and stops it at its end; when nothing is held (or a
+   * WebSocket, which keeps its own), it is stopped at once.
+   */
+  readonly timer?: AttemptTimer | undefined;
 }
 
 /**
@@ -30,26 +37,30 @@ export interface HoldContext {
  * @example return { kind: "response", response: heldResponse(result.response, ticket, hold) };
  */
 export function heldResponse(response: Response, ticket: AttemptTicket, hold: HoldContext): Response {
-  if (response.status === 101 && response.webSocket !== null) return heldWebSocket(response, ticket, hold);
+  if (response.status === 101 && response.webSocket !== null) {
+    hold.timer?.stop();
+    return heldWebSocket(response, ticket, hold);
+  }
   const body = response.body;
   // An encoded body (gzip, br) is handed on untouched: piping it would make the runtime decode and
   // encode it again, changing its bytes and dropping its Content-Length. It counts until its headers.
   if (body === null || !identityEncoded(response.headers)) {
+    hold.timer?.stop();
     releaseAttempt(ticket);
     return response;
   }
   holdAttempt(ticket, Date.now());
   const stream = passThrough(response.headers);
-  const heartbeat = startHeartbeat(ticket, hold);
-  hold.waitUntil(
-    body
-      .pipeTo(stream.writable)
-      .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(heartbeat.handle);
-        releaseAttempt(ticket);
-      }),
-  );
+  const timer = hold.timer;
+  let heartbeat: { handle: ReturnType<typeof setTimeout> | undefined } | null = null;
+  if (timer) timer.hold(ticket);
+  else heartbeat = startHeartbeat(ticket, hold);
+  const end = (): void => {
+    if (timer) timer.stop();
+    else if (heartbeat) clearTimeout(heartbeat.handle);
+    releaseAttempt(ticket);
+  };
+  hold.waitUntil(body.pipeTo(stream.writable).then(end, end));
   return new Response(stream.readable, response);
 }
 

@@ -3,7 +3,7 @@
  * the heartbeat (reports while a request waits) going, and nothing of it outlives the attempt.
  */
 import { describe, expect, it } from "vitest";
-import { sendAttempt } from "../../../worker/proxy/attempt.ts";
+import { AttemptTimer, sendAttempt } from "../../../worker/proxy/attempt.ts";
 import { ORIGIN, REFUSING } from "./support.ts";
 
 function target(base: string, path: string) {
@@ -11,6 +11,10 @@ function target(base: string, path: string) {
 }
 
 const GET = { method: "GET", headers: new Headers(), body: null };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 describe("an attempt", () => {
   it("answers with the origin's response and beats no heartbeat when headers come at once", async () => {
@@ -45,5 +49,46 @@ describe("an attempt", () => {
   it("reports a refused connection as a connection failure", async () => {
     const result = await sendAttempt(target(REFUSING, "/"), GET, 5000, { everyMs: 1000, beat: () => {} });
     expect(result.kind).toBe("connect");
+  });
+
+  it("leaves a request's own timer beating for a held body, until the body's mark is released or it is stopped", async () => {
+    let beats = 0;
+    const timer = new AttemptTimer({ everyMs: 50, beat: () => beats++ });
+    const result = await sendAttempt(target(ORIGIN, "/echo"), GET, 5000, null, timer);
+    expect(result.kind).toBe("response");
+    if (result.kind === "response") await result.response.arrayBuffer();
+    const ticket = { released: false };
+    timer.hold(ticket);
+    await sleep(300);
+    expect(beats).toBeGreaterThanOrEqual(2);
+    ticket.released = true;
+    await sleep(150);
+    const afterRelease = beats;
+    await sleep(200);
+    expect(beats).toBe(afterRelease);
+
+    const again = new AttemptTimer({ everyMs: 50, beat: () => beats++ });
+    await sendAttempt(target(ORIGIN, "/echo"), GET, 5000, null, again);
+    again.hold({ released: false });
+    await sleep(120);
+    again.stop();
+    const afterStop = beats;
+    await sleep(200);
+    expect(beats).toBe(afterStop);
+  });
+
+  it("stops a request's own timer after a response that nothing holds: no beat follows", async () => {
+    let beats = 0;
+    const timer = new AttemptTimer({ everyMs: 50, beat: () => beats++ });
+    const result = await sendAttempt(target(ORIGIN, "/echo"), GET, 5000, null, timer);
+    expect(result.kind).toBe("response");
+    await sleep(250);
+    expect(beats).toBe(0);
+  });
+
+  it("times out on a request's own timer, as on its own one", async () => {
+    const timer = new AttemptTimer({ everyMs: 1000, beat: () => {} });
+    const result = await sendAttempt(target(ORIGIN, "/slow"), GET, 100, null, timer);
+    expect(result.kind).toBe("timeout");
   });
 });
