@@ -32,6 +32,7 @@ import { EventForwarder } from "./notify.ts";
 import { boundedLimit, expireEjections, pushEvent, reconcileOrigins } from "./origins.ts";
 import type { ProbeFinding } from "./probe.ts";
 import { sendDueProbes } from "./probing.ts";
+import { RegionalViews } from "./regions.ts";
 import { AlarmWatchdog, isStaleConfiguration, ProbeSchedule, probeKey } from "./schedule.ts";
 import { MAX_EVENTS, PoolStateStore } from "./store.ts";
 
@@ -55,6 +56,8 @@ export class PoolState extends DurableObject<Env> {
   /** Each origin's requests and failures over the last 10 s, for `failureRatePercent`. */
   #windows = new FailureWindows();
   #alarms = new AlarmWatchdog();
+  /** Each region's verdict of each origin, with `healthCheck.regions`. */
+  #regional: RegionalViews;
   /** The newest configuration version announced by the ConfigStore or reported by an edge. */
   #configVersion = 0;
 
@@ -63,6 +66,7 @@ export class PoolState extends DurableObject<Env> {
     this.#store = new PoolStateStore(ctx.storage.sql);
     this.#metrics = new PoolStateMetrics(ctx.storage.sql);
     this.#history = new PoolStateHistory(ctx.storage.sql);
+    this.#regional = new RegionalViews(ctx.storage.sql);
     this.#forwarder = new EventForwarder(ctx.storage.sql, (events) =>
       env.NOTIFIER.getByName("global").emit(events),
     );
@@ -97,6 +101,7 @@ export class PoolState extends DurableObject<Env> {
       this.#schedule.restart();
       this.#pool = null;
       this.#records.clear();
+      this.#regional.clear();
       this.#windows.clear();
       this.#inflight.clear();
       await this.ctx.storage.deleteAlarm();
@@ -112,7 +117,8 @@ export class PoolState extends DurableObject<Env> {
     const events: HealthEvent[] = [];
     this.#store.migrate();
     const names = new Set(pool.origins.map((origin) => origin.name));
-    reconcileOrigins(pool, this.#records, this.#windows, this.#store, now, events);
+    const parts = { windows: this.#windows, store: this.#store, regional: this.#regional };
+    reconcileOrigins(pool, this.#records, parts, now, events);
     this.#pool = pool;
     this.#store.savePool(pool);
     const probesChanged = previous === null || probeKey(previous) !== probeKey(pool);
@@ -170,7 +176,12 @@ export class PoolState extends DurableObject<Env> {
       latencyMs: finding.latencyMs,
       at: now,
     };
-    pushEvent(events, applyProbe(pool.id, record, result, check));
+    // With regions, the region's view changes and the origin's verdict is their quorum.
+    const verdict =
+      region === null
+        ? applyProbe(pool.id, record, result, check)
+        : this.#regional.apply(pool, record, { ...result, region }, check);
+    pushEvent(events, verdict);
     pushEvent(events, clearEjectionByChecks(pool.id, record, check, now));
     this.#store.saveRecord(record);
     this.#expireEjections(now, events);
@@ -284,7 +295,9 @@ export class PoolState extends DurableObject<Env> {
     const snapshot = await this.snapshot();
     if (!pool || !snapshot) return null;
     const names = pool.origins.map((origin) => origin.name);
-    return toPoolHealth(snapshot, names, { drainSeconds, now: this.now() });
+    const health = toPoolHealth(snapshot, names, { drainSeconds, now: this.now() });
+    this.#regional.describe(pool, health.origins);
+    return health;
   }
 
   /** The pool's metric totals and gauges for `/__lb/metrics`; null for a pool this object does not know. */
@@ -359,6 +372,7 @@ export class PoolState extends DurableObject<Env> {
     const snapshot = buildSnapshot(pool, this.#records, this.#inflight.totals(now), now);
     if (this.#configVersion > 0) snapshot.configVersion = this.#configVersion;
     stampDrains(this.#store, pool, snapshot);
+    this.#regional.stamp(pool, snapshot);
     const previous = this.#store.poolHealthy();
     if (previous !== snapshot.healthy) {
       this.#store.setPoolHealthy(snapshot.healthy);

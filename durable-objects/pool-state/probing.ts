@@ -24,7 +24,8 @@ export async function sendDueProbes(
   now: number,
   apply: ApplyFinding,
 ): Promise<void> {
-  const regions: (string | null)[] = [null];
+  // One prober per region, each probing every origin; with no regions, the pool's one prober.
+  const regions: (string | null)[] = check.regions.length > 0 ? [...check.regions] : [null];
   const batches = schedule.takeDue(pool.origins, regions, now, check.intervalSeconds * 1000);
   const generation = schedule.generation;
   const calls: Promise<void>[] = [];

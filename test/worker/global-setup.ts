@@ -10,6 +10,8 @@
  * - `/echo`: 200 with the request's method, path and headers as JSON
  * - `/read`: reads the whole request body, then answers 200 `read <bytes>`
  * - `/slow` (and below it): answers after 5 s (for timeouts)
+ * - `/region-fails/<r1,r2,...>` (and below it): 503 to a health probe whose `x-edge-lb-probe-region`
+ *   is one of those regions, else 200 `region-fails <r1,r2,...>` (for `healthCheck.regions`)
  * - `POST /hook/<name>`: 200, and keeps the request's headers and body; `GET /hook/<name>` lists them
  * - anything else: 200 `ok`
  */
@@ -77,6 +79,12 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
       response.writeHead(200, { "content-type": "text/plain" });
       response.end(`read ${bytes}`);
     });
+  } else if (/^\/region-fails\/[a-z,]+(\/.*)?$/.test(path)) {
+    const regions = (path.split("/")[2] ?? "").split(",");
+    const from = request.headers["x-edge-lb-probe-region"];
+    const fails = typeof from === "string" && regions.includes(from);
+    response.writeHead(fails ? 503 : 200, { "content-type": "text/plain" });
+    response.end(fails ? `failing for ${from}` : `region-fails ${regions.join(",")}`);
   } else if (path === "/slow" || path.startsWith("/slow/")) {
     const timer = setTimeout(() => response.end("late"), 5000);
     response.on("close", () => clearTimeout(timer));

@@ -66,6 +66,16 @@ export const HealthCheckSchema = z
       description:
         "`http`: a request judged by status and body; `tcp`: a connection to the origin's host and port (path, method, headers, codes and body are then unused).",
     }),
+    // Health: checks from several regions, healthy by majority.
+    regions: z
+      .array(z.enum(PROBE_REGIONS))
+      .max(PROBE_REGIONS.length)
+      .default([])
+      .refine((list) => new Set(list).size === list.length, "must not name a region twice")
+      .meta({
+        description:
+          'Regions (Durable Object location hints) probing every origin, e.g. ["wnam", "weur", "apac"]: one prober per region, and an origin is healthy when a strict majority of them see it healthy. [] = one prober.',
+      }),
   })
   .superRefine((check, ctx) => {
     if (check.timeoutMs !== undefined && check.timeoutMs >= check.intervalSeconds * 1000) {

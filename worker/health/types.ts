@@ -78,6 +78,11 @@ export interface OriginSnapshot {
   drainedWeight?: number;
   /** The configured weight this snapshot was computed with. */
   weight?: number;
+  /**
+   * With `healthCheck.regions`: how many of the `of` regions see the origin healthy and unhealthy
+   * (the verdict in `check` is their quorum, worker/health/regions.ts).
+   */
+  regions?: { healthy: number; unhealthy: number; of: number };
 }
 
 /** What `PoolState.snapshot()` returns and the edge caches (about one second). */
@@ -97,6 +102,14 @@ export interface PoolSnapshot {
   configVersion?: number;
 }
 
+/** One region's view of an origin in `GET /pools/{id}/health` (with `healthCheck.regions`). */
+export const RegionHealthSchema = z.object({
+  healthy: z.boolean().meta({ description: "false once this region's checks failed the origin." }),
+  lastCheckAt: z.string().nullable().meta({ description: "ISO 8601, null before the region's first check." }),
+  latencyMs: z.number().nullable().meta({ description: "Time to response headers of its last check." }),
+  lastError: z.string().nullable(),
+});
+
 /** One origin in the body of `GET /pools/{id}/health` (API.md). */
 export const OriginHealthSchema = z.object({
   name: z.string(),
@@ -108,6 +121,10 @@ export const OriginHealthSchema = z.object({
   consecutiveFailures: z.number().int(),
   inflight: z.number().int(),
   ejectedUntil: z.string().nullable().meta({ description: "ISO 8601 while ejected, else null." }),
+  regions: z.record(z.string(), RegionHealthSchema).optional().meta({
+    description:
+      "With healthCheck.regions: each region's view of the origin; the origin is healthy when a strict majority of regions see it healthy.",
+  }),
   drainingUntil: z.string().optional().meta({
     description:
       "ISO 8601: while the origin is drained and clients pinned to it may still reach it (sessionAffinity.drainSeconds).",
