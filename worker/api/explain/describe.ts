@@ -19,6 +19,7 @@ import { hashTableFor } from "../../edge/pool-balancers.ts";
 import { poolSnapshotAgeMs } from "../../edge/pool-state-cache.ts";
 import { edgeViewInput, poolCandidatesHere } from "../../edge/pool-view.ts";
 import { originVerdict } from "../../health/edge-view.ts";
+import { describeQuorum } from "../../health/regions.ts";
 import { normalizeHostname } from "../../http/hostname.ts";
 import type { AffinityPick, Session } from "../../proxy/session.ts";
 import type { PoolConsidered } from "../../routing/choose-pool.ts";
@@ -92,6 +93,7 @@ export function describeOrigins(
   return pool.origins.map((origin) => {
     const candidate = candidates.find((c) => c.name === origin.name);
     const verdict = originVerdict(view, origin);
+    const seen = view.snapshot?.origins[origin.name];
     let note: string | undefined;
     if (candidate && verdict !== "usable") note = "the fallback pool serves whatever its health";
     else if (!candidate && verdict === "usable" && origin.backup) {
@@ -104,7 +106,8 @@ export function describeOrigins(
       weight: origin.weight,
       candidate: candidate !== undefined,
       verdict,
-      state: view.snapshot?.origins[origin.name]?.state ?? null,
+      state: seen?.state ?? null,
+      ...(seen?.regions ? { regions: describeQuorum(seen.regions) } : {}),
       effectiveWeight: candidate ? round(candidate.weight, 3) : null,
       inflight: candidate ? candidate.inflight : null,
       latencyMs: candidate?.latencyMs != null ? round(candidate.latencyMs, 1) : null,
@@ -163,13 +166,19 @@ export function describeAffinity(
     };
   }
   const key = requestKey(spec, source);
-  const home = hashTableFor(pool).home(key.key) ?? null;
+  // A drain session serves the key's home before the drain (the table of the weights before it).
+  const home =
+    pick.outcome === "draining"
+      ? (pick.candidates[0]?.name ?? null)
+      : (hashTableFor(pool).home(key.key) ?? null);
   const reason =
     pick.outcome === "pinned"
       ? "the key's home origin is usable and serves"
-      : pick.outcome === "temporary"
-        ? "the key's home origin is not usable: its next preference in the same table serves, until it is back"
-        : OUTCOME_REASONS[pick.outcome ?? "unavailable"];
+      : pick.outcome === "draining"
+        ? "the key's home before the drain is the drained origin, which keeps its sessions for sessionAffinity.drainSeconds after the drain began (a drain session)"
+        : pick.outcome === "temporary"
+          ? "the key's home origin is not usable: its next preference in the same table serves, until it is back"
+          : OUTCOME_REASONS[pick.outcome ?? "unavailable"];
   return {
     type,
     key: { on: keyName(spec), from: key.from, value: key.key },
@@ -191,6 +200,9 @@ export function originReason(
   random: boolean,
 ): string {
   if (pick.outcome === "pinned") return "session affinity: the pinned origin serves";
+  if (pick.outcome === "draining") {
+    return "drain session: the pinned origin is drained, and serves the sessions pinned to it for sessionAffinity.drainSeconds after the drain began";
+  }
   let reason = ALGORITHM_REASONS[pool.algorithm];
   if (pool.algorithm === "hash" && hashKey) {
     const fallback =

@@ -51,6 +51,10 @@ export const OriginEntrySchema = z.object({
   effectiveWeight: z.number().nullable().meta({ description: "Weight after slow start (candidates)." }),
   inflight: z.number().nullable().meta({ description: "Requests in flight across edges (candidates)." }),
   latencyMs: z.number().nullable().meta({ description: "Moving average response time (candidates)." }),
+  regions: z.string().optional().meta({
+    description:
+      'With healthCheck.regions: how the regions judge the origin, e.g. "unhealthy by 2 of 3 regions" (the verdict is their majority).',
+  }),
   note: z.string().optional(),
 });
 

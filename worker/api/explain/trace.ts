@@ -16,6 +16,7 @@ import { getConfig } from "../../edge/config-cache.ts";
 import { indexConfig } from "../../edge/config-index.ts";
 import { balancerFor } from "../../edge/pool-balancers.ts";
 import { prepareLoadBalancerPools, refreshPoolStatesNow } from "../../edge/pool-state-cache.ts";
+import { poolCandidatesHere } from "../../edge/pool-view.ts";
 import type { Env } from "../../env.ts";
 import { adminDisposition } from "../../http/admin-host.ts";
 import { MAX_HOPS } from "../../http/headers.ts";
@@ -239,7 +240,7 @@ async function explainMatched(
       algorithm: pool.algorithm,
       ...(pool.algorithm === "hash" ? { hashOn: pool.hashOn } : {}),
       steering: choice.steering,
-      reason: chosen?.reason ?? choice.via,
+      reason: poolReason(chosen?.reason ?? choice.via, choice.via === "fallback", pool, now),
       ...drawFields(poolDraw),
     },
     affinity: describeAffinity(session, readSentCookie(session, headers), pick, pool, source),
@@ -253,6 +254,18 @@ async function explainMatched(
         }
       : null,
   };
+}
+
+/**
+ * Why the pool serves; for the fallback pool, whether the panic rule applies: none of its origins is
+ * usable, so it serves with every enabled origin of weight above 0, whatever their health.
+ */
+function poolReason(reason: string, fallback: boolean, pool: Pool, now: number): string {
+  if (!fallback) return reason;
+  const usable = poolCandidatesHere(pool, now).candidates.length;
+  if (usable > 0)
+    return `no pool of the load balancer can serve: ${reason}; ${usable} of its origins are usable`;
+  return `no pool of the load balancer can serve: ${reason}, and none of its origins is usable either, so every enabled origin of weight above 0 may serve (panic)`;
 }
 
 /** The explanation with its fields in reading order: the request, the outcome, then each step. */
