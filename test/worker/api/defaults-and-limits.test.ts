@@ -17,6 +17,7 @@ const HEALTH_CHECK_DEFAULTS = {
   unhealthyThreshold: 3,
   followRedirects: false,
   type: "http",
+  regions: [],
 };
 
 const POOL_DEFAULTS = {
@@ -223,6 +224,22 @@ describe("pool limits", () => {
     });
     expect(await errorPaths(slow)).toEqual(["healthCheck.timeoutMs"]);
     await create("pools", poolInput("iv-max", { healthCheck: { intervalSeconds: 3600 } }));
+  });
+
+  it("takes health check regions among the location hints, each once, and changes nothing otherwise", async () => {
+    for (const regions of [["mars"], ["weur", "weur"], "weur", ["WEUR"]]) {
+      const response = await call("POST", `${API}/pools`, {
+        body: poolInput("rg", { healthCheck: { regions } }),
+      });
+      const paths = await errorPaths(response, JSON.stringify(regions));
+      expect(paths.every((path) => path.startsWith("healthCheck.regions"))).toBe(true);
+    }
+    expect((await call("GET", `${API}/pools/rg`)).status).toBe(404);
+    const created = await create(
+      "pools",
+      poolInput("rg", { healthCheck: { regions: ["wnam", "weur", "apac"] } }),
+    );
+    expect((created.healthCheck as { regions: string[] }).regions).toEqual(["wnam", "weur", "apac"]);
   });
 });
 
