@@ -31,6 +31,7 @@ describe("health check timeout default", () => {
       unhealthyThreshold: 3,
       followRedirects: false,
       type: "http",
+      regions: [],
     });
     const fast = parseResource("pool", { id: "p", origins: [origin], healthCheck: { intervalSeconds: 1 } });
     expect(fast.ok && fast.value.healthCheck?.timeoutMs).toBeUndefined();
