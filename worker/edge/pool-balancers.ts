@@ -30,6 +30,11 @@ interface PoolBalancers {
   balancer: Balancer;
   /** The pool's hash table: the balancer itself for `hash` pools, else built when affinity asks. */
   table: HashBalancer | null;
+  /**
+   * While a drain keeps sessions: the hash table of the weights before the drain (header and ip
+   * affinity find a key's home there), with the weights it was built from.
+   */
+  drainTable: { weights: string; table: HashBalancer } | null;
   /** Counted bytes, the hash table's included at its full size as soon as the entry has one. */
   bytes: number;
   /** Last use, on the isolate's use counter (least recently used entries go first). */
@@ -62,6 +67,28 @@ export function hashTableFor(pool: Pool): HashBalancer {
   return entry.table;
 }
 
+/**
+ * The consistent-hash table of `pool` with the weights `before` its drains (worker/health/drain.ts),
+ * kept with the pool's entry (per pool version) until the weights change: a drain that keeps sessions
+ * does not rebuild it per request. Counted in the budget like the pool's own table.
+ * @example preDrainTableFor(pool, preDrainWeights(pool, snapshot, 300, now)!).home(key)
+ */
+export function preDrainTableFor(
+  pool: Pool,
+  before: readonly { name: string; weight: number }[],
+): HashBalancer {
+  const entry = entryOf(pool);
+  let weights = "";
+  for (const origin of before) weights += `|${origin.name}:${origin.weight}`;
+  if (entry.drainTable?.weights !== weights) {
+    if (entry.drainTable) entry.bytes -= tableBytes(pool) + entry.drainTable.weights.length * 2;
+    entry.drainTable = { weights, table: createHashBalancer(before) };
+    entry.bytes += tableBytes(pool) + weights.length * 2;
+    settle();
+  }
+  return entry.drainTable.table;
+}
+
 /** Drops the entries of pools that are not in `poolIds` (the pools of the configuration now served). */
 export function forgetPoolBalancers(poolIds: ReadonlySet<string>): void {
   for (const id of entries.keys()) if (!poolIds.has(id)) entries.delete(id);
@@ -72,7 +99,10 @@ export function forgetPoolBalancers(poolIds: ReadonlySet<string>): void {
 export function poolBalancerStats(): { entries: number; bytes: number; hashTables: number } {
   recount();
   let hashTables = 0;
-  for (const entry of entries.values()) if (entry.table) hashTables++;
+  for (const entry of entries.values()) {
+    if (entry.table) hashTables++;
+    if (entry.drainTable) hashTables++;
+  }
   return { entries: entries.size, bytes: heldBytes, hashTables };
 }
 
@@ -95,6 +125,7 @@ function entryOf(pool: Pool): PoolBalancers {
     fingerprint,
     balancer,
     table: pool.algorithm === "hash" ? (balancer as HashBalancer) : null,
+    drainTable: null,
     bytes:
       ENTRY_BYTES +
       fingerprint.length * 2 +

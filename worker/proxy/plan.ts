@@ -19,7 +19,7 @@ import { type ForwardingInfo, isWebSocketUpgrade } from "./headers.ts";
 import type { Inbound } from "./inbound.ts";
 import { observeRequest, type ProxiedRequest } from "./observe.ts";
 import { planPool } from "./route-plan.ts";
-import { type AffinityPick, pickWithAffinity, pinTarget, type Session } from "./session.ts";
+import { type AffinityPick, drainSessionOf, pickWithAffinity, pinTarget, type Session } from "./session.ts";
 import { steeringFacts } from "./traffic.ts";
 import { pathAndQueryOf } from "./upstream-url.ts";
 
@@ -148,7 +148,10 @@ export function planUpstream(
   const pin = pinTarget(session);
   const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
   const steering = steeringFacts(request, inbound.url, loadBalancer, request.headers.get("cf-connecting-ip"));
-  const { choice, candidates } = planPool(config, match, now, { location, pin, ...steering });
+  const clientIp = request.headers.get("cf-connecting-ip");
+  const source = { url: inbound.url, headers: request.headers, clientIp };
+  const drainSession = drainSessionOf(session, source, now);
+  const { choice, candidates } = planPool(config, match, now, { location, pin, drainSession, ...steering });
   const pool = choice?.pool;
   if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
   const pinnedPool = pin?.pool ?? null;

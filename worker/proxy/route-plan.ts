@@ -35,6 +35,11 @@ export interface PoolOptions {
   readonly splitKey?: string | undefined;
   /** The pool the load balancer's `poolOverrideHeader` names on the request. */
   readonly overridePool?: string | null | undefined;
+  /**
+   * The origin a drain session keeps for this request in a pool (session.ts `drainSessionOf`): a
+   * pool with no usable origin but that one serves the request with it alone.
+   */
+  readonly drainSession?: ((pool: Pool) => Candidate | undefined) | undefined;
 }
 
 /**
@@ -57,7 +62,7 @@ export function planPool(
 ): Omit<RoutePlan, "match"> {
   const { pools } = indexConfig(snapshot);
   const loadBalancer = match.loadBalancer;
-  const views = new RequestViews(now);
+  const views = new RequestViews(now, options.drainSession);
   const pin = options.pin;
   const choice = choosePool({
     loadBalancer,
@@ -87,12 +92,14 @@ export function planPool(
  */
 class RequestViews {
   readonly #now: number;
+  readonly #drainSession: ((pool: Pool) => Candidate | undefined) | undefined;
   #firstPool: Pool | null = null;
   #firstView: PoolCandidates | null = null;
   #more: Map<string, PoolCandidates> | null = null;
 
-  constructor(now: number) {
+  constructor(now: number, drainSession?: (pool: Pool) => Candidate | undefined) {
     this.#now = now;
+    this.#drainSession = drainSession;
   }
 
   of(pool: Pool): PoolCandidates {
@@ -100,6 +107,11 @@ class RequestViews {
     let view = this.#more?.get(pool.id);
     if (view) return view;
     view = poolCandidatesHere(pool, this.#now);
+    // Every origin drained: the request's drain session, if it has one, still serves (docs/health.md).
+    if (view.candidates.length === 0 && view.healthy && this.#drainSession) {
+      const kept = this.#drainSession(pool);
+      if (kept) view = { ...view, candidates: [kept], reason: null };
+    }
     if (this.#firstPool === null) {
       this.#firstPool = pool;
       this.#firstView = view;

@@ -22,11 +22,10 @@ import {
 } from "../affinity/cookie.ts";
 import { affinityKeySpec, type KeySource, readCookie, requestKey } from "../affinity/request-key.ts";
 import { type AffinityOutcome, resolveCookieAffinity, resolveKeyAffinity } from "../affinity/resolve.ts";
-import { createHashBalancer } from "../balancing/hash.ts";
 import type { Balancer, Candidate } from "../balancing/types.ts";
 import type { LoadBalancer, Pool } from "../config/schema.ts";
 import { affinitySigningKey } from "../edge/affinity-key.ts";
-import { balancerFor, hashTableFor } from "../edge/pool-balancers.ts";
+import { balancerFor, hashTableFor, preDrainTableFor } from "../edge/pool-balancers.ts";
 import { peekPoolSnapshot } from "../edge/pool-state-cache.ts";
 import type { Env } from "../env.ts";
 import { mayServeDrainSession, preDrainWeights } from "../health/drain.ts";
@@ -201,6 +200,34 @@ function single(
 }
 
 /**
+ * For the pool decision (`PoolOptions.drainSession`): the origin a drain session keeps for this
+ * request in a pool, its cookie pin or its key's home before the drain, so that a pool whose
+ * origins are all drained still serves the requests pinned to them for `drainSeconds` rather than
+ * answering 503; undefined without affinity or drain time.
+ * @example planPool(config, match, now, { drainSession: drainSessionOf(session, source, now) })
+ */
+export function drainSessionOf(
+  session: Session | null,
+  source: KeySource,
+  now: number,
+): ((pool: Pool) => Candidate | undefined) | undefined {
+  const affinity = session?.loadBalancer.sessionAffinity;
+  if (!session || !affinity || affinity.drainSeconds <= 0) return undefined;
+  if (affinity.type === "cookie") {
+    const pin = session.pin;
+    if (!session.key || !pin) return undefined;
+    return (pool) =>
+      pool.id === pin.poolId
+        ? drainSessionCandidate(pool, pin.origin, affinity.drainSeconds, now)
+        : undefined;
+  }
+  const spec = affinityKeySpec(affinity);
+  if (!spec) return undefined;
+  // Asked only of a pool with no usable origin, so the key is read only then.
+  return (pool) => keyDrainSession(pool, requestKey(spec, source).key, affinity.drainSeconds, now);
+}
+
+/**
  * The pinned origin as the only candidate of a request that keeps a drained origin's session, or
  * undefined when the drain does not keep it (worker/health/drain.ts).
  */
@@ -229,13 +256,13 @@ function drainSessionCandidate(
 
 /**
  * For header or ip affinity: the key's home before a drain that still keeps sessions, when that is
- * the drained origin. The table of the weights before the drain is built for this request only, and
- * only while a drain keeps sessions.
+ * the drained origin. The table of the weights before the drain is built only while a drain keeps
+ * sessions, once per pool version and set of weights (`preDrainTableFor`).
  */
 function keyDrainSession(pool: Pool, key: string, drainSeconds: number, now: number): Candidate | undefined {
   if (drainSeconds <= 0 || !pool.origins.some((origin) => origin.weight <= 0)) return undefined;
   const before = preDrainWeights(pool, peekPoolSnapshot(pool.id), drainSeconds, now);
-  const home = before ? createHashBalancer(before).home(key) : undefined;
+  const home = before ? preDrainTableFor(pool, before).home(key) : undefined;
   return home === undefined ? undefined : drainSessionCandidate(pool, home, drainSeconds, now);
 }
 

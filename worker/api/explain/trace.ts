@@ -23,7 +23,13 @@ import { MAX_HOPS } from "../../http/headers.ts";
 import { ProblemError, problemType } from "../../http/problem.ts";
 import { readHops } from "../../proxy/headers.ts";
 import { matchRoute, planPool } from "../../proxy/route-plan.ts";
-import { pickWithAffinity, pinTarget, readSession, type Session } from "../../proxy/session.ts";
+import {
+  drainSessionOf,
+  pickWithAffinity,
+  pinTarget,
+  readSession,
+  type Session,
+} from "../../proxy/session.ts";
 import { explainDraw, pointsFor, type Share } from "../../routing/explain.ts";
 import type { RouteMatch } from "../../routing/match.ts";
 import { describeAffinity, describeOrigins, describePools, noMatchReason, originReason } from "./describe.ts";
@@ -176,6 +182,11 @@ async function explainMatched(
       planPool(config, routed, now, {
         location: described.location,
         pin: pinTarget(session),
+        drainSession: drainSessionOf(
+          session,
+          { url, headers, clientIp: headers.get("cf-connecting-ip") },
+          now,
+        ),
         random,
         ...traffic.steering,
       }),
