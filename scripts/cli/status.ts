@@ -156,6 +156,8 @@ function renderPool(
     health.healthyOrigins === undefined ? "" : ` (${health.healthyOrigins}/${total ?? "?"} origins healthy)`;
   const algorithm = pool.algorithm ? `, ${pool.algorithm}` : "";
   const weights = new Map((pool.origins ?? []).map((o) => [o.name, o.weight]));
+  // Checks from several regions: a column with how many see each origin healthy, and which do not.
+  const regional = (health.origins ?? []).some((origin) => origin.regions !== undefined);
   const rows = (health.origins ?? []).map((origin) => {
     const state = origin.state ?? (origin.healthy ? "healthy" : "unhealthy");
     return [
@@ -165,16 +167,27 @@ function renderPool(
       millis(origin.latencyMs),
       cell(origin.inflight ?? 0),
       ago(origin.lastCheckAt, now),
+      ...(regional ? [regionsCell(origin.regions)] : []),
       cell(origin.lastError),
     ];
   });
+  const headers = ["ORIGIN", "STATE", "WEIGHT", "LATENCY", "IN-FLIGHT", "CHECKED"];
   return [
     `  ${paint(pool.id, "bold", color)}: ${verdict}${count}${algorithm}`,
-    formatTable(["ORIGIN", "STATE", "WEIGHT", "LATENCY", "IN-FLIGHT", "CHECKED", "LAST ERROR"], rows, {
+    formatTable([...headers, ...(regional ? ["REGIONS"] : []), "LAST ERROR"], rows, {
       indent: "    ",
       right: [2, 3, 4],
     }),
   ];
+}
+
+/** "2/3 ok (weur down)": the regions that see the origin healthy, of all, and those that do not. */
+function regionsCell(regions: OriginHealth["regions"]): string {
+  if (!regions) return "-";
+  const entries = Object.entries(regions);
+  const down = entries.filter(([, view]) => !view.healthy).map(([region]) => region);
+  const ok = `${entries.length - down.length}/${entries.length} ok`;
+  return down.length > 0 ? `${ok} (${down.join(", ")} down)` : ok;
 }
 
 /** `edge-lb status [--json]`. */

@@ -93,6 +93,49 @@ describe("renderStatus", () => {
     );
   });
 
+  it("adds a REGIONS column when the checks run from several regions", () => {
+    const view = (healthy: boolean) => ({ healthy, lastCheckAt: null, latencyMs: null, lastError: null });
+    const text = renderStatus(
+      {
+        loadBalancers: [],
+        pools: [
+          {
+            pool: {
+              id: "geo",
+              origins: [
+                { name: "a", weight: 1 },
+                { name: "b", weight: 1 },
+              ],
+            },
+            health: {
+              pool: "geo",
+              healthy: true,
+              healthyOrigins: 1,
+              origins: [
+                {
+                  name: "a",
+                  state: "healthy",
+                  regions: { wnam: view(true), weur: view(false), apac: view(true) },
+                },
+                {
+                  name: "b",
+                  state: "unhealthy",
+                  regions: { wnam: view(true), weur: view(false), apac: view(false) },
+                },
+              ],
+            },
+          },
+        ],
+      },
+      NOW,
+      false,
+    );
+    const lines = text.split("\n");
+    expect(lines.find((line) => line.includes("ORIGIN"))).toContain("REGIONS");
+    expect(lines.find((line) => line.trim().startsWith("a "))).toContain("2/3 ok (weur down)");
+    expect(lines.find((line) => line.trim().startsWith("b "))).toContain("1/3 ok (weur, apac down)");
+  });
+
   it("says when the server offers no status, and reads the status list in its known shapes", () => {
     const text = renderStatus(
       { loadBalancers: { unavailable: "not available (404)" }, pools: [] },
