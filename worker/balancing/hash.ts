@@ -3,10 +3,10 @@
  * over the pool's origins. Pure: no runtime imports.
  *
  * Why Maglev rather than a ketama ring: a lookup is one string hash and one array read, O(1) at any
- * pool size, where a ring needs a binary search; weights are honoured to within one slot of the table (at least 32 slots per origin up to 512 origins),
- * where a ring's share error only shrinks as 1/sqrt(virtual nodes per origin) (about 8 % at the
- * classic 160 points), so a ring that respects weights well needs hundreds of thousands of points for
- * a 1000-origin pool. Maglev's cost is a slightly-more-than-minimal disruption when the origin list
+ * pool size, where a ring needs a binary search; weights are honoured to within one slot of the table
+ * (at least 16 slots per origin, 100 up to 164 origins), where a ring's share error only shrinks as
+ * 1/sqrt(virtual nodes per origin) (about 8 % at the classic 160 points), so a ring that respects
+ * weights well needs hundreds of thousands of points for a 1000-origin pool. Maglev's cost is a slightly-more-than-minimal disruption when the origin list
  * itself changes (see test/unit/balancing/hash.test.ts for the bounds), and a full re-placement when
  * the pool crosses one of the table-size steps of `maglevTableSize`.
  * An origin going down, the frequent case, disrupts nobody else (see below).
