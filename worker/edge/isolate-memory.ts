@@ -19,6 +19,9 @@ export interface IsolateMemory {
   readonly hashTables: number;
   /** Bytes the balancing structures are counted at (bounded by BALANCER_BUDGET_BYTES). */
   readonly balancerBytes: number;
+  /** Pools whose balancing structures the budget dropped, and those built again on demand. */
+  readonly balancerEvictions: number;
+  readonly balancerRebuilds: number;
   readonly poolSnapshots: number;
   readonly countedOrigins: number;
   readonly reportingPools: number;
@@ -38,6 +41,8 @@ export function forgetRemoved(snapshot: ConfigSnapshot): IsolateMemory {
     balancers: balancers.entries,
     hashTables: balancers.hashTables,
     balancerBytes: balancers.bytes,
+    balancerEvictions: balancers.evictions,
+    balancerRebuilds: balancers.rebuilds,
     poolSnapshots: forgetPoolSnapshots(poolIds),
     countedOrigins: forgetPoolsExcept(poolIds),
     reportingPools: forgetPoolReports(poolIds),

@@ -44,6 +44,10 @@ interface PoolBalancers {
 const entries = new Map<string, PoolBalancers>();
 let uses = 0;
 let heldBytes = 0;
+/** Pools whose entry the budget dropped (until rebuilt or gone from the configuration). */
+const evicted = new Set<string>();
+let evictions = 0;
+let rebuilds = 0;
 
 /**
  * The balancer of `pool` in this isolate.
@@ -61,7 +65,9 @@ export function hashTableFor(pool: Pool): HashBalancer {
   const entry = entryOf(pool);
   if (!entry.table) {
     entry.table = createHashBalancer(pool.origins);
-    entry.bytes += tableBytes(pool);
+    const bytes = tableBytes(pool);
+    entry.bytes += bytes;
+    heldBytes += bytes;
     settle();
   }
   return entry.table;
@@ -81,9 +87,11 @@ export function preDrainTableFor(
   let weights = "";
   for (const origin of before) weights += `|${origin.name}:${origin.weight}`;
   if (entry.drainTable?.weights !== weights) {
+    const held = entry.bytes;
     if (entry.drainTable) entry.bytes -= tableBytes(pool) + entry.drainTable.weights.length * 2;
     entry.drainTable = { weights, table: createHashBalancer(before) };
     entry.bytes += tableBytes(pool) + weights.length * 2;
+    heldBytes += entry.bytes - held;
     settle();
   }
   return entry.drainTable.table;
@@ -92,18 +100,30 @@ export function preDrainTableFor(
 /** Drops the entries of pools that are not in `poolIds` (the pools of the configuration now served). */
 export function forgetPoolBalancers(poolIds: ReadonlySet<string>): void {
   for (const id of entries.keys()) if (!poolIds.has(id)) entries.delete(id);
+  for (const id of evicted) if (!poolIds.has(id)) evicted.delete(id);
   recount();
 }
 
+export interface PoolBalancerStats {
+  entries: number;
+  /** Counted bytes, hash tables included. */
+  bytes: number;
+  hashTables: number;
+  /** Entries the byte budget dropped since the isolate started. */
+  evictions: number;
+  /** Entries built again after the budget had dropped them. */
+  rebuilds: number;
+}
+
 /** What this isolate holds: entries, and counted bytes (hash tables included). */
-export function poolBalancerStats(): { entries: number; bytes: number; hashTables: number } {
+export function poolBalancerStats(): PoolBalancerStats {
   recount();
   let hashTables = 0;
   for (const entry of entries.values()) {
     if (entry.table) hashTables++;
     if (entry.drainTable) hashTables++;
   }
-  return { entries: entries.size, bytes: heldBytes, hashTables };
+  return { entries: entries.size, bytes: heldBytes, hashTables, evictions, rebuilds };
 }
 
 function entryOf(pool: Pool): PoolBalancers {
@@ -118,6 +138,7 @@ function entryOf(pool: Pool): PoolBalancers {
     cached.used = ++uses;
     return cached;
   }
+  if (evicted.delete(pool.id)) rebuilds++;
   const balancer = createBalancer(pool.algorithm, pool.origins);
   const entry: PoolBalancers = {
     version: pool.version,
@@ -133,20 +154,32 @@ function entryOf(pool: Pool): PoolBalancers {
       (pool.algorithm === "hash" ? tableBytes(pool) : 0),
     used: ++uses,
   };
+  heldBytes += entry.bytes - (cached?.bytes ?? 0);
   entries.set(pool.id, entry);
   settle();
   return entry;
 }
 
-/** Recounts and, past the budget, drops least recently used entries (never the one just used). */
+/**
+ * Past the budget, drops least recently used entries (never the one just used): one pass over the
+ * entries per entry dropped, no sort and no copy, so a request that evicts pays little beyond the
+ * build it was making anyway.
+ */
 function settle(): void {
-  recount();
-  if (heldBytes <= BALANCER_BUDGET_BYTES) return;
-  const byAge = [...entries].sort((a, b) => a[1].used - b[1].used);
-  for (const [id, entry] of byAge) {
-    if (heldBytes <= BALANCER_BUDGET_BYTES || entry.used === uses) break;
-    entries.delete(id);
-    heldBytes -= entry.bytes;
+  while (heldBytes > BALANCER_BUDGET_BYTES) {
+    let oldestId: string | undefined;
+    let oldest: PoolBalancers | undefined;
+    for (const [id, entry] of entries) {
+      if (entry.used !== uses && (!oldest || entry.used < oldest.used)) {
+        oldestId = id;
+        oldest = entry;
+      }
+    }
+    if (oldestId === undefined || !oldest) return;
+    entries.delete(oldestId);
+    heldBytes -= oldest.bytes;
+    evicted.add(oldestId);
+    evictions++;
   }
 }
 
