@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { ProblemError } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
+import { readLoadBalancerHistory } from "./lb-history.ts";
 import { historyWindow, readPoolHistory } from "./pool-history.ts";
 import { drainOrigin, readPoolHealth, undrainOrigin } from "./pool-ops.ts";
 import { readStatus } from "./status.ts";
@@ -21,6 +22,11 @@ poolOpsRoutes.get("/pools/:id/health", async (c) => {
 poolOpsRoutes.get("/pools/:id/history", async (c) => {
   const window = historyWindow(c.req.query("window"));
   return c.json(await readPoolHistory(c.env, c.req.param("id"), window));
+});
+
+poolOpsRoutes.get("/load_balancers/:id/history", async (c) => {
+  const window = historyWindow(c.req.query("window"));
+  return c.json(await readLoadBalancerHistory(c.env, c.req.param("id"), window));
 });
 
 poolOpsRoutes.post("/pools/:id/origins/:name/drain", requireWrite, async (c) => {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { NotificationSchema } from "../../config/notification.ts";
 import { ConfigDocumentSchema, LoadBalancerSchema, PoolSchema } from "../../config/schema.ts";
 import { PoolHistorySchema } from "../../metrics/history.ts";
+import { LoadBalancerHistorySchema } from "../../metrics/lb-history.ts";
 import { ImpactBodySchema, ImpactSchema } from "../explain/impact-schema.ts";
 import { DrainResultSchema, ExplainSchema, PoolHealthSchema, StatusSchema } from "./external.ts";
 import { EXPLAIN_POST, opsPaths } from "./ops-paths.ts";
@@ -61,6 +62,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   FieldError: FieldErrorSchema,
   PoolHealth: PoolHealthSchema,
   PoolHistory: PoolHistorySchema,
+  LoadBalancerHistory: LoadBalancerHistorySchema,
   Status: StatusSchema,
   Explain: ExplainSchema,
   DrainResult: DrainResultSchema,

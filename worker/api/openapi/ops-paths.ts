@@ -2,6 +2,8 @@
  * The paths of configuration history and rollback, notifications, and `POST /explain` (API.md,
  * "v1 additions").
  */
+
+import { LB_HISTORY_MAX_POOLS } from "../../metrics/lb-history.ts";
 import { MAX_LIMIT } from "../config-routes.ts";
 import { VERSIONS_DEFAULT_LIMIT } from "../history-routes.ts";
 import {
@@ -90,6 +92,33 @@ export function opsPaths(): Record<string, Record<string, unknown>> {
         responses: {
           "200": ok("What changed (or would change).", ref("RollbackResult"), ETAG),
           ...problems(...WRITE_ERRORS, "NotFound", "PreconditionFailed"),
+        },
+      },
+    },
+    "/__lb/api/v1/load_balancers/{id}/history": {
+      get: {
+        tags: ["operations"],
+        summary: "A load balancer's history, one point a minute",
+        description:
+          "The load balancer's pools' histories (GET /pools/{id}/history) combined: requests, failed attempts " +
+          "and retries summed per minute; as p95 the highest of the pools' p95 (percentiles do not add; the " +
+          "maximum never understates). Events: the pools' health changes and ejections, and the load balancer's " +
+          "failovers and failbacks derived from its pools' transitions. Pools read: `pools`, `fallbackPool`, " +
+          `then pools named only by rules, regions or countries, at most ${LB_HISTORY_MAX_POOLS} (one PoolState ` +
+          "read each); the mirror pool is left out. A pool shared with other load balancers counts all its traffic.",
+        parameters: [
+          idParam("load balancer"),
+          {
+            name: "window",
+            in: "query",
+            required: false,
+            description: "How far back: `1h` (default) or `24h`.",
+            schema: { type: "string", enum: ["1h", "24h"], default: "1h" },
+          },
+        ],
+        responses: {
+          "200": ok("The window's points and events.", ref("LoadBalancerHistory")),
+          ...problems(...READ_ERRORS, "BadRequest", "NotFound"),
         },
       },
     },
