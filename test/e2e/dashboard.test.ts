@@ -195,6 +195,58 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     }
   }, 180_000);
 
+  it("charts the load balancer over its pools, switches to 24 h and marks a configuration change", async () => {
+    // The load balancer's chart draws the same reported minutes as its pools' (read above).
+    const lbRps = page.locator('[data-lb-charts="www"] [data-chart="rps"]');
+    await expect
+      .poll(async () => Number(await lbRps.getAttribute("data-points", { timeout: 1000 }).catch(() => 0)), {
+        timeout: 60_000,
+        interval: 2_000,
+      })
+      .toBeGreaterThan(0);
+    expect(await page.locator('[data-lb-charts="www"] [data-chart] canvas').count()).toBe(3);
+    // Origin b stopped above: its pool's charts mark the health change the PoolState recorded.
+    await expect
+      .poll(() => page.locator('[data-charts="web"] [data-chart="rps"] [data-marker="unhealthy"]').count(), {
+        timeout: 60_000,
+        interval: 2_000,
+      })
+      .toBeGreaterThan(0);
+
+    const changed = await lb.api.patch("/pools/spare", { description: "changed from the charts test" });
+    expect(changed.status).toBe(200);
+    const versions = await lb.api.get<{ items: { version: number; at: string }[] }>(
+      "/config/versions?limit=1",
+    );
+    const newest = versions.body.items[0]!;
+    const asked = page.waitForRequest((r) => r.url().includes("/load_balancers/www/history?window=24h"));
+    await page.locator('#history-switch button[data-window="24h"]').click();
+    await asked;
+    await page.locator('[data-lb-charts="www"][data-window="24h"]').waitFor({ timeout: 10_000 });
+    const marker = page.locator(
+      `[data-lb-charts="www"] [data-chart="rps"] [data-marker="config"][data-at="${newest.at}"]`,
+    );
+    await marker.waitFor({ state: "attached", timeout: 10_000 });
+    expect(await marker.getAttribute("title")).toContain(`configuration v${newest.version}:`);
+    expect(
+      Number(await page.locator('[data-lb-charts="www"] [data-chart="rps"]').getAttribute("data-points")),
+    ).toBeGreaterThan(0);
+    if (process.env.UPDATE_SCREENSHOT === "1") {
+      await page.locator("section.history").screenshot({ path: join(REPO_ROOT, "docs", "charts.png") });
+    }
+    const hour = page.waitForRequest((r) => r.url().includes("/load_balancers/www/history?window=1h"), {
+      timeout: 45_000,
+    });
+    await page.locator('#history-switch button[data-window="1h"]').click();
+    await page.locator('[data-lb-charts="www"][data-window="1h"]').waitFor({ timeout: 10_000 });
+    // The last hour's reading is refreshed at most every 30 s; the marker appears with the next one.
+    await hour;
+    await page
+      .locator(`[data-lb-charts="www"] [data-marker="config"][data-at="${newest.at}"]`)
+      .first()
+      .waitFor({ state: "attached", timeout: 45_000 });
+  }, 180_000);
+
   it("shows an endpoint the server does not offer as not available", async () => {
     await page.route("**/__lb/api/v1/events*", (route) =>
       route.fulfill({

@@ -5,6 +5,7 @@
 
 import { ACTIONS_CSS } from "./actions-styles.ts";
 import { CHART_CSS, DASHBOARD_SCRIPT } from "./bundle.generated.ts";
+import { HISTORY_CSS } from "./history-styles.ts";
 import { DASHBOARD_CSS } from "./styles.ts";
 
 /** The complete page; `nonce` must be the one named in the response's Content-Security-Policy. */
@@ -16,7 +17,7 @@ export function dashboardHtml(nonce: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Edge LB</title>
-<style nonce="${nonce}">${CHART_CSS}${DASHBOARD_CSS}${ACTIONS_CSS}</style>
+<style nonce="${nonce}">${CHART_CSS}${DASHBOARD_CSS}${ACTIONS_CSS}${HISTORY_CSS}</style>
 </head>
 <body>
 <header>
@@ -40,6 +41,11 @@ export function dashboardHtml(nonce: string): string {
     <section>
       <h2>Load balancers</h2>
       <div class="panel" id="load-balancers"></div>
+    </section>
+    <section class="history">
+      <h2>Traffic over time</h2>
+      <div class="history-switch" id="history-switch"></div>
+      <div class="lb-charts" id="lb-charts"></div>
     </section>
     <section>
       <h2>Pools</h2>

@@ -29,7 +29,7 @@ function history(pool: string, total: HistoryPoint[], events: PoolHistory["event
 }
 
 function lb(input: Record<string, unknown>) {
-  return LoadBalancerSchema.parse({ id: "www", hostname: "www.test", ...input });
+  return { ...LoadBalancerSchema.parse({ id: "www", hostname: "www.test", ...input }), version: 1 };
 }
 
 describe("load balancer history", () => {

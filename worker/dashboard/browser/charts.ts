@@ -1,141 +1,176 @@
 /**
- * Charts of a pool's last hour from `GET /pools/{id}/history`: requests/s, error rate and p95
- * latency, one line per origin, with the window's health events marked on the time axis. Drawn with
- * uPlot (bundled into the page's script; no request leaves for a CDN).
+ * Drawing of history charts with uPlot (bundled into the page's script; no request leaves for a
+ * CDN): requests/s, error rate and p95 latency over the window, one line per series, with events
+ * and configuration changes marked on the time axis as vertical lines that carry a title.
+ * history-view.ts reads the API and decides what to draw.
  */
 import uPlot from "uplot";
-import { api, type Result } from "./api.ts";
 import { el } from "./dom.ts";
 
-interface Point {
+/** One minute of a series, the fields the charts read (a pool's, an origin's or a load balancer's). */
+export interface ChartPoint {
   at: string;
   requests: number;
   failures: { "5xx": number; timeout: number; connect: number };
   p95Ms: number | null;
 }
-interface History {
+
+export interface ChartSeries {
+  label: string;
+  points: ChartPoint[];
+  /** Drawn thicker (a load balancer's total). */
+  bold?: boolean;
+}
+
+export type MarkerKind = "unhealthy" | "ejected" | "healthy" | "failover" | "config";
+
+/** Something to mark on the time axis. */
+export interface Marker {
+  at: string;
+  kind: MarkerKind;
+  title: string;
+}
+
+export interface ChartSet {
   stepSeconds: number;
   from: string;
   to: string;
-  origins: { name: string; points: Point[] }[];
-  events: { at: string; kind: string; origin: string | null }[];
+  series: ChartSeries[];
+  markers: Marker[];
+  /** Title of the p95 chart (a load balancer's says how pools are combined). */
+  p95Title?: string;
 }
 
-/** History is read at most this often per pool (points are a minute apart). */
-const HISTORY_REFRESH_MS = 30_000;
 const COLORS = ["#2f6fdf", "#f38020", "#1a7f4b", "#b42318", "#7a4cc2", "#0e7c86", "#8a5a00", "#5f6b7a"];
-const METRICS = [
+const MARKER_COLORS: Record<MarkerKind, string> = {
+  unhealthy: "#b42318",
+  ejected: "#d9480f",
+  healthy: "#1a7f4b",
+  failover: "#7a4cc2",
+  config: "#2f6fdf",
+};
+export type MetricKey = "rps" | "errors" | "p95";
+const METRICS: { key: MetricKey; title: string }[] = [
   { key: "rps", title: "Requests/s" },
   { key: "errors", title: "Error rate (%)" },
   { key: "p95", title: "p95 latency (ms)" },
-] as const;
+];
 
-const cache = new Map<string, { at: number; history: History | null }>();
+/** A health event's kind, or `failover`/`failback`, as a marker kind. */
+export function markerKind(kind: string): MarkerKind {
+  if (/^fail(over|back)$/.test(kind)) return "failover";
+  if (/eject/.test(kind)) return "ejected";
+  if (/unhealthy/.test(kind)) return "unhealthy";
+  return "healthy";
+}
 
-function figureOf(point: Point, key: (typeof METRICS)[number]["key"], step: number): number | null {
+function figureOf(point: ChartPoint, key: MetricKey, step: number): number | null {
   if (key === "rps") return point.requests / step;
   if (key === "p95") return point.p95Ms;
   const failed = point.failures["5xx"] + point.failures.timeout + point.failures.connect;
   return point.requests > 0 ? (100 * failed) / point.requests : failed > 0 ? 100 : 0;
 }
 
-/** The x values (seconds) of every minute any origin has, and one y array per origin, null for gaps. */
-export function chartData(history: History, key: (typeof METRICS)[number]["key"]): uPlot.AlignedData {
-  const minutes = [
-    ...new Set(history.origins.flatMap((o) => o.points.map((p) => Date.parse(p.at) / 1000))),
-  ].sort((a, b) => a - b);
-  const series = history.origins.map((origin) => {
-    const byMinute = new Map(origin.points.map((p) => [Date.parse(p.at) / 1000, p]));
+/** The x values (seconds) of every minute any series has, and one y array per series, null for gaps. */
+export function chartData(set: Pick<ChartSet, "series" | "stepSeconds">, key: MetricKey): uPlot.AlignedData {
+  const minutes = [...new Set(set.series.flatMap((s) => s.points.map((p) => Date.parse(p.at) / 1000)))].sort(
+    (a, b) => a - b,
+  );
+  const ys = set.series.map((series) => {
+    const byMinute = new Map(series.points.map((p) => [Date.parse(p.at) / 1000, p]));
     return minutes.map((minute) => {
       const point = byMinute.get(minute);
-      return point ? figureOf(point, key, history.stepSeconds) : null;
+      return point ? figureOf(point, key, set.stepSeconds) : null;
     });
   });
-  return [minutes, ...series];
+  return [minutes, ...ys];
 }
 
-function markers(history: History): uPlot.Plugin {
-  return {
-    hooks: {
-      draw: (u: uPlot) => {
-        const ctx = u.ctx;
-        ctx.save();
-        for (const event of history.events) {
-          const x = u.valToPos(Date.parse(event.at) / 1000, "x", true);
-          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-          ctx.strokeStyle = /unhealthy|eject/.test(event.kind) ? "#b42318" : "#1a7f4b";
-          ctx.setLineDash([4, 3]);
-          ctx.beginPath();
-          ctx.moveTo(x, u.bbox.top);
-          ctx.lineTo(x, u.bbox.top + u.bbox.height);
-          ctx.stroke();
-        }
-        ctx.restore();
-      },
-    },
+/** Vertical lines over the plot, one element per marker with its title (hover shows it). */
+function markerPlugin(markers: Marker[]): uPlot.Plugin {
+  const place = (u: uPlot) => {
+    for (const old of u.over.querySelectorAll(".chart-marker")) old.remove();
+    for (const marker of markers) {
+      const x = u.valToPos(Date.parse(marker.at) / 1000, "x");
+      if (!(x >= 0 && x <= u.over.clientWidth)) continue;
+      const line = el("div", {
+        class: `chart-marker ${marker.kind}`,
+        "data-marker": marker.kind,
+        "data-at": marker.at,
+        title: marker.title,
+      });
+      line.style.left = `${Math.round(x) - 2}px`;
+      line.style.borderLeftColor = MARKER_COLORS[marker.kind];
+      u.over.append(line);
+    }
   };
+  return { hooks: { ready: place, setSize: place, setScale: (u, key) => key === "x" && place(u) } };
 }
 
-function draw(target: HTMLElement, history: History): void {
+/** Charts drawn and not yet destroyed; those whose element left the page are destroyed on the next draw. */
+const live = new Set<uPlot>();
+
+function destroyDetached(): void {
+  for (const chart of live) {
+    if (chart.root.isConnected) continue;
+    chart.destroy();
+    live.delete(chart);
+  }
+}
+
+function pointCount(data: uPlot.AlignedData): number {
+  return data
+    .slice(1)
+    .reduce(
+      (sum, ys) => sum + Array.from(ys as ArrayLike<number | null>).filter((y) => y !== null).length,
+      0,
+    );
+}
+
+/** Replaces `target`'s content with the three charts of `set`, plus a line counting its markers. */
+export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): void {
+  destroyDetached();
+  const from = Date.parse(set.from) / 1000;
+  const to = Date.parse(set.to) / 1000;
   const charts = METRICS.map(({ key, title }) => {
     const box = el("div", { class: "chart", "data-chart": key });
-    const data = chartData(history, key);
-    const options: uPlot.Options = {
-      title,
-      width: 360,
-      height: 160,
-      plugins: [markers(history)],
-      scales: {
-        x: {
-          time: true,
-          range: (): uPlot.Range.MinMax => [Date.parse(history.from) / 1000, Date.parse(history.to) / 1000],
-        },
+    const data = chartData(set, key);
+    const chart = new uPlot(
+      {
+        title: key === "p95" && set.p95Title ? set.p95Title : title,
+        width: 360,
+        height: 170,
+        plugins: [markerPlugin(set.markers)],
+        legend: { live: false },
+        scales: { x: { time: true, range: (): uPlot.Range.MinMax => [from, to] } },
+        series: [
+          {},
+          ...set.series.map((series, i) => ({
+            label: series.label,
+            stroke: COLORS[i % COLORS.length] ?? "#2f6fdf",
+            width: series.bold ? 2.5 : 1.25,
+            spanGaps: false,
+          })),
+        ],
+        axes: [{}, { size: 48 }],
       },
-      series: [
-        {},
-        ...history.origins.map((origin, i) => ({
-          label: origin.name,
-          stroke: COLORS[i % COLORS.length] ?? "#2f6fdf",
-          width: 1.5,
-          spanGaps: false,
-        })),
-      ],
-      axes: [{}, { size: 44 }],
-    };
-    new uPlot(options, data, box);
-    const points = data
-      .slice(1)
-      .reduce(
-        (sum, ys) => sum + Array.from(ys as ArrayLike<number | null>).filter((y) => y !== null).length,
-        0,
-      );
-    box.setAttribute("data-points", String(points));
+      data,
+      box,
+    );
+    live.add(chart);
+    box.setAttribute("data-points", String(pointCount(data)));
     return box;
   });
-  const events = el(
+  const counts = new Map<MarkerKind, number>();
+  for (const marker of set.markers) counts.set(marker.kind, (counts.get(marker.kind) ?? 0) + 1);
+  const legend = [...counts].map(([kind, n]) =>
+    el("span", { class: `marker-key ${kind}` }, `${n} ${kind === "config" ? "config change" : kind}`),
+  );
+  const footer = el(
     "div",
     { class: "chart-events muted" },
-    history.events.length ? `${history.events.length} health events marked` : "",
+    legend.length ? ["Marked: ", ...legend] : "No events in this window.",
+    note ? el("div", {}, note) : null,
   );
-  target.replaceChildren(...charts, events);
-}
-
-/** Draws (or keeps) the charts of pool `poolId` in `target`, reading its history every 30 s. */
-export async function renderCharts(target: HTMLElement, poolId: string, token: string): Promise<void> {
-  const cached = cache.get(poolId);
-  const now = Date.now();
-  if (cached && now - cached.at < HISTORY_REFRESH_MS) {
-    if (cached.history) draw(target, cached.history);
-    return;
-  }
-  const result: Result = await api(`/pools/${encodeURIComponent(poolId)}/history?window=1h`, token);
-  const history = result.ok ? (result.body as History) : null;
-  cache.set(poolId, { at: now, history });
-  if (history) draw(target, history);
-  else target.replaceChildren(el("div", { class: "muted" }, "history not available"));
-}
-
-/** Forces the next render to read history again (a new sign-in). */
-export function resetCharts(): void {
-  cache.clear();
+  target.replaceChildren(...charts, footer);
 }

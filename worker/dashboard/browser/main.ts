@@ -4,10 +4,16 @@
  * Built into one script by scripts/build-dashboard.ts; the Worker serves it inline under a CSP nonce.
  */
 import { API, AuthError, api, itemsOf, type Result, request } from "./api.ts";
-import { renderCharts, resetCharts } from "./charts.ts";
 import { byId, time } from "./dom.ts";
+import { renderHistory, resetHistory } from "./history-view.ts";
 import { renderOperations, resetOperations, setUpOperations } from "./operate.ts";
-import { type PoolView, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
+import {
+  type LoadBalancerStatus,
+  type PoolView,
+  renderEvents,
+  renderLoadBalancers,
+  renderPools,
+} from "./render.ts";
 import { requestCounts, ShareWindow } from "./shares.ts";
 
 const TOKEN_KEY = "edge-lb.token";
@@ -59,10 +65,10 @@ async function refresh(): Promise<void> {
     renderPools(pools, health, shares);
     renderEvents(events);
     await renderOperations(token, pools);
-    for (const id of ids) {
-      const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
-      if (box) await renderCharts(box, id, token);
-    }
+    const lbIds = status.ok
+      ? itemsOf<LoadBalancerStatus>(status.body, "loadBalancers").map((lb) => lb.id)
+      : [];
+    await renderHistory(token, lbIds, ids);
     const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
     banner(failed && !failed.ok ? `Some data could not be loaded: ${failed.error}` : "");
     byId("updated").textContent = `Updated ${time(Date.now())}`;
@@ -92,7 +98,7 @@ function showApp(): void {
   byId("app").hidden = false;
   byId("logout").hidden = false;
   shares.reset();
-  resetCharts();
+  resetHistory();
   resetOperations();
   clearTimeout(timer);
   void refresh();

@@ -1,0 +1,217 @@
+/**
+ * The dashboard's charts over time: per load balancer (`GET /load_balancers/{id}/history`, its pools
+ * combined) and per pool (`GET /pools/{id}/history`, one line per origin), over the last hour or day
+ * as the 1 h / 24 h switch says, with health events, ejections, failovers and configuration changes
+ * (`GET /config/versions`) marked on the time axis.
+ *
+ * Reads: for the window shown, every HISTORY_REFRESH_MS at most, one history per load balancer and
+ * per pool and one list of configuration versions. Points are a minute apart, so reading more often
+ * would show nothing new. Nothing here runs per proxied request.
+ */
+import { api, itemsOf } from "./api.ts";
+import { type ChartPoint, type ChartSet, drawCharts, type Marker, markerKind } from "./charts.ts";
+import { byId, el } from "./dom.ts";
+
+type HistoryWindow = "1h" | "24h";
+
+interface HistoryEvent {
+  at: string;
+  kind: string;
+  origin: string | null;
+  pool?: string | null;
+  message?: string;
+}
+interface PoolHistory {
+  stepSeconds: number;
+  from: string;
+  to: string;
+  origins: { name: string; points: ChartPoint[] }[];
+  events: HistoryEvent[];
+}
+interface LbHistory {
+  stepSeconds: number;
+  from: string;
+  to: string;
+  total: ChartPoint[];
+  pools: { id: string; points: ChartPoint[] }[];
+  events: HistoryEvent[];
+  unavailablePools?: string[];
+  poolsNotRead?: string[];
+}
+interface ConfigVersion {
+  version: number;
+  at: string;
+  summary: string;
+}
+
+/** A window's answers, read together. */
+interface Reading {
+  at: number;
+  lbs: Map<string, LbHistory | null>;
+  pools: Map<string, PoolHistory | null>;
+  versions: ConfigVersion[];
+}
+
+const HISTORY_REFRESH_MS = 30_000;
+/** Configuration versions read for the markers (the API keeps at least the last 100). */
+const VERSIONS_LIMIT = 200;
+const P95_TITLE = "p95 latency (ms), highest pool";
+const LB_NOTE =
+  "Sums of the load balancer's pools (a pool shared with another load balancer counts all its traffic). " +
+  "p95: the highest of the pools' p95 in each minute, an upper bound of the load balancer's.";
+
+let shown: HistoryWindow = "1h";
+const readings = new Map<HistoryWindow, Reading>();
+let last: { token: string; lbIds: string[]; poolIds: string[] } | null = null;
+
+/** The window the charts show. */
+export function historyWindow(): HistoryWindow {
+  return shown;
+}
+
+/** Draws the switch into `#history-switch`; a click redraws every chart for the other window. */
+function drawSwitch(): void {
+  const target = byId("history-switch");
+  const buttons = (["1h", "24h"] as const).map((window) => {
+    const button = el(
+      "button",
+      {
+        type: "button",
+        class: window === shown ? "active" : "",
+        "data-window": window,
+        "aria-pressed": String(window === shown),
+      },
+      window === "1h" ? "1 h" : "24 h",
+    );
+    button.addEventListener("click", () => {
+      if (shown === window) return;
+      shown = window;
+      drawSwitch();
+      if (last) void renderHistory(last.token, last.lbIds, last.poolIds);
+    });
+    return button;
+  });
+  target.replaceChildren(el("span", { class: "muted" }, "Charts over the last "), ...buttons);
+}
+
+async function read(
+  token: string,
+  window: HistoryWindow,
+  lbIds: string[],
+  poolIds: string[],
+): Promise<Reading> {
+  const get = async <T>(path: string): Promise<T | null> => {
+    const result = await api<T>(path, token);
+    return result.ok ? result.body : null;
+  };
+  const q = `history?window=${window}`;
+  const [versions, ...lbs] = await Promise.all([
+    get<unknown>(`/config/versions?limit=${VERSIONS_LIMIT}`),
+    ...lbIds.map((id) => get<LbHistory>(`/load_balancers/${encodeURIComponent(id)}/${q}`)),
+  ]);
+  const pools = new Map<string, PoolHistory | null>();
+  // A few at a time, so a configuration with many pools does not open dozens of requests.
+  for (let i = 0; i < poolIds.length; i += 6) {
+    const batch = poolIds.slice(i, i + 6);
+    const answers = await Promise.all(
+      batch.map((id) => get<PoolHistory>(`/pools/${encodeURIComponent(id)}/${q}`)),
+    );
+    for (const [j, id] of batch.entries()) pools.set(id, answers[j] ?? null);
+  }
+  return {
+    at: Date.now(),
+    lbs: new Map(lbIds.map((id, i) => [id, (lbs[i] as LbHistory | null) ?? null])),
+    pools,
+    versions: itemsOf<ConfigVersion>(versions),
+  };
+}
+
+function configMarkers(versions: ConfigVersion[], from: string): Marker[] {
+  const start = Date.parse(from);
+  return versions
+    .filter((v) => Date.parse(v.at) >= start)
+    .map((v) => ({ at: v.at, kind: "config" as const, title: `configuration v${v.version}: ${v.summary}` }));
+}
+
+function eventMarkers(events: HistoryEvent[]): Marker[] {
+  return events.map((event) => ({
+    at: event.at,
+    kind: markerKind(event.kind),
+    title: `${event.kind}${event.pool ? ` ${event.pool}` : ""}${event.origin ? `/${event.origin}` : ""}: ${event.message ?? ""}`,
+  }));
+}
+
+function lbCharts(history: LbHistory, versions: ConfigVersion[]): ChartSet {
+  return {
+    stepSeconds: history.stepSeconds,
+    from: history.from,
+    to: history.to,
+    series: [
+      { label: "all pools", points: history.total, bold: true },
+      ...history.pools.map((pool) => ({ label: pool.id, points: pool.points })),
+    ],
+    markers: [...eventMarkers(history.events), ...configMarkers(versions, history.from)],
+    p95Title: P95_TITLE,
+  };
+}
+
+function poolCharts(history: PoolHistory, versions: ConfigVersion[]): ChartSet {
+  return {
+    stepSeconds: history.stepSeconds,
+    from: history.from,
+    to: history.to,
+    series: history.origins.map((origin) => ({ label: origin.name, points: origin.points })),
+    markers: [...eventMarkers(history.events), ...configMarkers(versions, history.from)],
+  };
+}
+
+function lbPanel(id: string, history: LbHistory | null | undefined, versions: ConfigVersion[]): HTMLElement {
+  const box = el("div", { class: "charts", "data-lb-charts": id, "data-window": shown });
+  if (!history) box.append(el("div", { class: "muted" }, "history not available"));
+  else {
+    const missing = [...(history.unavailablePools ?? []), ...(history.poolsNotRead ?? [])];
+    const note = missing.length ? `${LB_NOTE} Not included: ${missing.join(", ")}.` : LB_NOTE;
+    drawCharts(box, lbCharts(history, versions), note);
+  }
+  return el("div", { class: "panel lb-history" }, el("div", { class: "pool-head" }, el("h3", {}, id)), box);
+}
+
+/**
+ * Draws the load balancers' charts into `#lb-charts` and each pool's into its `[data-charts]` box,
+ * reading the shown window's history when the last reading is older than HISTORY_REFRESH_MS.
+ */
+export async function renderHistory(token: string, lbIds: string[], poolIds: string[]): Promise<void> {
+  last = { token, lbIds, poolIds };
+  if (!document.querySelector("#history-switch button")) drawSwitch();
+  const window = shown;
+  let reading = readings.get(window);
+  const known = (ids: string[], map: Map<string, unknown> | undefined) => ids.every((id) => map?.has(id));
+  if (
+    !reading ||
+    Date.now() - reading.at >= HISTORY_REFRESH_MS ||
+    !known(lbIds, reading.lbs) ||
+    !known(poolIds, reading.pools)
+  ) {
+    reading = await read(token, window, lbIds, poolIds);
+    readings.set(window, reading);
+  }
+  if (window !== shown) return;
+  const current = reading;
+  byId("lb-charts").replaceChildren(...lbIds.map((id) => lbPanel(id, current.lbs.get(id), current.versions)));
+  for (const id of poolIds) {
+    const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
+    if (!box) continue;
+    box.setAttribute("data-window", window);
+    const history = current.pools.get(id);
+    if (history) drawCharts(box, poolCharts(history, current.versions));
+    else box.replaceChildren(el("div", { class: "muted" }, "history not available"));
+  }
+}
+
+/** Forgets what was read (a new sign-in) and goes back to the last hour. */
+export function resetHistory(): void {
+  readings.clear();
+  shown = "1h";
+  last = null;
+  document.querySelector("#history-switch")?.replaceChildren();
+}
