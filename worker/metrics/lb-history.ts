@@ -88,11 +88,9 @@ export const LoadBalancerHistorySchema = z
     pools: z
       .array(z.object({ id: z.string(), points: z.array(HistoryPointSchema) }))
       .meta({ description: "Each read pool's own points (its origins summed), as GET /pools/{id}/history." }),
-    events: z
-      .array(LbHistoryEventSchema)
-      .meta({
-        description: "The read pools' health events and the load balancer's failovers, oldest first.",
-      }),
+    events: z.array(LbHistoryEventSchema).meta({
+      description: "The read pools' health events and the load balancer's failovers, oldest first.",
+    }),
     unavailablePools: z
       .array(z.string())
       .meta({ description: "Pools whose history could not be read just now (left out of `total`)." }),
