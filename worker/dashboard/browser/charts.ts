@@ -110,7 +110,8 @@ function markerPlugin(markers: Marker[]): uPlot.Plugin {
 /** Charts drawn and not yet destroyed; those whose element left the page are destroyed on the next draw. */
 const live = new Set<uPlot>();
 
-function destroyDetached(): void {
+/** Frees the charts no longer on the page (call once the page's panels are in place). */
+export function destroyDetached(): void {
   for (const chart of live) {
     if (chart.root.isConnected) continue;
     chart.destroy();
@@ -129,7 +130,6 @@ function pointCount(data: uPlot.AlignedData): number {
 
 /** Replaces `target`'s content with the three charts of `set`, plus a line counting its markers. */
 export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): void {
-  destroyDetached();
   const from = Date.parse(set.from) / 1000;
   const to = Date.parse(set.to) / 1000;
   const charts = METRICS.map(({ key, title }) => {

@@ -9,7 +9,14 @@
  * would show nothing new. Nothing here runs per proxied request.
  */
 import { api, itemsOf } from "./api.ts";
-import { type ChartPoint, type ChartSet, drawCharts, type Marker, markerKind } from "./charts.ts";
+import {
+  type ChartPoint,
+  type ChartSet,
+  destroyDetached,
+  drawCharts,
+  type Marker,
+  markerKind,
+} from "./charts.ts";
 import { byId, el } from "./dom.ts";
 
 type HistoryWindow = "1h" | "24h";
@@ -63,6 +70,10 @@ const LB_NOTE =
 let shown: HistoryWindow = "1h";
 const readings = new Map<HistoryWindow, Reading>();
 let last: { token: string; lbIds: string[]; poolIds: string[] } | null = null;
+/** The reading each chart box was last drawn from (`lb:` for all load balancers, `pool:<id>`). */
+const drawn = new Map<string, Reading>();
+/** Each pool's drawn chart box, put back in place of the empty one the pools panel draws. */
+const poolBoxes = new Map<string, HTMLElement>();
 
 /** The window the charts show. */
 export function historyWindow(): HistoryWindow {
@@ -197,20 +208,38 @@ export async function renderHistory(token: string, lbIds: string[], poolIds: str
   }
   if (window !== shown) return;
   const current = reading;
-  byId("lb-charts").replaceChildren(...lbIds.map((id) => lbPanel(id, current.lbs.get(id), current.versions)));
+  // Redrawn only when the reading changed: between readings the drawn charts are put back as they
+  // are, so a hovered marker's title and the cursor survive the page's 2 s refresh.
+  const lbBox = byId("lb-charts");
+  if (drawn.get("lb:") !== current || lbBox.getAttribute("data-ids") !== lbIds.join(",")) {
+    lbBox.replaceChildren(...lbIds.map((id) => lbPanel(id, current.lbs.get(id), current.versions)));
+    lbBox.setAttribute("data-ids", lbIds.join(","));
+    drawn.set("lb:", current);
+  }
   for (const id of poolIds) {
     const box = document.querySelector<HTMLElement>(`[data-charts="${CSS.escape(id)}"]`);
     if (!box) continue;
+    const previous = poolBoxes.get(id);
+    if (previous && previous !== box && drawn.get(`pool:${id}`) === current) {
+      box.replaceWith(previous);
+      continue;
+    }
     box.setAttribute("data-window", window);
     const history = current.pools.get(id);
     if (history) drawCharts(box, poolCharts(history, current.versions));
     else box.replaceChildren(el("div", { class: "muted" }, "history not available"));
+    poolBoxes.set(id, box);
+    drawn.set(`pool:${id}`, current);
   }
+  for (const id of poolBoxes.keys()) if (!poolIds.includes(id)) poolBoxes.delete(id);
+  destroyDetached();
 }
 
 /** Forgets what was read (a new sign-in) and goes back to the last hour. */
 export function resetHistory(): void {
   readings.clear();
+  drawn.clear();
+  poolBoxes.clear();
   shown = "1h";
   last = null;
   document.querySelector("#history-switch")?.replaceChildren();
