@@ -36,6 +36,8 @@ export interface OriginKnobs {
   delayMs?: number;
   /** Never answer (the connection stays open until the client gives up or `stop()`). */
   hang?: boolean;
+  /** Answer 503 to health probes whose `x-edge-lb-probe-region` names one of these regions. */
+  failForRegions?: readonly string[];
 }
 
 export interface TestOrigin {
@@ -152,7 +154,9 @@ export async function startOrigin(name: string, initial: OriginKnobs = {}): Prom
     const delayMs = numberParam(params, "delayMs") ?? knobs.delayMs ?? 0;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (response.destroyed) return;
-    const status = numberParam(params, "status") ?? knobs.status ?? 200;
+    const region = echo.headers["x-edge-lb-probe-region"];
+    const regionFails = region !== undefined && (knobs.failForRegions ?? []).includes(region);
+    const status = regionFails ? 503 : (numberParam(params, "status") ?? knobs.status ?? 200);
     if (echo.path === "/download") {
       const total = numberParam(params, "bytes") ?? 0;
       response.writeHead(status, {
