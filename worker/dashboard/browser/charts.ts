@@ -49,6 +49,14 @@ const MARKER_COLORS: Record<MarkerKind, string> = {
   failover: "#7a4cc2",
   config: "#2f6fdf",
 };
+/** Legend words per marker kind: one, several. */
+const MARKER_NAMES: Record<MarkerKind, [string, string]> = {
+  unhealthy: ["turned unhealthy", "turned unhealthy"],
+  ejected: ["ejection", "ejections"],
+  healthy: ["turned healthy", "turned healthy"],
+  failover: ["failover/failback", "failovers/failbacks"],
+  config: ["config change", "config changes"],
+};
 export type MetricKey = "rps" | "errors" | "p95";
 const METRICS: { key: MetricKey; title: string }[] = [
   { key: "rps", title: "Requests/s" },
@@ -164,7 +172,7 @@ export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): v
   const counts = new Map<MarkerKind, number>();
   for (const marker of set.markers) counts.set(marker.kind, (counts.get(marker.kind) ?? 0) + 1);
   const legend = [...counts].map(([kind, n]) =>
-    el("span", { class: `marker-key ${kind}` }, `${n} ${kind === "config" ? "config change" : kind}`),
+    el("span", { class: `marker-key ${kind}` }, `${n} ${MARKER_NAMES[kind][n === 1 ? 0 : 1]}`),
   );
   const footer = el(
     "div",

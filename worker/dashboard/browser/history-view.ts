@@ -60,6 +60,8 @@ interface Reading {
 }
 
 const HISTORY_REFRESH_MS = 30_000;
+/** History requests in flight at once. */
+const FETCH_BATCH = 6;
 /** Configuration versions read for the markers (the API keeps at least the last 100). */
 const VERSIONS_LIMIT = 200;
 const P95_TITLE = "p95 latency (ms), highest pool";
@@ -116,23 +118,21 @@ async function read(
     return result.ok ? result.body : null;
   };
   const q = `history?window=${window}`;
-  const [versions, ...lbs] = await Promise.all([
-    get<unknown>(`/config/versions?limit=${VERSIONS_LIMIT}`),
-    ...lbIds.map((id) => get<LbHistory>(`/load_balancers/${encodeURIComponent(id)}/${q}`)),
-  ]);
-  const pools = new Map<string, PoolHistory | null>();
-  // A few at a time, so a configuration with many pools does not open dozens of requests.
-  for (let i = 0; i < poolIds.length; i += 6) {
-    const batch = poolIds.slice(i, i + 6);
-    const answers = await Promise.all(
-      batch.map((id) => get<PoolHistory>(`/pools/${encodeURIComponent(id)}/${q}`)),
-    );
-    for (const [j, id] of batch.entries()) pools.set(id, answers[j] ?? null);
-  }
+  const versions = await get<unknown>(`/config/versions?limit=${VERSIONS_LIMIT}`);
+  // A few at a time, so a configuration with many load balancers or pools opens few requests at once.
+  const each = async <T>(ids: string[], path: (id: string) => string): Promise<Map<string, T | null>> => {
+    const answers = new Map<string, T | null>();
+    for (let i = 0; i < ids.length; i += FETCH_BATCH) {
+      const batch = ids.slice(i, i + FETCH_BATCH);
+      const results = await Promise.all(batch.map((id) => get<T>(path(id))));
+      for (const [j, id] of batch.entries()) answers.set(id, results[j] ?? null);
+    }
+    return answers;
+  };
   return {
     at: Date.now(),
-    lbs: new Map(lbIds.map((id, i) => [id, (lbs[i] as LbHistory | null) ?? null])),
-    pools,
+    lbs: await each<LbHistory>(lbIds, (id) => `/load_balancers/${encodeURIComponent(id)}/${q}`),
+    pools: await each<PoolHistory>(poolIds, (id) => `/pools/${encodeURIComponent(id)}/${q}`),
     versions: itemsOf<ConfigVersion>(versions),
   };
 }
