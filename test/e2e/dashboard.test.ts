@@ -196,6 +196,18 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
   }, 180_000);
 
   it("charts the load balancer over its pools, switches to 24 h and marks a configuration change", async () => {
+    // Through the API, the load balancer counts what its origins answered above (a 30, b 10; spare none).
+    const lbHistory = await lb.api.get<{
+      total: { requests: number }[];
+      pools: { id: string; points: { requests: number }[] }[];
+    }>("/load_balancers/www/history?window=1h");
+    expect(lbHistory.status).toBe(200);
+    expect(lbHistory.body.total.reduce((sum, p) => sum + p.requests, 0)).toBe(40);
+    expect(
+      Object.fromEntries(
+        lbHistory.body.pools.map((p) => [p.id, p.points.reduce((sum, x) => sum + x.requests, 0)]),
+      ),
+    ).toEqual({ web: 40, spare: 0 });
     // The load balancer's chart draws the same reported minutes as its pools' (read above).
     const lbRps = page.locator('[data-lb-charts="www"] [data-chart="rps"]');
     await expect
