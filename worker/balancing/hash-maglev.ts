@@ -4,7 +4,7 @@
  * Every origin owns a pseudo-random permutation of the table's slots, derived from its name only;
  * origins take turns claiming their next free preferred slot until the table is full. Weights set how
  * many turns each origin gets (its share of the slots, exact to within one slot however skewed the
- * weights are), and the turns are interleaved evenly (see `turnOrder`). The build costs O(M + N) plus
+ * weights are), and the turns are interleaved evenly (`turnOrder`, maglev-turns.ts). The build costs O(M + N) plus
  * about M ln(M) / 2 slot probes (`claimSlots`), in typed arrays without per-origin objects or sorts;
  * bench/RESULTS.md ("Decision cost") has the measured time of a pool's first request.
  *
@@ -18,6 +18,7 @@
  * instead of 5.3 %, the removed origin's share being 5.0 %).
  */
 import { hash32 } from "./hash-string.ts";
+import { turnOrder } from "./maglev-turns.ts";
 import type { BalancerOrigin } from "./types.ts";
 
 /**
@@ -218,57 +219,6 @@ function cutOff(values: Float64Array, rank: number): number {
   // Equal weights give equal fractions: then there is nothing to sort.
   if (inBucket[0] !== inBucket[k - 1] || inBucket.some((value) => value !== inBucket[0])) inBucket.sort();
   return inBucket[k - (rank - above)]!;
-}
-
-/**
- * The order in which origins claim slots: origin i takes its turns evenly spread over one pass,
- * turn k at time (k + 1/2) / quota_i, so every origin advances through its preferences at the same
- * relative pace whatever its weight (the interleaving Maglev's balance and low disruption rely on).
- * A counting sort over `size` time buckets orders the `size` turns in O(size + origins); turn k of
- * origin i falls in bucket floor((2k + 1) size / (2 quota_i)), stepped in integers.
- */
-function turnOrder(quotas: Uint32Array, size: number): Uint16Array {
-  const starts = new Int32Array(size + 1);
-  const twice = 2 * size;
-  for (let i = 0; i < quotas.length; i++) {
-    const quota = quotas[i]!;
-    if (quota === 0) continue;
-    const span = 2 * quota;
-    const whole = Math.floor(twice / span);
-    const part = twice - whole * span;
-    let bucket = Math.floor(size / span);
-    let rest = size - bucket * span - span; // the remainder minus span: negative until it carries
-    for (let k = 0; k < quota; k++) {
-      starts[bucket + 1]!++;
-      rest += part;
-      const carry = ~(rest >> 31); // -1 when the remainder reached span, else 0
-      bucket += whole - carry;
-      rest -= span & carry;
-    }
-  }
-  let sum = 0;
-  for (let b = 0; b <= size; b++) {
-    sum += starts[b]!;
-    starts[b] = sum;
-  }
-  const order = new Uint16Array(sum);
-  for (let i = 0; i < quotas.length; i++) {
-    const quota = quotas[i]!;
-    if (quota === 0) continue;
-    const span = 2 * quota;
-    const whole = Math.floor(twice / span);
-    const part = twice - whole * span;
-    let bucket = Math.floor(size / span);
-    let rest = size - bucket * span - span;
-    for (let k = 0; k < quota; k++) {
-      order[starts[bucket]!++] = i;
-      rest += part;
-      const carry = ~(rest >> 31);
-      bucket += whole - carry;
-      rest -= span & carry;
-    }
-  }
-  return order;
 }
 
 function isPrime(value: number): boolean {
