@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildMaglevTable, MAGLEV_TABLE_SIZES, NO_OWNER } from "../../../worker/balancing/hash-maglev.ts";
 import { hash32 } from "../../../worker/balancing/hash-string.ts";
+import { turnOrder } from "../../../worker/balancing/maglev-turns.ts";
 import type { BalancerOrigin } from "../../../worker/balancing/types.ts";
 
 /**
@@ -92,6 +93,27 @@ describe("Maglev table build", () => {
     const table = buildMaglevTable(origins);
     expect(table.size).toBe(size);
     expect([...table.owners]).toEqual(plainMaglev(origins, size).owners);
+  });
+
+  it("orders turns by time bucket, then origin index, whether quotas take few values or many", () => {
+    const few = fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(few, fc.array(fc.nat(), { minLength: 1, maxLength: 300 }), (values, picks) => {
+        const quotas = Uint32Array.from(picks, (p) => values[p % values.length]!);
+        const size = quotas.reduce((sum, q) => sum + q, 0) || 1;
+        const plain = [...quotas]
+          .flatMap((quota, i) =>
+            Array.from({ length: quota }, (_, k) => ({
+              i,
+              at: Math.floor(((2 * k + 1) * size) / (2 * quota)),
+            })),
+          )
+          .sort((a, b) => a.at - b.at || a.i - b.i)
+          .map(({ i }) => i);
+        expect([...turnOrder(quotas, size)]).toEqual(plain);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("is deterministic: the same origins give the same table, whatever was built before", () => {
