@@ -124,8 +124,7 @@ export async function startCpuHarness(
           },
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
-        // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
-      ] as any,
+      ],
     }),
   );
   const stopMiniflare = onCleanup("workerd (Miniflare, CPU harness)", () => mf.dispose());
