@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { onCleanup } from "../lib/cleanup.ts";
 import { http } from "../lib/http.ts";
 import { ADMIN_TOKEN, seedAndVerify } from "./lb-admin.ts";
-import { bundleWorker, readWranglerToml } from "./workerd.ts";
+import { bundleWorker, lbWorkerOptions, miniflareBase, readWranglerToml } from "./workerd.ts";
 
 const PASSTHROUGH_SCRIPT = join(import.meta.dirname, "passthrough-worker.js");
 /** Origin addresses the load balancer is configured with; the stub answers them all. */
@@ -73,30 +73,15 @@ export async function startCpuHarness(
   const bundlePath = await bundleWorker(join(dir, "bundle"));
   const inspect = options.inspectorPort !== undefined;
   const lbWorker = (name: string, scriptPath: string) => ({
+    ...lbWorkerOptions(scriptPath, facts, ADMIN_TOKEN),
     name,
-    modules: true,
-    scriptPath,
-    modulesRoot: dirname(scriptPath),
-    compatibilityDate: facts.compatibilityDate,
-    compatibilityFlags: facts.compatibilityFlags,
-    bindings: { ADMIN_TOKEN },
-    durableObjects: Object.fromEntries(
-      Object.entries(facts.durableObjects).map(([binding, className]) => [
-        binding,
-        { className, useSQLite: true },
-      ]),
-    ),
     outboundService: "origin",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     unsafeInspectorProxy: inspect,
   });
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      log: new Log(LogLevel.WARN),
-      enableDevRegistry: false,
-      cf: { colo: "LOC", country: "XX", continent: "EU" },
-      telemetry: { enabled: false },
-      resourcePersistencePath: join(dir, "state"),
+      ...miniflareBase(join(dir, "state")),
       ...(inspect ? { inspectorPort: options.inspectorPort } : {}),
       workers: [
         lbWorker("edge-lb", bundlePath),

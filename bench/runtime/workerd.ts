@@ -30,7 +30,7 @@ export interface WorkerdRuntime {
   stop(): Promise<void>;
 }
 
-interface WranglerFacts {
+export interface WranglerFacts {
   compatibilityDate: string;
   compatibilityFlags: string[];
   durableObjects: Record<string, string>;
@@ -52,6 +52,49 @@ export function readWranglerToml(): WranglerFacts {
     compatibilityDate: date,
     compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!),
     durableObjects,
+  };
+}
+
+/**
+ * The load balancer's bundle as a Miniflare Worker: its compatibility settings, admin token and
+ * Durable Objects on SQLite (defined by `durableObjectsIn`, another Worker of the same bundle, when
+ * given). Callers add the name, sockets and service wiring they need.
+ * @example { ...lbWorkerOptions(bundle, facts, ADMIN_TOKEN), name: "edge-lb" }
+ */
+export function lbWorkerOptions(
+  bundle: string,
+  facts: WranglerFacts,
+  adminToken: string,
+  durableObjectsIn?: string,
+) {
+  return {
+    modules: true,
+    scriptPath: bundle,
+    // Module names are relative to this root; the bundle lives outside the working directory.
+    modulesRoot: dirname(bundle),
+    compatibilityDate: facts.compatibilityDate,
+    compatibilityFlags: facts.compatibilityFlags,
+    bindings: { ADMIN_TOKEN: adminToken },
+    durableObjects: Object.fromEntries(
+      Object.entries(facts.durableObjects).map(([binding, className]) => [
+        binding,
+        { className, useSQLite: true, ...(durableObjectsIn ? { scriptName: durableObjectsIn } : {}) },
+      ]),
+    ),
+  };
+}
+
+/**
+ * Miniflare options every bench harness shares: warnings only, no dev registry, a placeholder
+ * `request.cf` (never fetched from the network), no telemetry, state in `stateDir`.
+ */
+export function miniflareBase(stateDir: string) {
+  return {
+    log: new Log(LogLevel.WARN),
+    enableDevRegistry: false,
+    cf: { colo: "LOC", country: "XX", continent: "EU" },
+    telemetry: { enabled: false },
+    resourcePersistencePath: stateDir,
   };
 }
 
@@ -120,20 +163,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
     const bundle = await bundleWorker(join(dir, "bundle"));
     bundlePath = bundle;
     lbWorker = {
+      ...lbWorkerOptions(bundle, facts, options.adminToken),
       name: "edge-lb",
-      modules: true,
-      scriptPath: bundle,
-      // Module names are relative to this root; the bundle lives outside the working directory.
-      modulesRoot: dirname(bundle),
-      compatibilityDate: facts.compatibilityDate,
-      compatibilityFlags: facts.compatibilityFlags,
-      bindings: { ADMIN_TOKEN: options.adminToken },
-      durableObjects: Object.fromEntries(
-        Object.entries(facts.durableObjects).map(([binding, className]) => [
-          binding,
-          { className, useSQLite: true },
-        ]),
-      ),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       unsafeInspectorProxy: options.inspectorPort !== undefined,
     };
@@ -144,13 +175,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
   const start = async (workers: Record<string, unknown>[]) => {
     const mf = new Miniflare(
       convertV4MiniflareOptions({
-        log: new Log(LogLevel.WARN),
-        enableDevRegistry: false,
-        // A placeholder `request.cf`: never fetch the real one from the network.
-        cf: { colo: "LOC", country: "XX", continent: "EU" },
-        telemetry: { enabled: false },
+        ...miniflareBase(join(dir, "state")),
         ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
-        resourcePersistencePath: join(dir, "state"),
         handleStructuredLogs: (log) => appendFileSync(logFile, `${log.level} ${log.message}\n`),
         // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
         workers: workers as any,

@@ -7,10 +7,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
-import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { onCleanup } from "../lib/cleanup.ts";
 import { http } from "../lib/http.ts";
 import type { SectionResult } from "../lib/report.ts";
@@ -18,7 +18,7 @@ import { fmt, median } from "../lib/stats.ts";
 import { STUB_ORIGINS } from "../runtime/cpu-harness.ts";
 import { ADMIN_TOKEN, LB_HOST, seedAndVerify } from "../runtime/lb-admin.ts";
 import { cpuMs, workerdPid } from "../runtime/process-cpu.ts";
-import { bundleWorker, readWranglerToml } from "../runtime/workerd.ts";
+import { bundleWorker, lbWorkerOptions, miniflareBase, readWranglerToml } from "../runtime/workerd.ts";
 
 /** Stand-ins for the runtime's modules, so Node can evaluate the bundle's top level. */
 const RUNTIME_STUB = `export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
@@ -84,19 +84,8 @@ export async function runColdStart(options: { quick: boolean }): Promise<Section
     compatibilityDate: facts.compatibilityDate,
   };
   const lb = {
+    ...lbWorkerOptions(bundle, facts, ADMIN_TOKEN),
     name: "edge-lb",
-    modules: true,
-    scriptPath: bundle,
-    modulesRoot: dirname(bundle),
-    compatibilityDate: facts.compatibilityDate,
-    compatibilityFlags: facts.compatibilityFlags,
-    bindings: { ADMIN_TOKEN },
-    durableObjects: Object.fromEntries(
-      Object.entries(facts.durableObjects).map(([binding, className]) => [
-        binding,
-        { className, useSQLite: true },
-      ]),
-    ),
     outboundService: "origin",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
@@ -110,11 +99,7 @@ export async function runColdStart(options: { quick: boolean }): Promise<Section
   const create = (worker: Record<string, unknown>) =>
     new Miniflare(
       convertV4MiniflareOptions({
-        log: new Log(LogLevel.WARN),
-        enableDevRegistry: false,
-        cf: { colo: "LOC", country: "XX", continent: "EU" },
-        telemetry: { enabled: false },
-        resourcePersistencePath: state,
+        ...miniflareBase(state),
         // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
         workers: [worker, origin] as any,
       }),

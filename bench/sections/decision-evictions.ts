@@ -8,6 +8,7 @@
 import type { Candidate } from "../../worker/balancing/types.ts";
 import { type Pool, PoolSchema } from "../../worker/config/schema.ts";
 import type { Table } from "../lib/report.ts";
+import { seeded } from "../lib/seeded.ts";
 import { duration, fmt, quantile } from "../lib/stats.ts";
 
 const POOLS = 1000;
@@ -49,18 +50,6 @@ function makePools(): { pools: Pool[]; candidates: Candidate[][] } {
     );
   }
   return { pools, candidates };
-}
-
-/** A deterministic generator (mulberry32), so every run sends the same traffic. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Measures every scenario; `requests` per scenario after a warm-up pass over its pools. */

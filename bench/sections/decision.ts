@@ -5,6 +5,7 @@
  */
 import type { BalancerOrigin, Candidate, PickInput } from "../../worker/balancing/types.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
+import { seeded } from "../lib/seeded.ts";
 import { duration, fmt } from "../lib/stats.ts";
 import { findAlgorithms } from "./decision-algorithms.ts";
 import { measureCandidates } from "./decision-candidates.ts";
@@ -20,18 +21,6 @@ const TARGET_FIRST_NS = 500_000;
 
 export interface DecisionOptions {
   quick: boolean;
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so every run sees the same pools. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A pool of `size` origins with mixed weights, in-flight counts and latencies. */

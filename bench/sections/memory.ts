@@ -8,15 +8,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import WebSocket from "ws";
 import type { ConfigDocumentInput } from "../../worker/config/schema.ts";
 import { onCleanup } from "../lib/cleanup.ts";
 import { http } from "../lib/http.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { startOrigins } from "../runtime/origins.ts";
-import { bundleWorker, readWranglerToml } from "../runtime/workerd.ts";
+import { bundleWorker, lbWorkerOptions, miniflareBase, readWranglerToml } from "../runtime/workerd.ts";
 
 const ADMIN_TOKEN = "bench-admin-token";
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
@@ -118,37 +118,17 @@ interface Measured {
 async function measure(shape: Shape, originUrl: string, bundle: string, dir: string): Promise<Measured> {
   const facts = readWranglerToml();
   const inspectorPort = await freePort();
-  const durableObjects = (scriptName?: string) =>
-    Object.fromEntries(
-      Object.entries(facts.durableObjects).map(([binding, className]) => [
-        binding,
-        { className, useSQLite: true, ...(scriptName ? { scriptName } : {}) },
-      ]),
-    );
-  const common = {
-    modules: true,
-    scriptPath: bundle,
-    modulesRoot: dirname(bundle),
-    compatibilityDate: facts.compatibilityDate,
-    compatibilityFlags: facts.compatibilityFlags,
-    bindings: { ADMIN_TOKEN },
-  };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      log: new Log(LogLevel.WARN),
+      ...miniflareBase(join(dir, `state-${shape}`)),
       inspectorPort,
-      enableDevRegistry: false,
-      telemetry: { enabled: false },
-      cf: { colo: "LOC", country: "XX", continent: "EU" },
-      resourcePersistencePath: join(dir, `state-${shape}`),
       workers: [
         {
-          ...common,
+          ...lbWorkerOptions(bundle, facts, ADMIN_TOKEN, "edge-lb-state"),
           name: "edge-lb",
-          durableObjects: durableObjects("edge-lb-state"),
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
-        { ...common, name: "edge-lb-state", durableObjects: durableObjects() },
+        { ...lbWorkerOptions(bundle, facts, ADMIN_TOKEN), name: "edge-lb-state" },
         // biome-ignore lint/suspicious/noExplicitAny: the worker option shapes are checked by Miniflare at run time.
       ] as any,
     }),

@@ -12,6 +12,7 @@ import {
   isSet,
   type JsonRecord,
   type Note,
+  noteNetworks,
   noteUnread,
   num,
   proportions,
@@ -358,12 +359,5 @@ function noteLoadBalancerExtras(lb: JsonRecord, at: string, note: Note): void {
       "only DNS-only load balancing locates clients by resolver or ECS",
     );
   }
-  const networks = strings(lb.networks);
-  if (networks.some((network) => network !== "cloudflare")) {
-    note(
-      `${at}.networks`,
-      "dropped",
-      `Edge LB serves where the Worker runs, not per network (${networks.join(", ")})`,
-    );
-  }
+  noteNetworks(lb, at, note);
 }

@@ -15,6 +15,7 @@ import {
   type JsonRecord,
   label,
   type Note,
+  noteNetworks,
   noteUnread,
   num,
   proportions,
@@ -281,12 +282,5 @@ function notePoolExtras(pool: JsonRecord, at: string, note: Note): void {
       "health notifications are not part of the configuration document",
     );
   }
-  const networks = strings(pool.networks);
-  if (networks.some((network) => network !== "cloudflare")) {
-    note(
-      `${at}.networks`,
-      "dropped",
-      `Edge LB serves where the Worker runs, not per network (${networks.join(", ")})`,
-    );
-  }
+  noteNetworks(pool, at, note);
 }

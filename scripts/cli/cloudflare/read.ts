@@ -105,3 +105,15 @@ export function inOrder<T extends object>(value: T, order: readonly (keyof T)[])
   for (const key of order) if (value[key] !== undefined) copy[key] = value[key];
   return Object.assign(copy, value) as T;
 }
+
+/** Notes a pool or load balancer restricted to networks other than Cloudflare's (`networks`). */
+export function noteNetworks(item: JsonRecord, at: string, note: Note): void {
+  const networks = strings(item.networks);
+  if (networks.some((network) => network !== "cloudflare")) {
+    note(
+      `${at}.networks`,
+      "dropped",
+      `Edge LB serves where the Worker runs, not per network (${networks.join(", ")})`,
+    );
+  }
+}
