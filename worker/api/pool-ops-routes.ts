@@ -1,12 +1,15 @@
 /**
  * Operations routes: pool health, drain and undrain of an origin, and the status of every load
- * balancer (`/pools/{id}/health`, `/pools/{id}/origins/{name}/drain|undrain`, `/status`).
+ * balancer, and the dashboard's overview of both (`/pools/{id}/health`,
+ * `/pools/{id}/origins/{name}/drain|undrain`, `/status`, `/overview`).
  */
 import { Hono } from "hono";
 import { ProblemError } from "../http/problem.ts";
 import { requireWrite } from "./auth.ts";
 import type { ApiEnv } from "./context.ts";
+import { waitUntilOf } from "./healthz.ts";
 import { readLoadBalancerHistory } from "./lb-history.ts";
+import { readOverview } from "./overview.ts";
 import { historyWindow, readPoolHistory } from "./pool-history.ts";
 import { drainOrigin, readPoolHealth, undrainOrigin } from "./pool-ops.ts";
 import { readStatus } from "./status.ts";
@@ -41,4 +44,8 @@ poolOpsRoutes.get("/status", async (c) => {
   const config = await configStore(c.env).snapshot();
   if (!config) throw new ProblemError(503, "The configuration could not be read; try again.");
   return c.json(await readStatus(c.env, config));
+});
+
+poolOpsRoutes.get("/overview", async (c) => {
+  return c.json(await readOverview(c.env, waitUntilOf(c)));
 });

@@ -13,6 +13,7 @@ import { buildSnapshot, toPoolHealth } from "../health/pool-health.ts";
 import type { OriginHealth, PoolHealth } from "../health/types.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 import type { DrainResult } from "./openapi/external.ts";
+import { drainSecondsFor } from "./overview.ts";
 import { configStore, installSnapshot, unwrap } from "./store.ts";
 
 /** Concurrent writes to the same pool make a drain start over at most this many times. */
@@ -125,13 +126,7 @@ async function healthOf(env: Env, pool: Pool): Promise<PoolHealth> {
 /** The longest `sessionAffinity.drainSeconds` of the load balancers that use the pool (0 without). */
 async function drainSecondsOf(env: Env, poolId: string): Promise<number> {
   const config = await configStore(env).snapshot();
-  let seconds = 0;
-  for (const loadBalancer of config?.loadBalancers ?? []) {
-    if (loadBalancer.sessionAffinity.type === "none") continue;
-    const uses = loadBalancer.pools.includes(poolId) || loadBalancer.fallbackPool === poolId;
-    if (uses) seconds = Math.max(seconds, loadBalancer.sessionAffinity.drainSeconds);
-  }
-  return seconds;
+  return drainSecondsFor(config?.loadBalancers ?? [], poolId);
 }
 
 export async function readPool(env: Env, poolId: string): Promise<Pool> {

@@ -52,8 +52,19 @@ export interface Status {
  * @example const status = await readStatus(env, await store.snapshot());
  */
 export async function readStatus(env: Env, config: ConfigSnapshot): Promise<Status> {
-  const now = Date.now();
-  const snapshots = await readSnapshots(env, config.pools);
+  return statusFrom(config, await readSnapshots(env, config.pools), Date.now());
+}
+
+/**
+ * The status of every load balancer of `config` from snapshots already at hand (a pool without one
+ * counts every origin as healthy, `healthKnown: false`). Pure: the overview feeds it the edge's own.
+ * @example const status = statusFrom(config, new Map([["web", snapshot]]), Date.now());
+ */
+export function statusFrom(
+  config: ConfigSnapshot,
+  snapshots: ReadonlyMap<string, PoolSnapshot>,
+  now: number,
+): Status {
   const pools = new Map(config.pools.map((pool) => [pool.id, pool]));
   const input = (pool: Pool): EdgeViewInput => ({
     pool,

@@ -73,14 +73,25 @@ export function preparePoolStates(
  * Reads a pool's snapshot: from the location's cache when another isolate of the location read it
  * recently enough, else from the PoolState (a report, which shares its answer with the location).
  */
-async function readPool(env: Env, poolId: string, entry: PoolEntry, now: number): Promise<void> {
+async function readPool(
+  env: Env,
+  poolId: string,
+  entry: PoolEntry,
+  now: number,
+  wanted?: { readonly maxAgeMs: number; readonly version: number },
+): Promise<void> {
   const cadence = entry.cadence;
   cadence.begin(now);
   const key = `pool/${poolId}`;
   const shared = await lookShared<PoolSnapshot>(env, key);
   if (shared) {
     const at = Date.now();
-    const decision = decideLook(cadence.heardAt, shared.look, cadence.intervalMs(at), at);
+    // For a reader that asked for a pool version, a copy computed for an older one is no copy.
+    const older = wanted !== undefined && shared.value !== null && shared.value.version < wanted.version;
+    const look = older ? { ...shared.look, fetchedAt: null } : shared.look;
+    const ownOlder = wanted !== undefined && (entry.snapshot?.version ?? wanted.version) < wanted.version;
+    const heardAt = older || ownOlder ? 0 : cadence.heardAt;
+    const decision = decideLook(heardAt, look, wanted?.maxAgeMs ?? cadence.intervalMs(at), at);
     if (decision.adopt && shared.value && shared.look.fetchedAt !== null) {
       adoptPoolSnapshot(entry, shared.value);
       cadence.heardAt = shared.look.fetchedAt;
@@ -202,4 +213,61 @@ export async function refreshPoolStatesNow(
     if (age === null || age > maxAgeMs) stale.push(callPool(env, pool.id, now));
   }
   await Promise.all(stale);
+}
+
+/** What `readStaleSnapshots` did: how many pools it read and which it left as they were. */
+export interface BoundedRead {
+  /** Pools whose snapshot was older than asked (or missing) and that were read now. */
+  readonly read: number;
+  /** Pools whose snapshot stays older than asked: beyond the cap, backing off, or claimed by another isolate. */
+  readonly left: readonly string[];
+}
+
+/**
+ * For a reader of many pools at once (the dashboard's overview): reads again, and waits for, the
+ * snapshots older than `maxAgeMs` (or missing, or computed for an older pool version), at most `cap`
+ * of them, the oldest first, each through the location's cache before its PoolState. A pool with a
+ * call running or backing off is not called again. So one request costs at most `cap` DO calls
+ * whatever the size of the configuration; what it could not read is reported back, and its age
+ * stays visible to the caller through `poolSnapshotAgeMs`.
+ * @example const { left } = await readStaleSnapshots(env, config.pools, 5000, 6, Date.now());
+ */
+export async function readStaleSnapshots(
+  env: Env,
+  pools: readonly Pool[],
+  maxAgeMs: number,
+  cap: number,
+  now: number,
+): Promise<BoundedRead> {
+  const stale: { pool: Pool; age: number }[] = [];
+  for (const pool of pools) {
+    const entry = poolEntry(pool.id);
+    const age = entry.cadence.heardAt > 0 ? now - entry.cadence.heardAt : Number.POSITIVE_INFINITY;
+    if (age > maxAgeMs || !isCurrentFor(entry, pool)) stale.push({ pool, age });
+  }
+  stale.sort((a, b) => b.age - a.age);
+  const chosen: Pool[] = [];
+  const left: string[] = [];
+  for (const { pool } of stale) {
+    if (chosen.length < cap && poolEntry(pool.id).cadence.mayStart(now)) chosen.push(pool);
+    else left.push(pool.id);
+  }
+  await Promise.all(
+    chosen.map((pool) =>
+      readPool(env, pool.id, poolEntry(pool.id), now, { maxAgeMs, version: pool.version }),
+    ),
+  );
+  const after = Date.now();
+  for (const pool of chosen) {
+    const age = poolSnapshotAgeMs(pool.id, after);
+    if (age === null || age > maxAgeMs + (after - now) || !isCurrentFor(poolEntry(pool.id), pool)) {
+      left.push(pool.id);
+    }
+  }
+  return { read: chosen.length, left };
+}
+
+/** Whether the entry's snapshot was computed for `pool`'s version or a newer one (or there is none). */
+function isCurrentFor(entry: PoolEntry, pool: Pool): boolean {
+  return entry.snapshot === null || entry.snapshot.version >= pool.version;
 }

@@ -9,7 +9,13 @@ import { ConfigDocumentSchema, LoadBalancerSchema, PoolSchema } from "../../conf
 import { PoolHistorySchema } from "../../metrics/history.ts";
 import { LoadBalancerHistorySchema } from "../../metrics/lb-history.ts";
 import { ImpactBodySchema, ImpactSchema } from "../explain/impact-schema.ts";
-import { DrainResultSchema, ExplainSchema, PoolHealthSchema, StatusSchema } from "./external.ts";
+import {
+  DrainResultSchema,
+  ExplainSchema,
+  OverviewSchema,
+  PoolHealthSchema,
+  StatusSchema,
+} from "./external.ts";
 import { EXPLAIN_POST, opsPaths } from "./ops-paths.ts";
 import {
   ConfigVersionListSchema,
@@ -64,6 +70,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   PoolHistory: PoolHistorySchema,
   LoadBalancerHistory: LoadBalancerHistorySchema,
   Status: StatusSchema,
+  Overview: OverviewSchema,
   Explain: ExplainSchema,
   DrainResult: DrainResultSchema,
   ConfigVersionList: ConfigVersionListSchema,

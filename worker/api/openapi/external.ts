@@ -1,6 +1,6 @@
 /**
  * Response shapes of the endpoints the API document lists beyond the configuration API (pool
- * health, drain, status, explain), as API.md fixes them. Each is declared once, in the module that
+ * health, drain, status, overview, explain), as API.md fixes them. Each is declared once, in the module that
  * owns it, and only gathered here. Pure.
  */
 import { z } from "zod";
@@ -13,3 +13,4 @@ export const StatusSchema = z
   .meta({ description: "Every load balancer with the pool it currently serves from and why." });
 
 export { ExplainSchema } from "../explain/schema.ts";
+export { OverviewSchema } from "../overview.ts";

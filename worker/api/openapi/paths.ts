@@ -300,6 +300,18 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
         responses: { "200": ok("Status.", ref("Status")), ...problems(...READ_ERRORS) },
       },
     },
+    "/__lb/api/v1/overview": {
+      get: {
+        tags: ["operations"],
+        summary: "Every load balancer and pool with its health, in one answer (the dashboard's view)",
+        description:
+          "Built from the pool snapshots the answering edge holds, not one Durable Object call per pool: " +
+          "a snapshot older than `reads.maxAgeMs` is read again, at most `reads.cap` per request (the oldest " +
+          "first); the others are answered as they are and marked `stale` with their `ageMs`. Each pool's " +
+          "`health` is what `GET /pools/{id}/health` gives for the same snapshot.",
+        responses: { "200": ok("The overview.", ref("Overview")), ...problems(...READ_ERRORS) },
+      },
+    },
     "/__lb/api/v1/explain": {
       get: {
         tags: ["operations"],

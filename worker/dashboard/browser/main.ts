@@ -1,25 +1,19 @@
 /**
  * The dashboard's browser entry point. It signs in with a token kept in sessionStorage (never in the
- * URL), then polls the API every two seconds and draws with DOM nodes and textContent only.
+ * URL), then polls the API every two seconds (live state in one `/overview` read) and draws with DOM
+ * nodes and textContent only.
  * Built into one script by scripts/build-dashboard.ts; the Worker serves it inline under a CSP nonce.
  */
-import { API, AuthError, api, itemsOf, type Result, request } from "./api.ts";
+import { AuthError, api, itemsOf, request } from "./api.ts";
 import { byId, time } from "./dom.ts";
 import { renderHistory, resetHistory } from "./history-view.ts";
 import { renderOperations, resetOperations, setUpOperations } from "./operate.ts";
-import {
-  type LoadBalancerStatus,
-  type PoolView,
-  renderEvents,
-  renderLoadBalancers,
-  renderPools,
-} from "./render.ts";
+import { markStale, readOverview } from "./overview.ts";
+import { type LoadBalancerStatus, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
 import { requestCounts, ShareWindow } from "./shares.ts";
 
 const TOKEN_KEY = "edge-lb.token";
 const REFRESH_MS = 2000;
-/** Health reads in flight at once, so a large configuration does not open dozens of requests. */
-const HEALTH_BATCH = 6;
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 const shares = new ShareWindow();
@@ -41,28 +35,15 @@ async function refresh(): Promise<void> {
     return;
   }
   try {
-    const [status, pools, events, metrics, configured] = await Promise.all([
-      api("/status", token),
-      api("/pools", token),
+    const [{ status, pools, health, ids, configured, stale }, events, metrics] = await Promise.all([
+      readOverview(token),
       api("/events?limit=50", token),
       request<string>("/__lb/metrics", token, { accept: "text/plain" }),
-      api("/load_balancers", token),
     ]);
-    const health = new Map<string, Result>();
-    const ids = pools.ok ? itemsOf<PoolView>(pools.body).map((p) => p.id) : [];
-    for (let i = 0; i < ids.length; i += HEALTH_BATCH) {
-      const batch = ids.slice(i, i + HEALTH_BATCH);
-      const answers = await Promise.all(
-        batch.map((id) => request(`${API}/pools/${encodeURIComponent(id)}/health`, token)),
-      );
-      batch.forEach((id, j) => {
-        const answer = answers[j];
-        if (answer) health.set(id, answer);
-      });
-    }
     if (metrics.ok) shares.update(requestCounts(metrics.body));
     renderLoadBalancers(status, configured);
     renderPools(pools, health, shares);
+    markStale(stale);
     renderEvents(events);
     await renderOperations(token, pools);
     const lbIds = status.ok
