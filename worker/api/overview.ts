@@ -43,13 +43,9 @@ const OverviewPoolSchema = z.object({
     description:
       "The body `GET /pools/{id}/health` gives, computed from this edge's snapshot of the pool; every origin `unknown` or `healthy` (as configured) while the pool's state was never read.",
   }),
-  ageMs: z
-    .number()
-    .int()
-    .nullable()
-    .meta({
-      description: "How old the pool's snapshot is (ms since its PoolState answered); null: never read.",
-    }),
+  ageMs: z.number().int().nullable().meta({
+    description: "How old the pool's snapshot is (ms since its PoolState answered); null: never read.",
+  }),
   stale: z.boolean().meta({
     description: `Older than ${OVERVIEW_MAX_AGE_MS} ms and not read again by this request (over its cap of ${OVERVIEW_READ_CAP} reads, or the PoolState is backing off).`,
   }),
