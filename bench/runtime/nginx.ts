@@ -5,11 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onCleanup } from "../lib/cleanup.ts";
 import { nginxVersion } from "../lib/machine.ts";
+import { freePort } from "../lib/ports.ts";
 import { sleep } from "../lib/stats.ts";
 
 export interface RunningNginx {
@@ -20,19 +21,6 @@ export interface RunningNginx {
 /** Whether an nginx binary is on PATH. */
 export function hasNginx(): boolean {
   return nginxVersion() !== null;
-}
-
-/** A port that was free a moment ago (nginx cannot listen on port 0 and report it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -6,7 +6,6 @@
  * `HeapProfiler.collectGarbage`), used bytes, not process RSS.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
@@ -14,6 +13,7 @@ import WebSocket from "ws";
 import type { ConfigDocumentInput } from "../../worker/config/schema.ts";
 import { onCleanup } from "../lib/cleanup.ts";
 import { http } from "../lib/http.ts";
+import { freePort } from "../lib/ports.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { startOrigins } from "../runtime/origins.ts";
 import { bundleWorker, lbWorkerOptions, miniflareBase, readWranglerToml } from "../runtime/workerd.ts";
@@ -46,18 +46,6 @@ function largestConfig(origin: string, shape: Shape, pools: number, perPool: num
       ...(shape === "ip_affinity" ? { sessionAffinity: { type: "ip" } } : {}),
     })),
   } as ConfigDocumentInput;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 /** One inspector session to a Worker's isolate. */

@@ -7,8 +7,8 @@
  * in a way that wall-clock throughput is not.
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { onCleanup } from "../lib/cleanup.ts";
+import { freePort } from "../lib/ports.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
 import { fmt, ratio } from "../lib/stats.ts";
 import { type HarnessTarget, startCpuHarness } from "../runtime/cpu-harness.ts";
@@ -224,15 +224,4 @@ function bundleLocator(bundlePath: string | null): (url: string, line: number) =
     }
     return module;
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
