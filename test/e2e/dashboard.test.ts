@@ -243,9 +243,6 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     expect(
       Number(await page.locator('[data-lb-charts="www"] [data-chart="rps"]').getAttribute("data-points")),
     ).toBeGreaterThan(0);
-    if (process.env.UPDATE_SCREENSHOT === "1") {
-      await page.locator("section.history").screenshot({ path: join(REPO_ROOT, "docs", "charts.png") });
-    }
     const hour = page.waitForRequest((r) => r.url().includes("/load_balancers/www/history?window=1h"), {
       timeout: 45_000,
     });

@@ -136,10 +136,29 @@ function pointCount(data: uPlot.AlignedData): number {
     );
 }
 
+/**
+ * The time axis in seconds: to the window's end, from its first point or marker (one step earlier),
+ * never before the window's start, so a history younger than the window is not squeezed into its
+ * right edge. Without points or markers, the whole window.
+ */
+export function axisRange(set: ChartSet): [number, number] {
+  const start = Date.parse(set.from) / 1000;
+  const end = Date.parse(set.to) / 1000;
+  let first = Number.POSITIVE_INFINITY;
+  for (const at of [
+    ...set.series.flatMap((s) => s.points.map((p) => p.at)),
+    ...set.markers.map((m) => m.at),
+  ]) {
+    const t = Date.parse(at) / 1000;
+    if (t >= start && t < first) first = t;
+  }
+  if (first === Number.POSITIVE_INFINITY) return [start, end];
+  return [Math.max(start, first - set.stepSeconds), end];
+}
+
 /** Replaces `target`'s content with the three charts of `set`, plus a line counting its markers. */
 export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): void {
-  const from = Date.parse(set.from) / 1000;
-  const to = Date.parse(set.to) / 1000;
+  const [from, to] = axisRange(set);
   const charts = METRICS.map(({ key, title }) => {
     const box = el("div", { class: "chart", "data-chart": key });
     const data = chartData(set, key);
