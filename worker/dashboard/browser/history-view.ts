@@ -100,7 +100,7 @@ function drawSwitch(): void {
       if (shown === window) return;
       shown = window;
       drawSwitch();
-      if (last) void renderHistory(last.token, last.lbIds, last.poolIds);
+      if (last) void renderTrafficCharts(last.token, last.lbIds, last.poolIds);
     });
     return button;
   });
@@ -191,7 +191,7 @@ function lbPanel(id: string, history: LbHistory | null | undefined, versions: Co
  * Draws the load balancers' charts into `#lb-charts` and each pool's into its `[data-charts]` box,
  * reading the shown window's history when the last reading is older than HISTORY_REFRESH_MS.
  */
-export async function renderHistory(token: string, lbIds: string[], poolIds: string[]): Promise<void> {
+export async function renderTrafficCharts(token: string, lbIds: string[], poolIds: string[]): Promise<void> {
   last = { token, lbIds, poolIds };
   if (!document.querySelector("#history-switch button")) drawSwitch();
   const window = shown;
@@ -236,7 +236,7 @@ export async function renderHistory(token: string, lbIds: string[], poolIds: str
 }
 
 /** Forgets what was read (a new sign-in) and goes back to the last hour. */
-export function resetHistory(): void {
+export function resetTrafficCharts(): void {
   readings.clear();
   drawn.clear();
   poolBoxes.clear();

@@ -6,7 +6,7 @@
  */
 import { AuthError, api, itemsOf, request } from "./api.ts";
 import { byId, time } from "./dom.ts";
-import { renderHistory, resetHistory } from "./history-view.ts";
+import { renderTrafficCharts, resetTrafficCharts } from "./history-view.ts";
 import { renderOperations, resetOperations, setUpOperations } from "./operate.ts";
 import { markStale, readOverview } from "./overview.ts";
 import { type LoadBalancerStatus, renderEvents, renderLoadBalancers, renderPools } from "./render.ts";
@@ -49,7 +49,7 @@ async function refresh(): Promise<void> {
     const lbIds = status.ok
       ? itemsOf<LoadBalancerStatus>(status.body, "loadBalancers").map((lb) => lb.id)
       : [];
-    await renderHistory(token, lbIds, ids);
+    await renderTrafficCharts(token, lbIds, ids);
     const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
     banner(failed && !failed.ok ? `Some data could not be loaded: ${failed.error}` : "");
     byId("updated").textContent = `Updated ${time(Date.now())}`;
@@ -79,7 +79,7 @@ function showApp(): void {
   byId("app").hidden = false;
   byId("logout").hidden = false;
   shares.reset();
-  resetHistory();
+  resetTrafficCharts();
   resetOperations();
   clearTimeout(timer);
   void refresh();
