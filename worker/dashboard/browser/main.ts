@@ -1,10 +1,10 @@
 /**
  * The dashboard's browser entry point. It signs in with a token kept in sessionStorage (never in the
- * URL), then polls the API every two seconds (live state in one `/overview` read) and draws with DOM
- * nodes and textContent only.
+ * URL), then polls the API every two seconds (live state in one `/overview` read; events and metrics
+ * every six) and draws with DOM nodes and textContent only.
  * Built into one script by scripts/build-dashboard.ts; the Worker serves it inline under a CSP nonce.
  */
-import { AuthError, api, itemsOf, request } from "./api.ts";
+import { AuthError, api, itemsOf, type Result, request } from "./api.ts";
 import { byId, time } from "./dom.ts";
 import { renderTrafficCharts, resetTrafficCharts } from "./history-view.ts";
 import { renderOperations, resetOperations, setUpOperations } from "./operate.ts";
@@ -14,6 +14,15 @@ import { requestCounts, ShareWindow } from "./shares.ts";
 
 const TOKEN_KEY = "edge-lb.token";
 const REFRESH_MS = 2000;
+/**
+ * Events and metrics each read every pool's PoolState, so they are read on a slower clock than the
+ * live state (which `/overview` serves from the edge's snapshots): the counters behind the shares
+ * arrive every 30 s anyway, and a transition shows in the pools' states at once.
+ */
+const SLOW_REFRESH_MS = 6000;
+
+let slowReadAt = Number.NEGATIVE_INFINITY;
+let events: Result | undefined;
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 const shares = new ShareWindow();
@@ -35,22 +44,27 @@ async function refresh(): Promise<void> {
     return;
   }
   try {
-    const [{ status, pools, health, ids, configured, stale }, events, metrics] = await Promise.all([
+    const slow = Date.now() - slowReadAt >= SLOW_REFRESH_MS;
+    if (slow) slowReadAt = Date.now();
+    const [{ status, pools, health, ids, configured, stale }, newEvents, metrics] = await Promise.all([
       readOverview(token),
-      api("/events?limit=50", token),
-      request<string>("/__lb/metrics", token, { accept: "text/plain" }),
+      slow ? api("/events?limit=50", token) : undefined,
+      slow ? request<string>("/__lb/metrics", token, { accept: "text/plain" }) : undefined,
     ]);
-    if (metrics.ok) shares.update(requestCounts(metrics.body));
+    if (metrics?.ok) shares.update(requestCounts(metrics.body));
     renderLoadBalancers(status, configured);
     renderPools(pools, health, shares);
     markStale(stale);
-    renderEvents(events);
+    if (newEvents) {
+      events = newEvents;
+      renderEvents(newEvents);
+    }
     await renderOperations(token, pools);
     const lbIds = status.ok
       ? itemsOf<LoadBalancerStatus>(status.body, "loadBalancers").map((lb) => lb.id)
       : [];
     await renderTrafficCharts(token, lbIds, ids);
-    const failed = [status, pools, events].find((r) => !r.ok && !r.unavailable);
+    const failed = [status, pools, events].find((r) => r !== undefined && !r.ok && !r.unavailable);
     banner(failed && !failed.ok ? `Some data could not be loaded: ${failed.error}` : "");
     byId("updated").textContent = `Updated ${time(Date.now())}`;
   } catch (error) {
@@ -79,6 +93,8 @@ function showApp(): void {
   byId("app").hidden = false;
   byId("logout").hidden = false;
   shares.reset();
+  slowReadAt = Number.NEGATIVE_INFINITY;
+  events = undefined;
   resetTrafficCharts();
   resetOperations();
   clearTimeout(timer);
