@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Pool } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
+import { aggregationSetting, nextAggregated } from "../../worker/health/aggregation-mode.ts";
 import { poolEvent } from "../../worker/health/events.ts";
 import { FailureWindows } from "../../worker/health/failure-rate.ts";
 import { InflightTable } from "../../worker/health/inflight.ts";
@@ -49,6 +50,8 @@ export class PoolState extends DurableObject<Env> {
   #pool: Pool | null = null;
   #records = new Map<string, OriginRecord>();
   #inflight = new InflightTable();
+  /** Whether the snapshots tell edges to report through the regional aggregators. */
+  #aggregated = false;
   #metrics: PoolStateMetrics;
   #history: PoolStateHistory;
   #forwarder: EventForwarder;
@@ -231,7 +234,7 @@ export class PoolState extends DurableObject<Env> {
     if (!report) return this.#recordHistory(now, metrics, this.#settle(now, events));
     const inflight: Record<string, number> = {};
     for (const [name, figures] of report.origins) if (figures.inflight > 0) inflight[name] = figures.inflight;
-    this.#inflight.record(report.isolateId, report.sentAt, inflight, now);
+    this.#inflight.record(report.isolateId, report.sentAt, inflight, now, report.isolates);
     this.#inflight.prune(now);
     for (const [name, figures] of report.origins) {
       const record = this.#records.get(name);
@@ -371,6 +374,9 @@ export class PoolState extends DurableObject<Env> {
     const pool = this.#pool as Pool;
     const snapshot = buildSnapshot(pool, this.#records, this.#inflight.totals(now), now);
     if (this.#configVersion > 0) snapshot.configVersion = this.#configVersion;
+    const setting = aggregationSetting(this.env.REPORT_AGGREGATION);
+    this.#aggregated = nextAggregated(setting, this.#aggregated, this.#inflight.isolates(now));
+    if (this.#aggregated) snapshot.aggregated = true;
     stampDrains(this.#store, pool, snapshot);
     this.#regional.stamp(pool, snapshot);
     const previous = this.#store.poolHealthy();

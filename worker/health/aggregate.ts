@@ -253,6 +253,7 @@ export class ReportAggregate {
     this.#failing.clear();
     this.#lastForwardAt = now;
     const { report, metrics } = combineReports(reporterId, now, inflight, entries);
+    report.isolates = Math.max(1, this.#inflight.isolates(now));
     return { report, metrics, entries, inflight };
   }
 

@@ -18,6 +18,8 @@ export const MAX_TRACKED_ISOLATES = 10_000;
 
 interface IsolateFigures {
   sentAt: number;
+  /** Isolates the reporter speaks for: 1, or an aggregator's count. */
+  isolates: number;
   receivedAt: number;
   origins: Record<string, number>;
 }
@@ -29,7 +31,13 @@ export class InflightTable {
    * Replaces the figures of one isolate. Returns false, changing nothing, when the isolate already
    * sent a newer report (reports may arrive out of order).
    */
-  record(isolateId: string, sentAt: number, origins: Record<string, number>, now: number): boolean {
+  record(
+    isolateId: string,
+    sentAt: number,
+    origins: Record<string, number>,
+    now: number,
+    isolates = 1,
+  ): boolean {
     const previous = this.#isolates.get(isolateId);
     if (previous && previous.sentAt > sentAt) return false;
     this.#isolates.delete(isolateId);
@@ -38,7 +46,7 @@ export class InflightTable {
       const oldest = this.#isolates.keys().next();
       if (!oldest.done) this.#isolates.delete(oldest.value);
     }
-    this.#isolates.set(isolateId, { sentAt, receivedAt: now, origins });
+    this.#isolates.set(isolateId, { sentAt, isolates, receivedAt: now, origins });
     return true;
   }
 
@@ -52,6 +60,15 @@ export class InflightTable {
       }
     }
     return totals;
+  }
+
+  /** Isolates heard from in the last `INFLIGHT_STALE_MS`, counting those an aggregator speaks for. */
+  isolates(now: number): number {
+    let count = 0;
+    for (const figures of this.#isolates.values()) {
+      if (now - figures.receivedAt <= INFLIGHT_STALE_MS) count += figures.isolates;
+    }
+    return count;
   }
 
   /** Forgets isolates whose reports are stale. */

@@ -9,6 +9,8 @@ const MAX_COUNT = 1_000_000_000;
 export interface NormalizedReport {
   isolateId: string;
   sentAt: number;
+  /** How many isolates the report speaks for (an aggregator's count), at least 1. */
+  isolates: number;
   /** Only origins the pool has, with sane figures. */
   origins: Map<string, OriginReport>;
 }
@@ -25,8 +27,10 @@ export function normalizeReport(
   const { isolateId, sentAt, origins } = batch;
   if (typeof isolateId !== "string" || isolateId.length === 0 || isolateId.length > 256) return null;
   if (typeof sentAt !== "number" || !Number.isFinite(sentAt)) return null;
+  const isolates = Math.max(1, count(batch.isolates));
   const result = new Map<string, OriginReport>();
-  if (typeof origins !== "object" || origins === null) return { isolateId, sentAt, origins: result };
+  if (typeof origins !== "object" || origins === null)
+    return { isolateId, sentAt, isolates, origins: result };
   for (const [name, figures] of Object.entries(origins)) {
     if (!known(name) || typeof figures !== "object" || figures === null) continue;
     const requests = count(figures.requests);
@@ -40,7 +44,7 @@ export function normalizeReport(
     if (typeof avg === "number" && Number.isFinite(avg) && avg >= 0) report.latencyMsAvg = avg;
     result.set(name, report);
   }
-  return { isolateId, sentAt, origins: result };
+  return { isolateId, sentAt, isolates, origins: result };
 }
 
 function count(value: unknown): number {

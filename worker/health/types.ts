@@ -100,6 +100,11 @@ export interface PoolSnapshot {
    * version to every PoolState; edges report theirs): an edge holding an older one reads it again.
    */
   configVersion?: number;
+  /**
+   * Present and true while the pool's reports should go through the regional aggregators
+   * (worker/health/aggregation-mode.ts); edges in auto mode follow it.
+   */
+  aggregated?: boolean;
 }
 
 /** One region's view of an origin in `GET /pools/{id}/health` (with `healthCheck.regions`). */
@@ -188,6 +193,8 @@ export interface HealthReport {
   origins: Record<string, OriginReport>;
   /** The configuration version the isolate holds, if any. */
   configVersion?: number;
+  /** How many isolates the report speaks for: an aggregator's forward; 1 when absent. */
+  isolates?: number;
 }
 
 export type HealthEventKind =
