@@ -10,7 +10,7 @@ export interface Env {
   POOL_STATE: DurableObjectNamespace<PoolState>;
   /** One object ("global"): notification resources and the outbox of webhook deliveries. */
   NOTIFIER: DurableObjectNamespace<Notifier>;
-  /** One per pool and region; receives the isolates' reports when `REPORT_AGGREGATION` is `"region"`. */
+  /** One per pool and region; receives the isolates' reports while their pool is aggregated. */
   REPORT_AGGREGATOR: DurableObjectNamespace<ReportAggregator>;
   /** Sends a pool's health probes for its PoolState: one per pool and `healthCheck.regions` entry. */
   HEALTH_PROBER: DurableObjectNamespace<HealthProber>;
@@ -30,8 +30,9 @@ export interface Env {
   /** Share of proxied requests logged as one JSON line each, from 0 (default) to 1. */
   REQUEST_LOG_SAMPLE_RATE?: string;
   /**
-   * Where isolates send their pool reports: `"off"` (default, also when unset), straight to each
-   * pool's PoolState; `"region"`, to the ReportAggregator of the pool and the region of the request
+   * Where isolates send their pool reports: `"auto"` (default, also when unset), as each pool's
+   * PoolState says (worker/health/aggregation-mode.ts); `"off"`, straight to each pool's PoolState;
+   * `"region"`, to the ReportAggregator of the pool and the region of the request
    * (`request.cf.continent`), which forwards one combined report (docs/scale.md).
    */
   REPORT_AGGREGATION?: string;

@@ -18,9 +18,9 @@ interface PoolAggregate {
 }
 
 /**
- * One per pool and region (named `<pool>@<region>`, see worker/health/aggregate.ts), used when
- * `REPORT_AGGREGATION = "region"`: takes the reports of the region's isolates in place of the pool's
- * PoolState and forwards one combined report of them at most every few hundred milliseconds (at once
+ * One per pool and region (named `<pool>@<region>`, see worker/health/aggregate.ts), used while the
+ * pool is aggregated (worker/health/aggregation-mode.ts): takes the reports of the region's
+ * isolates in place of the pool's PoolState and forwards one combined report of them at most every few hundred milliseconds (at once
  * for failures that may eject an origin), under its own id. It answers every report with the
  * PoolState's latest snapshot, so that the PoolState's load grows with the regions, not the
  * isolates. Everything lives in memory: like the PoolState's in-flight table, it is stale within

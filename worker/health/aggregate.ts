@@ -1,8 +1,10 @@
 /**
- * Regional aggregation of edge reports, pure. With `REPORT_AGGREGATION = "region"` the isolates of
- * one region send their pool reports to that region's ReportAggregator instead of the PoolState;
- * the aggregator keeps what they said here and forwards one combined report, under its own id, at
- * most every `AGGREGATE_INTERVAL_MS`. To the PoolState an aggregator is one isolate:
+ * Regional aggregation of edge reports, pure. While a pool is aggregated
+ * (worker/health/aggregation-mode.ts) the isolates of one region send their pool reports to that
+ * region's ReportAggregator instead of the PoolState; the aggregator keeps what they said here and
+ * forwards one combined report, under its own id, at most every `AGGREGATE_INTERVAL_MS`, with the
+ * number of isolates it heard from (for the automatic decision). To the PoolState an aggregator is
+ * one isolate:
  *
  * - in flight: per origin, the sum of the latest figures of the isolates heard from in the last
  *   `INFLIGHT_STALE_MS` (the PoolState's own table and rule, one level down);
