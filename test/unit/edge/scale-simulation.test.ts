@@ -2,7 +2,8 @@
  * docs/scale.md checked by simulation with the real scheduling code: the read cadence
  * (worker/edge/cadence.ts), the per-location rule (worker/edge/location-share.ts), the report due
  * rule and in-flight average (worker/edge/report-cadence.ts), the regional aggregator
- * (worker/health/aggregate.ts) and the PoolState's in-flight table (worker/health/inflight.ts).
+ * (worker/health/aggregate.ts), the PoolState's in-flight table (worker/health/inflight.ts) and its
+ * automatic aggregation decision (worker/health/aggregation-mode.ts).
  *
  * One busy least_connections pool (the costly case: its reports carry in-flight figures) served by
  * 22,000 isolates in ~300 locations over the nine Durable Object regions, each isolate 1 to 1,000
@@ -15,6 +16,7 @@ import { CALL_CEILING_MS, ReadCadence } from "../../../worker/edge/cadence.ts";
 import { decideLook } from "../../../worker/edge/location-share.ts";
 import { InflightAverage, outOfBand, reportDueAt } from "../../../worker/edge/report-cadence.ts";
 import { ReportAggregate } from "../../../worker/health/aggregate.ts";
+import { AGGREGATE_ON_ABOVE, nextAggregated } from "../../../worker/health/aggregation-mode.ts";
 import { InflightTable } from "../../../worker/health/inflight.ts";
 import { normalizeReport } from "../../../worker/health/report.ts";
 import type { HealthReport } from "../../../worker/health/types.ts";
@@ -130,13 +132,16 @@ function simulate() {
   let requests = 0;
   let isolateCalls = 0;
   const errors: { truth: number; seen: number }[] = [];
+  /** Whether the PoolState, in auto mode, would say aggregated after each measured second. */
+  const automatic: boolean[] = [];
+  let aggregated = false;
 
   const forward = (region: number, now: number) => {
     const forwarded = aggregates[region]!.take(`aggregator:${region}`, now);
     poolState.hit(now);
     const figures: Record<string, number> = {};
     for (const [name, count] of forwarded.inflight) figures[name] = count;
-    poolTable.record(forwarded.report.isolateId, now, figures, now);
+    poolTable.record(forwarded.report.isolateId, now, figures, now, forwarded.report.isolates);
     aggregates[region]!.accepted(forwarded, {
       pool: "p",
       version: 1,
@@ -238,6 +243,8 @@ function simulate() {
     if (now >= WARMUP_MS && now % 1000 === 0) {
       const truth = isolates.reduce((sum, isolate) => sum + isolate.inflight, 0);
       errors.push({ truth, seen: poolTable.totals(now).get("o") ?? 0 });
+      aggregated = nextAggregated("auto", aggregated, poolTable.isolates(now));
+      automatic.push(aggregated);
     }
   }
   const seconds = (SPAN_MS - WARMUP_MS) / 1000;
@@ -251,6 +258,8 @@ function simulate() {
     aggregatorMeters,
     errors,
     reasons,
+    automatic,
+    reporting: poolTable.isolates(SPAN_MS),
   };
 }
 
@@ -303,5 +312,12 @@ describe("Durable Object load at the documented scale (22,000 isolates, ~300 loc
     expect(result.errors.length).toBeGreaterThanOrEqual(25);
     expect(meanTruth).toBeGreaterThan(100_000);
     expect(meanError / meanTruth).toBeLessThanOrEqual(0.1);
+  });
+
+  it("stays aggregated in auto mode: the aggregators speak for every isolate", () => {
+    expect(result.reporting).toBeGreaterThan(AGGREGATE_ON_ABOVE);
+    expect(result.reporting).toBeLessThanOrEqual(result.isolates);
+    expect(result.automatic.length).toBeGreaterThanOrEqual(25);
+    expect(result.automatic.every((on) => on)).toBe(true);
   });
 });
