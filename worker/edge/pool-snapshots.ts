@@ -16,6 +16,11 @@ export interface PoolEntry {
   readonly cadence: ReadCadence;
   /** Whether a request already waited for this pool's first snapshot. */
   waited: boolean;
+  /**
+   * The earliest end of an ejection (the PoolState's or this isolate's) later than the snapshot's
+   * build time: once it passes, the snapshot is due for a read (health/edge-view.ts `heldForNews`).
+   */
+  lapseAt: number | null;
 }
 
 const entries = new Map<string, PoolEntry>();
@@ -58,7 +63,19 @@ export function adoptPoolSnapshot(entry: PoolEntry, snapshot: PoolSnapshot): boo
   if (typeof snapshot.configVersion === "number") noteConfigVersion(snapshot.configVersion);
   entry.snapshot = snapshot;
   entry.builtAt = snapshot.at;
+  let lapseAt = entry.lapseAt !== null && entry.lapseAt > snapshot.at ? entry.lapseAt : null;
+  for (const name in snapshot.origins) {
+    const until = snapshot.origins[name]?.ejectedUntil ?? null;
+    if (until !== null && until > snapshot.at && (lapseAt === null || until < lapseAt)) lapseAt = until;
+  }
+  entry.lapseAt = lapseAt;
   return true;
+}
+
+/** Notes an ejection this isolate decided, ending at `until`: the pool's snapshot is read once it ends. */
+export function notePoolEjectionEnd(poolId: string, until: number): void {
+  const entry = poolEntry(poolId);
+  if (until > entry.builtAt && (entry.lapseAt === null || until < entry.lapseAt)) entry.lapseAt = until;
 }
 
 /** Backs a pool's calls off after a failed call to its PoolState (a read or a report). */
@@ -74,7 +91,7 @@ export function poolCallAllowed(poolId: string, now: number): boolean {
 export function poolEntry(poolId: string): PoolEntry {
   let entry = entries.get(poolId);
   if (!entry) {
-    entry = { snapshot: null, builtAt: 0, cadence: new ReadCadence(), waited: false };
+    entry = { snapshot: null, builtAt: 0, cadence: new ReadCadence(), waited: false, lapseAt: null };
     entries.set(poolId, entry);
   }
   return entry;

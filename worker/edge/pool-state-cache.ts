@@ -191,6 +191,8 @@ function isDue(entry: PoolEntry, pool: Pool, now: number): boolean {
   if (!cadence.mayStart(now)) return false;
   const age = now - cadence.heardAt;
   if (age >= cadence.intervalMs(now)) return true;
+  // An ejection ended after the snapshot was built: whether the origin is back is news to read.
+  if (entry.lapseAt !== null && entry.lapseAt <= now && entry.builtAt < entry.lapseAt) return true;
   return entry.snapshot !== null && entry.snapshot.version < pool.version && age >= VERSION_RECHECK_MS;
 }
 

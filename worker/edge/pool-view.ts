@@ -26,6 +26,7 @@ import {
   endLocalEjection,
   originCounters,
 } from "./outcomes.ts";
+import { notePoolEjectionEnd } from "./pool-snapshots.ts";
 import { peekPoolSnapshot } from "./pool-state-cache.ts";
 import { notePoolNews, recordOutcome, reportedInflight } from "./reports.ts";
 
@@ -94,6 +95,7 @@ export function settleAttempt(pool: Pool, ticket: AttemptTicket, outcome: Attemp
   const streak = counters.consecutiveFailures;
   const until = now + passive.ejectionSeconds * 1000;
   ejectLocally(ticket, now, until);
+  notePoolEjectionEnd(ticket.poolId, until);
   notePoolNews(ticket.poolId);
   console.log(
     JSON.stringify({

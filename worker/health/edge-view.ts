@@ -116,7 +116,31 @@ export function originVerdict(
   exclude: ReadonlySet<string> = NONE,
 ): OriginVerdict {
   const seen = seenOf(input.snapshot, origin);
-  return verdictOf(origin, seen, input.local(origin), input.now, exclude);
+  return verdictOf(origin, seen, input.local(origin), input.now, exclude, input.snapshot);
+}
+
+/**
+ * How long an origin whose ejection ended after the snapshot was built waits for a newer snapshot
+ * before it is taken back anyway: the staleness ceiling of a pool snapshot (docs/scale.md).
+ */
+export const LAPSE_HOLD_MS = 30_000;
+
+/**
+ * Whether an ejection of `origin` (the PoolState's or this isolate's) ended after `snapshot` was
+ * built, less than `LAPSE_HOLD_MS` ago: the snapshot cannot say whether the origin recovered (its
+ * active checks may have failed it meanwhile), so it waits for a newer one before it is used again.
+ * @example heldForNews(seen, local, snapshot, Date.now())
+ */
+export function heldForNews(
+  seen: Pick<OriginSnapshot, "ejectedUntil"> | undefined,
+  local: Pick<LocalOrigin, "ejectedUntil"> | undefined,
+  snapshot: Pick<PoolSnapshot, "at"> | null,
+  now: number,
+): boolean {
+  if (snapshot === null) return false;
+  const lapsed = (until: number | null | undefined) =>
+    until != null && until <= now && until > snapshot.at && now - until < LAPSE_HOLD_MS;
+  return lapsed(seen?.ejectedUntil) || lapsed(local?.ejectedUntil);
 }
 
 /** `originVerdict` on what the snapshot and this isolate know of the origin. */
@@ -126,17 +150,30 @@ function verdictOf(
   local: LocalOrigin | undefined,
   now: number,
   exclude: ReadonlySet<string>,
+  snapshot: PoolSnapshot | null = null,
 ): OriginVerdict {
   if (!origin.enabled) return "disabled";
   if (seen?.check === "unhealthy") return "unhealthy";
   if (seen && seen.ejectedUntil !== null && seen.ejectedUntil > now) return "ejected";
   if (origin.weight <= 0) return "drained";
   if (local?.ejectedUntil != null && local.ejectedUntil > now) return "ejected_here";
+  if (heldForNews(seen, local, snapshot, now)) return "ejected_here";
   if (exclude.has(origin.name)) return "tried";
   if (origin.maxConnections !== null && inflightOf(seen, local) >= origin.maxConnections) {
     return "at_capacity";
   }
   return "usable";
+}
+
+/** Whether an origin held for news is otherwise fit for a request (its ejections both ended). */
+function usableOnceHeard(
+  origin: Origin,
+  seen: OriginSnapshot | undefined,
+  local: LocalOrigin | undefined,
+  now: number,
+): boolean {
+  if (local?.ejectedUntil != null && local.ejectedUntil > now) return false;
+  return origin.maxConnections === null || inflightOf(seen, local) < origin.maxConnections;
 }
 
 /**
@@ -151,6 +188,8 @@ export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string
   const primaries: Candidate[] = [];
   let backups: Candidate[] | null = null;
   let left: Map<OriginVerdict, number> | null = null;
+  // Origins held for news only (`heldForNews`): used when nothing else is, never the cause of a 503.
+  let held: Candidate[] | null = null;
   let healthyOrigins = 0;
   for (let index = 0; index < origins.length; index++) {
     const origin = origins[index] as Origin;
@@ -158,8 +197,18 @@ export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string
     if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
     // Looked up once for both the verdict and the candidate.
     const local = input.local(origin);
-    const verdict = verdictOf(origin, seen, local, now, exclude);
+    const verdict = verdictOf(origin, seen, local, now, exclude, snapshot);
     if (verdict !== "usable") {
+      if (
+        verdict === "ejected_here" &&
+        !exclude.has(origin.name) &&
+        heldForNews(seen, local, snapshot, now)
+      ) {
+        if (usableOnceHeard(origin, seen, local, now)) {
+          held ??= [];
+          held.push(candidateFrom(pool, origin, index, seen, local, now));
+        }
+      }
       left ??= new Map();
       left.set(verdict, (left.get(verdict) ?? 0) + 1);
       continue;
@@ -170,7 +219,8 @@ export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string
     else backups = [candidate];
   }
   const healthy = pool.enabled && healthyOrigins >= pool.minimumOrigins;
-  const candidates = primaries.length > 0 || backups === null ? primaries : backups;
+  let candidates = primaries.length > 0 || backups === null ? primaries : backups;
+  if (candidates.length === 0 && held !== null) candidates = held;
   let reason: string | null = null;
   if (!pool.enabled) reason = "pool is disabled";
   else if (!healthy) {

@@ -3,6 +3,8 @@ import type { PoolInput } from "../../../worker/config/schema.ts";
 import {
   type EdgeViewInput,
   fallbackCandidates,
+  heldForNews,
+  LAPSE_HOLD_MS,
   type LocalOrigin,
   mayEjectLocally,
   poolCandidates,
@@ -78,12 +80,15 @@ describe("usable origins", () => {
     expect(names(poolCandidates(later, new Set(["c"])).candidates)).toEqual([]);
   });
 
-  it("takes an origin back once its ejection ran out, even before the next snapshot", () => {
+  it("takes an origin back once its ejection ran out and a snapshot built since says so", () => {
     const { pool, snapshot } = snapshotOf({}, (records) => {
       records.get("a")!.ejectedUntil = T0 + 2000;
     });
     expect(names(poolCandidates(view(pool, snapshot)).candidates)).toEqual(["b", "c"]);
-    expect(names(poolCandidates(view(pool, snapshot, {}, T0 + 2000)).candidates)).toEqual(["a", "b", "c"]);
+    // The snapshot predates the end of the ejection: it cannot tell whether a recovered.
+    expect(names(poolCandidates(view(pool, snapshot, {}, T0 + 2000)).candidates)).toEqual(["b", "c"]);
+    const since = { ...snapshot, at: T0 + 2000 };
+    expect(names(poolCandidates(view(pool, since, {}, T0 + 2000)).candidates)).toEqual(["a", "b", "c"]);
   });
 
   it("uses backups only when no primary is usable", () => {
@@ -210,5 +215,39 @@ describe("local ejection", () => {
     expect(mayEjectLocally(view(off, null), "a")).toBe(false);
     const zero = makePool({ origins: three, passiveHealth: { maxEjectionPercent: 0 } });
     expect(mayEjectLocally(view(zero, null), "a")).toBe(false);
+  });
+});
+
+describe("an ejection that ended after the snapshot was built", () => {
+  it("keeps a locally ejected origin out until a newer snapshot says whether it is back", () => {
+    const { pool, snapshot } = snapshotOf({});
+    // Ejected here until 2 s after the snapshot; 1 s later the snapshot cannot say how c is doing.
+    const local = { c: { ejectedUntil: T0 + 2000 } };
+    expect(names(poolCandidates(view(pool, snapshot, local, T0 + 3000)).candidates)).toEqual(["a", "b"]);
+    // A snapshot built after the ejection ended answers: c is a candidate again.
+    const newer = { ...snapshot, at: T0 + 2500 };
+    expect(names(poolCandidates(view(pool, newer, local, T0 + 3000)).candidates)).toEqual(["a", "b", "c"]);
+    // Without any newer snapshot, it is taken back after LAPSE_HOLD_MS.
+    const late = T0 + 2000 + LAPSE_HOLD_MS;
+    expect(names(poolCandidates(view(pool, snapshot, local, late)).candidates)).toEqual(["a", "b", "c"]);
+  });
+
+  it("does the same for the PoolState's own ejection", () => {
+    const { pool, snapshot } = snapshotOf({}, (records) => {
+      const c = records.get("c");
+      if (c) c.ejectedUntil = T0 + 2000;
+    });
+    expect(snapshot.origins.c?.ejectedUntil).toBe(T0 + 2000);
+    expect(names(poolCandidates(view(pool, snapshot, {}, T0 + 3000)).candidates)).toEqual(["a", "b"]);
+    expect(heldForNews(snapshot.origins.c, undefined, snapshot, T0 + 3000)).toBe(true);
+    expect(heldForNews(snapshot.origins.c, undefined, snapshot, T0 + 1000)).toBe(false);
+  });
+
+  it("never leaves a pool without a candidate on that account alone", () => {
+    const { pool, snapshot } = snapshotOf({ origins: [three[0]!] });
+    const local = { a: { ejectedUntil: T0 + 2000 } };
+    const result = poolCandidates(view(pool, snapshot, local, T0 + 3000));
+    expect(names(result.candidates)).toEqual(["a"]);
+    expect(result.reason).toBeNull();
   });
 });
