@@ -30,7 +30,7 @@ const STATE_CHANGE_TIMEOUT_MS = 30_000;
 
 /**
  * Why the browser tests cannot run here, or undefined when they can. Chromium comes from the setup
- * step (README, "Development"; `.ci/run` installs it in CI): the tests never install anything.
+ * step (README, "Tests"; `.ci/run` installs it in CI): the tests never install anything.
  */
 function missingChromium(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;

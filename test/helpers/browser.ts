@@ -1,6 +1,6 @@
 /**
  * A headless Chromium for the dashboard's browser tests, in a throwaway profile. Chromium comes from
- * the setup step (README, "Development"; `.ci/run` installs it in CI): tests never install anything
+ * the setup step (README, "Tests"; `.ci/run` installs it in CI): tests never install anything
  * and skip visibly when it is missing.
  */
 import { existsSync } from "node:fs";
