@@ -6,18 +6,8 @@
 import { LB_HISTORY_MAX_POOLS } from "../../metrics/lb-history.ts";
 import { MAX_LIMIT } from "../config-routes.ts";
 import { VERSIONS_DEFAULT_LIMIT } from "../history-routes.ts";
-import {
-  ETAG,
-  IF_MATCH,
-  idParam,
-  json,
-  ok,
-  problems,
-  READ_ERRORS,
-  ref,
-  resourcePaths,
-  WRITE_ERRORS,
-} from "./paths.ts";
+import { ETAG, IF_MATCH, idParam, json, ok, problems, READ_ERRORS, ref, WRITE_ERRORS } from "./path-parts.ts";
+import { resourcePaths } from "./paths.ts";
 
 const DRY_RUN = {
   name: "dryRun",

@@ -2,57 +2,9 @@
  * The paths of the OpenAPI document: the configuration API built here, and the operational
  * endpoints (health, drain, status, explain, metrics) as API.md fixes them.
  */
-import { SLUG_PATTERN } from "../../config/fields.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../config-routes.ts";
+import { ETAG, IF_MATCH, idParam, json, ok, problems, READ_ERRORS, ref, WRITE_ERRORS } from "./path-parts.ts";
 
-const STATUS: Record<string, string> = {
-  BadRequest: "400",
-  Unauthorized: "401",
-  Forbidden: "403",
-  NotFound: "404",
-  Conflict: "409",
-  PreconditionFailed: "412",
-  ContentTooLarge: "413",
-  UnsupportedMediaType: "415",
-  Unavailable: "503",
-};
-
-export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-export const json = (schema: unknown, type = "application/json") => ({ [type]: { schema } });
-export const ok = (description: string, schema: unknown, headers?: Record<string, unknown>) => ({
-  description,
-  content: json(schema),
-  ...(headers ? { headers } : {}),
-});
-export const problems = (...names: string[]) =>
-  Object.fromEntries(names.map((name) => [STATUS[name], { $ref: `#/components/responses/${name}` }]));
-
-export const READ_ERRORS = ["Unauthorized", "Unavailable"];
-export const WRITE_ERRORS = [
-  "BadRequest",
-  "Unauthorized",
-  "Forbidden",
-  "ContentTooLarge",
-  "UnsupportedMediaType",
-  "Unavailable",
-];
-export const ETAG = { ETag: { description: 'The version, e.g. "7".', schema: { type: "string" } } };
-
-export const idParam = (what: string) => ({
-  name: "id",
-  in: "path",
-  required: true,
-  description: `The ${what} id (a slug).`,
-  schema: { type: "string", pattern: SLUG_PATTERN.source },
-});
-export const IF_MATCH = {
-  name: "If-Match",
-  in: "header",
-  required: false,
-  description:
-    'Only change if the current version matches: "7", W/"7" or *. A stale one gets 412 and changes nothing.',
-  schema: { type: "string" },
-};
 const LIMIT = {
   name: "limit",
   in: "query",
