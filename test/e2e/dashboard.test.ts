@@ -3,39 +3,19 @@
  * see pools and origins, watch an origin go down when its server stops. With
  * `UPDATE_SCREENSHOT=1` it also refreshes the README's screenshot, docs/dashboard.png.
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { putConfig } from "../helpers/admin-client.ts";
+import { CHROMIUM, CHROMIUM_FLAGS, missingChromium } from "../helpers/browser.ts";
 import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import { REPO_ROOT } from "../helpers/runtime.ts";
 import { originSequence, tally } from "../helpers/through-lb.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Checks every 2 s flip an origin's state within a few seconds; this only bounds the wait. */
 const STATE_CHANGE_TIMEOUT_MS = 30_000;
-
-/**
- * Why the browser tests cannot run here, or undefined when they can. Chromium comes from the setup
- * step (README, "Tests"; `.ci/run` installs it in CI): the tests never install anything.
- */
-function missingChromium(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  return `${CHROMIUM} is missing; install it first (as root: apt-get update && apt-get install -y chromium)`;
-}
 
 const skipReason = missingChromium();
 if (skipReason) console.warn(`Skipping the dashboard browser tests: ${skipReason}`);
@@ -79,7 +59,7 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 800 },
     });
     page = await browser.newPage();
