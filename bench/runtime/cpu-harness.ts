@@ -20,7 +20,7 @@ export const STUB_ORIGINS = ["http://origin-1.test", "http://origin-2.test", "ht
 
 const ORIGIN_STUB = `export default {
   fetch(request) {
-    return new Response("origin ok", { headers: { "x-origin": new URL(request.url).hostname, "content-type": "text/plain" } });
+    return new Response("origin ok", { headers: { "x-origin": new URL(request.url).hostname, "content-type": "text/plain", "content-length": "9" } });
   },
 };`;
 

@@ -119,6 +119,14 @@ export function setUsesInflight(poolId: string, uses: boolean): void {
 }
 
 /**
+ * Whether anything reads the pool's in-flight figures (its reports carry them: `setUsesInflight`);
+ * true for a pool not set up yet, so that nothing is left uncounted by default.
+ */
+export function poolUsesInflight(poolId: string): boolean {
+  return pools.get(poolId)?.usesInflight ?? true;
+}
+
+/**
  * This isolate's in-flight figure for an origin as its last accepted report announced it, which the
  * PoolState's sums include; 0 once that report is too old to count there.
  */

@@ -138,9 +138,14 @@ export function heldForNews(
   now: number,
 ): boolean {
   if (snapshot === null) return false;
-  const lapsed = (until: number | null | undefined) =>
-    until != null && until <= now && until > snapshot.at && now - until < LAPSE_HOLD_MS;
-  return lapsed(seen?.ejectedUntil) || lapsed(local?.ejectedUntil);
+  return (
+    lapsedSince(seen?.ejectedUntil, snapshot.at, now) || lapsedSince(local?.ejectedUntil, snapshot.at, now)
+  );
+}
+
+/** Whether an ejection ending at `until` ended after `builtAt`, less than `LAPSE_HOLD_MS` before `now`. */
+function lapsedSince(until: number | null | undefined, builtAt: number, now: number): boolean {
+  return until != null && until <= now && until > builtAt && now - until < LAPSE_HOLD_MS;
 }
 
 /** `originVerdict` on what the snapshot and this isolate know of the origin. */

@@ -10,14 +10,28 @@
  *   sent them: it counts as in flight until its response headers only.
  * - A WebSocket is relayed through a pair this Worker holds, message by message; the attempt is
  *   released when either side closes or fails. Messages count as activity.
+ * - A short answer in a pool whose in-flight figures nothing reads (its algorithm, steering,
+ *   `maxConnections` or a draining origin: edge/pool-state-cache.ts `usesInflight`) is not held: a
+ *   body whose declared length is at most `SHORT_BODY_BYTES` counts until its headers only. The origin
+ *   has written all of it by then (it fits the connection's buffers), so the pool loses nothing it
+ *   uses, and the request costs no pipe (bench/RESULTS.md, section 7: about a sixth of the load
+ *   balancer's CPU per request). Pools that read the figures hold every body.
  * - While held, the isolate keeps reporting (`beat`, every `HOLD_HEARTBEAT_MS`), so that the PoolState
  *   keeps counting it. A ticket that is never released expires (edge/outcomes.ts).
  */
 import { type AttemptTicket, holdAttempt, releaseAttempt, touchAttempt } from "../edge/outcomes.ts";
+import { poolUsesInflight } from "../edge/reports.ts";
 import type { AttemptTimer } from "./attempt.ts";
 
 /** While a response is held, this isolate's reports go out at least this often. */
 const HOLD_HEARTBEAT_MS = 1000;
+/**
+ * The longest declared body that is not held in a pool whose in-flight figures nothing reads: 16 KiB,
+ * the smallest send buffer Linux gives a TCP connection (net.ipv4.tcp_wmem), so an origin has handed
+ * such a body to its kernel by the time its headers arrive.
+ */
+export const SHORT_BODY_BYTES = 16 * 1024;
+const DECIMAL = /^\d{1,15}$/;
 
 export interface HoldContext {
   readonly waitUntil: (promise: Promise<unknown>) => void;
@@ -44,13 +58,19 @@ export function heldResponse(response: Response, ticket: AttemptTicket, hold: Ho
   const body = response.body;
   // An encoded body (gzip, br) is handed on untouched: piping it would make the runtime decode and
   // encode it again, changing its bytes and dropping its Content-Length. It counts until its headers.
-  if (body === null || !identityEncoded(response.headers)) {
+  const headers = response.headers;
+  const declared = declaredLength(headers);
+  if (
+    body === null ||
+    !identityEncoded(headers) ||
+    (declared !== null && declared <= SHORT_BODY_BYTES && !poolUsesInflight(ticket.poolId))
+  ) {
     hold.timer?.stop();
     releaseAttempt(ticket);
     return response;
   }
   holdAttempt(ticket, Date.now());
-  const stream = passThrough(response.headers);
+  const stream = declared === null ? new IdentityTransformStream() : new FixedLengthStream(declared);
   const timer = hold.timer;
   let heartbeat: { handle: ReturnType<typeof setTimeout> | undefined } | null = null;
   if (timer) timer.hold(ticket);
@@ -64,13 +84,12 @@ export function heldResponse(response: Response, ticket: AttemptTicket, hold: Ho
   return new Response(stream.readable, response);
 }
 
-/** A native identity stream; fixed-length when the origin declared the body's length. */
-function passThrough(headers: Headers): { readable: ReadableStream; writable: WritableStream } {
+/** The body's length as the origin declared it (`Content-Length`), or null. */
+function declaredLength(headers: Headers): number | null {
   const declared = headers.get("content-length");
-  if (declared !== null && /^\d{1,15}$/.test(declared.trim())) {
-    return new FixedLengthStream(Number(declared.trim()));
-  }
-  return new IdentityTransformStream();
+  if (declared === null) return null;
+  const digits = declared.trim();
+  return DECIMAL.test(digits) ? Number(digits) : null;
 }
 
 function identityEncoded(headers: Headers): boolean {
