@@ -8,6 +8,7 @@
  * - `/redirect-to?to=<url>`: 302 to that URL
  * - `/secret-check`: 200 `no secret` without an `x-probe-secret` header, 400 `secret received` with one
  * - `/echo`: 200 with the request's method, path and headers as JSON
+ * - `/bytes/<n>`: 200 with a body of n bytes and its Content-Length
  * - `/read`: reads the whole request body, then answers 200 `read <bytes>`
  * - `/slow` (and below it): answers after 5 s (for timeouts)
  * - `/region-fails/<r1,r2,...>` (and below it): 503 to a health probe whose `x-edge-lb-probe-region`
@@ -56,6 +57,10 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
   if (status) {
     response.writeHead(Number(status[1]), { "content-type": "text/plain" });
     response.end(`status ${status[1]}`);
+  } else if (/^\/bytes\/\d{1,7}$/.test(path)) {
+    const length = Number(path.slice("/bytes/".length));
+    response.writeHead(200, { "content-type": "application/octet-stream", "content-length": length });
+    response.end(Buffer.alloc(length, 97));
   } else if (path === "/redirect") {
     response.writeHead(302, { location: "/status/200" });
     response.end();
