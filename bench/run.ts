@@ -37,10 +37,11 @@ const USAGE = `usage: npm run bench [-- [decision|overhead|state|failover|memory
   coldstart        bundle size; a fresh workerd process to its first proxied response, vs hello world
 options:
   --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
-  --seconds N      measured seconds per target in the overhead section (default 10)
+  --seconds N      measured seconds per target in the overhead section (default 20)
   --connections N  autocannon connections in the overhead section (default 10)
   --against REF    profile: run the load balancer at git revision REF beside this tree's (before/after)
-  --rounds N       profile: rounds of the CPU segments (default 1)`;
+  --rounds N       ABBA rounds: of the overhead section's load segments (default 5) and of the
+                   profile section's CPU segments (default 3)`;
 
 function parse(): {
   sections: Section[];
@@ -48,7 +49,8 @@ function parse(): {
   seconds: number;
   connections: number;
   against: string | undefined;
-  rounds: number;
+  /** Null: each section's own default. */
+  rounds: number | null;
 } {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -57,7 +59,7 @@ function parse(): {
       seconds: { type: "string" },
       connections: { type: "string", default: "10" },
       against: { type: "string" },
-      rounds: { type: "string", default: "1" },
+      rounds: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -73,10 +75,14 @@ function parse(): {
   }
   const requested = (positionals.length > 0 ? positionals : SECTIONS) as Section[];
   const sections = [...new Set(requested)];
-  const seconds = Number(values.seconds ?? (values.quick ? 2 : 10));
+  const seconds = Number(values.seconds ?? (values.quick ? 2 : 20));
   const connections = Number(values.connections);
-  const rounds = Number(values.rounds);
-  if (!(seconds > 0) || !(connections > 0) || !(Number.isInteger(rounds) && rounds > 0)) {
+  const rounds = values.rounds === undefined ? null : Number(values.rounds);
+  if (
+    !(seconds > 0) ||
+    !(connections > 0) ||
+    !(rounds === null || (Number.isInteger(rounds) && rounds > 0))
+  ) {
     console.error(`--seconds, --connections and --rounds must be positive numbers\n${USAGE}`);
     process.exit(2);
   }
@@ -97,13 +103,13 @@ async function main(): Promise<number> {
         section === "decision"
           ? [await runDecision(options)]
           : section === "overhead"
-            ? await runOverhead(options)
+            ? await runOverhead({ ...options, rounds: options.rounds ?? (options.quick ? 1 : 5) })
             : section === "state"
               ? [await runStateRates(options)]
               : section === "memory"
                 ? [await runMemory()]
                 : section === "profile"
-                  ? [await runProfile(options)]
+                  ? [await runProfile({ ...options, rounds: options.rounds ?? (options.quick ? 1 : 3) })]
                   : section === "coldstart"
                     ? [await runColdStart(options)]
                     : [await runFailover(options)];

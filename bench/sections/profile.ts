@@ -32,7 +32,7 @@ export interface ProfileOptions {
   /** A revision (commit, branch) to run beside the working tree's load balancer, as "before". */
   against?: string | undefined;
   /** ABBA rounds of the CPU measurement (each round measures every target twice). */
-  rounds?: number | undefined;
+  rounds: number;
 }
 
 const TOP_FRAMES = 15;
@@ -55,7 +55,7 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
   if (pid === null) throw new Error("the workerd process was not found in /proc");
   const count = options.quick ? 500 : REQUESTS_PER_SEGMENT;
   const lanes = options.connections;
-  const rounds = Math.max(1, options.rounds ?? 1);
+  const rounds = Math.max(1, options.rounds);
   const labels: Record<HarnessTarget, string> = {
     passthrough: "pass-through Worker",
     "edge-lb-before": `Edge LB at ${before?.commit ?? "?"} (before)`,
