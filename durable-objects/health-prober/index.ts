@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { HealthCheck, Origin } from "../../worker/config/schema.ts";
 import type { Env } from "../../worker/env.ts";
-import { parseExpectedCodes } from "../../worker/health/probe-result.ts";
-import { MAX_CONCURRENT_PROBES, type ProbeFinding, probeOrigin } from "../pool-state/probe.ts";
+import type { ProbeFinding } from "../pool-state/probe.ts";
 
 /** One call's work: probe these origins of a pool with this check, and say each verdict at once. */
 export interface ProbeJob {
@@ -23,10 +22,15 @@ export interface ProbeJob {
  * pool of any size over calls of at most `MAX_CONCURRENT_PROBES` origins, and a round takes one
  * timeout however many origins are blackholed. Each verdict goes back to the PoolState the moment
  * its probe ends (`PoolState.probed`), and the call's answer repeats them all, for the verdicts whose
- * delivery failed.
+ * delivery failed. The probing code (and the configuration schemas behind it) loads on the first
+ * call, so an isolate that only proxies never evaluates it (bench/RESULTS.md, section 6).
  */
 export class HealthProber extends DurableObject<Env> {
   async probe(job: ProbeJob): Promise<ProbeFinding[]> {
+    const [{ parseExpectedCodes }, { MAX_CONCURRENT_PROBES, probeOrigin }] = await Promise.all([
+      import("../../worker/health/probe-result.ts"),
+      import("../pool-state/probe.ts"),
+    ]);
     const origins = job.origins.slice(0, MAX_CONCURRENT_PROBES);
     const matches = parseExpectedCodes(job.check.expectedCodes);
     const owner = this.env.POOL_STATE.getByName(job.poolId);
