@@ -39,7 +39,8 @@ options:
   --quick          short runs, for a smoke test (bench/RESULTS.md is left alone)
   --seconds N      measured seconds per target in the overhead section (default 20)
   --connections N  autocannon connections in the overhead section (default 10)
-  --against REF    profile: run the load balancer at git revision REF beside this tree's (before/after)
+  --against REF    overhead, profile: run the load balancer at git revision REF beside this tree's
+                   (before/after, same run)
   --rounds N       ABBA rounds: of the overhead section's load segments (default 5) and of the
                    profile section's CPU segments (default 3)`;
 

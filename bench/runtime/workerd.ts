@@ -23,6 +23,8 @@ export interface WorkerdRuntime {
   /** Why the load balancer is missing, when it is. */
   lbError: string | null;
   passthroughUrl: string;
+  /** Base URL of the `before` load balancer, when one was asked for and started. */
+  beforeUrl: string | null;
   /** The load balancer's bundle, when it was built. */
   bundlePath: string | null;
   /** Where the Workers' console output goes (one line per log call). */
@@ -131,6 +133,8 @@ export interface RuntimeOptions {
   adminToken: string;
   /** Opens both Workers' V8 inspectors behind Miniflare's inspector proxy on this port (profiling). */
   inspectorPort?: number;
+  /** Another revision's bundle (revision.ts), run beside the load balancer as `edge-lb-before`. */
+  before?: string | undefined;
 }
 
 /**
@@ -171,6 +175,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
   } catch (error) {
     lbError = (error as Error).message;
   }
+  const beforeWorker =
+    lbWorker && options.before
+      ? {
+          ...lbWorkerOptions(options.before, facts, options.adminToken),
+          name: "edge-lb-before",
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        }
+      : null;
 
   const start = async (workers: Record<string, unknown>[]) => {
     const mf = new Miniflare(
@@ -194,7 +206,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
   let mf: Miniflare;
   if (lbWorker) {
     try {
-      mf = await start([lbWorker, passthrough]);
+      mf = await start(beforeWorker ? [lbWorker, beforeWorker, passthrough] : [lbWorker, passthrough]);
     } catch (error) {
       lbError = `workerd could not start the bundle: ${(error as Error).message}`;
       lbWorker = null;
@@ -207,10 +219,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<WorkerdRunt
 
   const lbUrl = lbWorker ? (await mf.unsafeGetDirectURL("edge-lb")).origin : null;
   const passthroughUrl = (await mf.unsafeGetDirectURL("passthrough")).origin;
+  const beforeUrl = lbWorker && beforeWorker ? (await mf.unsafeGetDirectURL("edge-lb-before")).origin : null;
   return {
     lbUrl,
     lbError,
     passthroughUrl,
+    beforeUrl,
     bundlePath,
     logFile,
     async stop() {

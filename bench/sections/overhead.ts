@@ -11,6 +11,7 @@ import { ADMIN_TOKEN, isolateCounters, LB_HOST, seedAndVerify } from "../runtime
 import { closedLoad, type LoadSample, mergeSamples } from "../runtime/load.ts";
 import { hasNginx, startNginx } from "../runtime/nginx.ts";
 import { startOrigins, stopOrigins } from "../runtime/origins.ts";
+import { bundleRevision } from "../runtime/revision.ts";
 import { startRuntime } from "../runtime/workerd.ts";
 import { stateSection } from "./state.ts";
 
@@ -21,10 +22,12 @@ export interface OverheadOptions {
   connections: number;
   /** ABBA rounds: each round measures every target twice, in order then in reverse. */
   rounds: number;
+  /** A revision (commit, branch) whose load balancer runs beside this tree's, as "before". */
+  against?: string | undefined;
 }
 
 interface Target {
-  key: "passthrough" | "lb" | "nginx";
+  key: "passthrough" | "lb" | "before" | "nginx";
   label: string;
   url: string;
   host?: string;
@@ -61,7 +64,8 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   const origins = await startOrigins(3);
   onCleanup("origins", () => stopOrigins(origins));
   const urls = origins.map((o) => o.url);
-  const runtime = await startRuntime({ origins: urls, adminToken: ADMIN_TOKEN });
+  const before = options.against ? await bundleRevision(options.against) : null;
+  const runtime = await startRuntime({ origins: urls, adminToken: ADMIN_TOKEN, before: before?.bundlePath });
 
   const targets: Target[] = [
     { key: "passthrough", label: "pass-through Worker", url: runtime.passthroughUrl },
@@ -69,7 +73,16 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   let lbProblem = runtime.lbError;
   if (runtime.lbUrl && !lbProblem) lbProblem = await seedAndVerify(runtime.lbUrl, urls);
   if (runtime.lbUrl && !lbProblem) {
-    targets.push({ key: "lb", label: "Edge LB (round_robin)", url: runtime.lbUrl, host: LB_HOST });
+    const label = before ? "Edge LB, this tree (after)" : "Edge LB (round_robin)";
+    targets.push({ key: "lb", label, url: runtime.lbUrl, host: LB_HOST });
+    if (before && runtime.beforeUrl) {
+      const problem = await seedAndVerify(runtime.beforeUrl, urls);
+      if (problem) notes.push(`Edge LB at ${before.commit} row skipped: ${problem}`);
+      else {
+        const url = runtime.beforeUrl;
+        targets.push({ key: "before", label: `Edge LB at ${before.commit} (before)`, url, host: LB_HOST });
+      }
+    }
   } else {
     notes.push(`Edge LB row skipped: ${lbProblem}`);
   }
@@ -94,7 +107,7 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   }
 
   const lbUrl = targets.find((t) => t.key === "lb")?.url ?? null;
-  const before = lbUrl ? await isolateCounters(lbUrl) : null;
+  const countersBefore = lbUrl ? await isolateCounters(lbUrl) : null;
   // Rounds in ABBA order (A B C C B A) so slow drift of the shared machine hits every target alike;
   // each round's ratios compare segments measured seconds apart.
   const order = [...targets, ...[...targets].reverse()];
@@ -141,7 +154,7 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
     },
   ];
   const ratioRows: string[][] = [];
-  for (const key of ["lb", "nginx"] as const) {
+  for (const key of ["lb", "before", "nginx"] as const) {
     if (!results.has(key)) continue;
     const of = (pick: (f: Figures) => number) =>
       perRound.map((round) => pick(round.get(key)!) / pick(round.get("passthrough")!));
@@ -149,7 +162,7 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
     const p50 = of((f) => f.p50);
     const p99 = of((f) => f.p99);
     const verdict =
-      key === "lb"
+      key === "lb" || key === "before"
         ? `${median(throughput) >= 0.9 ? "rps met" : "rps missed"}, ${median(p99) <= 1.5 ? "p99 met" : "p99 missed"}`
         : "(reference)";
     ratioRows.push([
@@ -200,12 +213,21 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
         "nginx, when present, runs one worker process with " +
         "`least_conn`, upstream keep-alive and `keepalive_requests` raised so that, like workerd, it " +
         "keeps the load generator's connections open for the whole run.",
+      "*Before and after*: `npm run bench -- overhead --against <revision>` bundles that revision (git " +
+        "archive into a temporary directory) and runs its load balancer beside this tree's in the same " +
+        "workerd process, on its own socket and with its own Durable Objects and the same configuration, " +
+        "as one more target of every round.",
     ],
     tables,
     notes,
   };
 
-  const state = stateSection(before, after, results.get("lb")?.responses ?? null, runtime.lbUrl !== null);
+  const state = stateSection(
+    countersBefore,
+    after,
+    results.get("lb")?.responses ?? null,
+    runtime.lbUrl !== null,
+  );
   await runtime.stop();
   return [overhead, state];
 }
