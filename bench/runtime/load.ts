@@ -25,6 +25,8 @@ export interface ClosedLoadOptions {
   connections: number;
   seconds: number;
   host?: string;
+  /** Requests per second over all connections (autocannon's `overallRate`); as fast as answered without. */
+  rate?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export function closedLoad(url: string, options: ClosedLoadOptions): Promise<Loa
         duration: options.seconds,
         timeout: 10,
         headers: options.host ? { host: options.host } : {},
+        ...(options.rate ? { overallRate: options.rate } : {}),
       },
       (error) => {
         if (error) reject(error);

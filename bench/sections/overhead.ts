@@ -15,6 +15,9 @@ import { bundleRevision } from "../runtime/revision.ts";
 import { startRuntime } from "../runtime/workerd.ts";
 import { stateSection } from "./state.ts";
 
+/** The fixed rate of the unsaturated measurement: about a third of the pass-through's capacity here. */
+const PACED_RATE = 1000;
+
 export interface OverheadOptions {
   quick: boolean;
   /** Measured seconds per target, split over the rounds (two segments per round, ABBA order). */
@@ -129,6 +132,24 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   }
   const after = lbUrl ? await isolateCounters(lbUrl) : null;
 
+  // The same targets at a fixed rate below every target's capacity: the latency each adds when the
+  // runtime is not saturated (its queue does not grow), as on an edge that is not short of CPU.
+  const pacedRounds: Map<Target["key"], Figures>[] = [];
+  const pacedTargets = order.filter((t) => t.key !== "nginx");
+  for (let round = 0; round < options.rounds; round++) {
+    const roundSamples = new Map<Target["key"], LoadSample[]>();
+    for (const target of pacedTargets) {
+      const sample = await closedLoad(target.url, {
+        connections: options.connections,
+        seconds: segmentSeconds,
+        host: target.host,
+        rate: PACED_RATE,
+      });
+      roundSamples.set(target.key, [...(roundSamples.get(target.key) ?? []), sample]);
+    }
+    pacedRounds.push(new Map([...roundSamples].map(([key, list]) => [key, figures(mergeSamples(list))])));
+  }
+
   const results = new Map(targets.map((t) => [t.key, figures(mergeSamples(samples.get(t.key) ?? []))]));
   const rows = targets.map((t) => {
     const f = results.get(t.key)!;
@@ -191,6 +212,26 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
     });
   }
 
+  const pacedRows: string[][] = [];
+  for (const target of targets.filter((t) => t.key !== "nginx")) {
+    const of = (pick: (f: Figures) => number) => pacedRounds.map((round) => pick(round.get(target.key)!));
+    const versus = (pick: (f: Figures) => number) =>
+      pacedRounds.map((round) => pick(round.get(target.key)!) / pick(round.get("passthrough")!));
+    pacedRows.push([
+      target.label,
+      fmt(median(of((f) => f.rps))),
+      fmt(median(of((f) => f.p50))),
+      fmt(median(of((f) => f.p99))),
+      target.key === "passthrough" ? "" : `${median(versus((f) => f.p50)).toFixed(2)}×`,
+      target.key === "passthrough" ? "" : `${median(versus((f) => f.p99)).toFixed(2)}×`,
+    ]);
+  }
+  tables.push({
+    caption: `at a fixed ${fmt(PACED_RATE)} requests/s over the same connections (below every target's capacity), same rounds: medians of the rounds`,
+    columns: ["target", "requests/s", "p50 ms", "p99 ms", "p50 / pass-through", "p99 / pass-through"],
+    rows: pacedRows,
+  });
+
   const overhead: SectionResult = {
     id: "overhead",
     title: "2. Proxy overhead",
@@ -217,6 +258,10 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
         "archive into a temporary directory) and runs its load balancer beside this tree's in the same " +
         "workerd process, on its own socket and with its own Durable Objects and the same configuration, " +
         "as one more target of every round.",
+      `*At a fixed rate*: the same rounds again at ${fmt(PACED_RATE)} requests/s (autocannon's ` +
+        "`overallRate`), which no Worker here is short of CPU for: latency then shows what each request " +
+        "costs, not how long the runtime's queue grows once it is saturated (with 10 connections in a " +
+        "closed loop, the saturated latency is the inverse of the throughput).",
     ],
     tables,
     notes,
