@@ -1,7 +1,7 @@
 /**
  * The dashboard at `/__lb/` in a real headless Chromium against the real local runtime: sign in,
  * see pools and origins, watch an origin go down when its server stops. With
- * `UPDATE_SCREENSHOT=1` it also refreshes the README's screenshot, docs/dashboard.png.
+ * `UPDATE_SCREENSHOT=1` it also refreshes the operator guide's screenshot, docs/dashboard.png.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
