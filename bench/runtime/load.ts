@@ -25,8 +25,6 @@ export interface ClosedLoadOptions {
   connections: number;
   seconds: number;
   host?: string;
-  /** Requests per second over all connections (autocannon's `overallRate`); as fast as answered without. */
-  rate?: number;
 }
 
 /**
@@ -47,7 +45,6 @@ export function closedLoad(url: string, options: ClosedLoadOptions): Promise<Loa
         duration: options.seconds,
         timeout: 10,
         headers: options.host ? { host: options.host } : {},
-        ...(options.rate ? { overallRate: options.rate } : {}),
       },
       (error) => {
         if (error) reject(error);

@@ -8,7 +8,7 @@ import { onCleanup } from "../lib/cleanup.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
 import { fmt, median, quantile } from "../lib/stats.ts";
 import { ADMIN_TOKEN, isolateCounters, LB_HOST, seedAndVerify } from "../runtime/lb-admin.ts";
-import { closedLoad, type LoadSample, mergeSamples } from "../runtime/load.ts";
+import { closedLoad, type LoadSample, mergeSamples, steadyLoad } from "../runtime/load.ts";
 import { hasNginx, startNginx } from "../runtime/nginx.ts";
 import { startOrigins, stopOrigins } from "../runtime/origins.ts";
 import { bundleRevision } from "../runtime/revision.ts";
@@ -59,6 +59,31 @@ function figures(sample: LoadSample): Figures {
     statuses: sample.statuses,
     concurrency: sample.latenciesMs.reduce((sum, ms) => sum + ms, 0) / (sample.seconds * 1000),
   };
+}
+
+/**
+ * `PACED_RATE` requests per second for `seconds`, open loop (load.ts `steadyLoad`: sent every 10 ms
+ * whether or not earlier ones were answered), as a sample of the answered ones.
+ */
+async function pacedLoad(target: Target, seconds: number): Promise<LoadSample> {
+  const started = performance.now();
+  const load = steadyLoad(target.url, { ratePerSecond: PACED_RATE, host: target.host });
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  await load.stop();
+  const statuses: Record<number, number> = {};
+  let non2xx = 0;
+  let errors = load.shed;
+  const latenciesMs: number[] = [];
+  for (const answer of load.answers) {
+    if (answer.status === 0) errors++;
+    else if (answer.status < 200 || answer.status > 299) {
+      non2xx++;
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    }
+    latenciesMs.push(answer.doneAt - answer.sentAt);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { responses: latenciesMs.length, seconds: elapsed, latenciesMs, non2xx, statuses, errors };
 }
 
 /** Runs sections 2 and 3. */
@@ -139,12 +164,7 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
   for (let round = 0; round < options.rounds; round++) {
     const roundSamples = new Map<Target["key"], LoadSample[]>();
     for (const target of pacedTargets) {
-      const sample = await closedLoad(target.url, {
-        connections: options.connections,
-        seconds: segmentSeconds,
-        host: target.host,
-        rate: PACED_RATE,
-      });
+      const sample = await pacedLoad(target, segmentSeconds);
       roundSamples.set(target.key, [...(roundSamples.get(target.key) ?? []), sample]);
     }
     pacedRounds.push(new Map([...roundSamples].map(([key, list]) => [key, figures(mergeSamples(list))])));
@@ -217,6 +237,8 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
     const of = (pick: (f: Figures) => number) => pacedRounds.map((round) => pick(round.get(target.key)!));
     const versus = (pick: (f: Figures) => number) =>
       pacedRounds.map((round) => pick(round.get(target.key)!) / pick(round.get("passthrough")!));
+    const failed = of((f) => f.non2xx + f.errors).reduce((a, b) => a + b, 0);
+    if (failed > 0) notes.push(`${target.label}: ${failed} requests failed or not sent at the fixed rate.`);
     pacedRows.push([
       target.label,
       fmt(median(of((f) => f.rps))),
@@ -227,7 +249,7 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
     ]);
   }
   tables.push({
-    caption: `at a fixed ${fmt(PACED_RATE)} requests/s over the same connections (below every target's capacity), same rounds: medians of the rounds`,
+    caption: `at a fixed ${fmt(PACED_RATE)} requests/s, open loop (below every target's capacity), same rounds: medians of the rounds`,
     columns: ["target", "requests/s", "p50 ms", "p99 ms", "p50 / pass-through", "p99 / pass-through"],
     rows: pacedRows,
   });
@@ -258,8 +280,10 @@ export async function runOverhead(options: OverheadOptions): Promise<SectionResu
         "archive into a temporary directory) and runs its load balancer beside this tree's in the same " +
         "workerd process, on its own socket and with its own Durable Objects and the same configuration, " +
         "as one more target of every round.",
-      `*At a fixed rate*: the same rounds again at ${fmt(PACED_RATE)} requests/s (autocannon's ` +
-        "`overallRate`), which no Worker here is short of CPU for: latency then shows what each request " +
+      `*At a fixed rate*: the same rounds again at ${fmt(PACED_RATE)} requests/s, open loop (Node's HTTP ` +
+        "client with keep-alive, sent every 10 ms whatever the answers), which no Worker here is short " +
+        "of CPU for; latency (from sending to the whole answer, the Node client's own time included, " +
+        "the same for every target) then shows what each request " +
         "costs, not how long the runtime's queue grows once it is saturated (with 10 connections in a " +
         "closed loop, the saturated latency is the inverse of the throughput).",
     ],
