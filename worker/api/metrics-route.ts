@@ -40,6 +40,7 @@ metricsRoutes.get("/metrics", async (c) => {
   const body = scrapeExposition({
     configVersion: config.version,
     loadBalancers: config.loadBalancers.map((loadBalancer) => loadBalancer.id),
+    rules: new Map(config.loadBalancers.map((lb) => [lb.id, new Set(lb.rules.map((rule) => rule.name))])),
     pools: poolIds.length,
     poolMetrics: metrics,
     scrapeErrors: failed,

@@ -9,6 +9,7 @@ import type { LoadBalancer } from "../config/schema.ts";
 import { type AttemptOutcomeLabel, statusClass } from "../metrics/catalog.ts";
 import { type Labels, type MetricsDelta, type SeriesRef, SeriesSet, seriesRef } from "../metrics/series.ts";
 import type { PoolChoice } from "../routing/choose-pool.ts";
+import type { CompiledRule } from "../routing/rules.ts";
 import { type AttemptOutcome, isFailure } from "./outcomes.ts";
 
 /**
@@ -99,6 +100,50 @@ export function recordRequest(record: RequestRecord): string | null {
     series.addRef(refs.failoverRequests);
   }
   return served.pool;
+}
+
+/** The series a rule's answers count into, and the pool whose reports carry it. */
+interface RuleRef {
+  readonly carrier: string;
+  readonly series: SeriesRef;
+}
+
+/**
+ * Per compiled rule (one per configuration version), its series, identified on its first answer:
+ * every label comes from the configuration, none from the request, so clients cannot add series.
+ */
+const ruleRefs = new WeakMap<CompiledRule, RuleRef | null>();
+
+/**
+ * Counts one request that a `respond` or `redirect` rule of `loadBalancer` answered itself. The
+ * load balancer's first pool carries the count, as for requests no origin could take. Returns that
+ * pool; null for a rule that sends to pools (those requests are counted where an origin serves them)
+ * or a load balancer without pools.
+ * @example const carrier = recordRuleResponse(lb, match.rule); if (carrier) notePoolActivity(carrier);
+ */
+export function recordRuleResponse(loadBalancer: LoadBalancer, rule: CompiledRule): string | null {
+  let ref = ruleRefs.get(rule);
+  if (ref === undefined) {
+    ref = ruleRefOf(loadBalancer, rule);
+    ruleRefs.set(rule, ref);
+  }
+  if (ref === null) return null;
+  seriesOf(ref.carrier).addRef(ref.series);
+  return ref.carrier;
+}
+
+function ruleRefOf(loadBalancer: LoadBalancer, rule: CompiledRule): RuleRef | null {
+  const carrier = loadBalancer.pools[0];
+  const action = rule.action;
+  if (carrier === undefined || action.kind === "pools") return null;
+  const status = action.kind === "respond" ? action.respond.status : action.redirect.status;
+  const labels = {
+    load_balancer: loadBalancer.id,
+    rule: rule.name,
+    action: action.kind,
+    status_class: statusClass(status),
+  };
+  return { carrier, series: seriesRef("edge_lb_rule_responses_total", labels) };
 }
 
 /**

@@ -49,6 +49,15 @@ export const METRICS = [
     source: "edge",
   },
   {
+    name: "edge_lb_rule_responses_total",
+    type: "counter",
+    help:
+      "Requests a load balancer's rule answered itself, without any origin: by the rule's name, its action " +
+      "(respond or redirect) and the class of the status it answers with.",
+    labels: ["load_balancer", "rule", "action", "status_class"],
+    source: "edge",
+  },
+  {
     name: "edge_lb_attempts_total",
     type: "counter",
     help:

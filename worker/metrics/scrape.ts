@@ -10,6 +10,8 @@ export interface ScrapeInput {
   readonly configVersion: number;
   /** Ids of the configured load balancers; series of load balancers deleted since are left out. */
   readonly loadBalancers: readonly string[];
+  /** Names of each load balancer's rules; series of rules removed since are left out. */
+  readonly rules: ReadonlyMap<string, ReadonlySet<string>>;
   readonly pools: number;
   /** The series of each pool that answered. */
   readonly poolMetrics: readonly PoolMetrics[];
@@ -35,8 +37,13 @@ export function scrapeExposition(input: ScrapeInput): string {
     { name: "edge_lb_scrape_errors", labels: {}, value: input.scrapeErrors },
   ];
   const configured = new Set(input.loadBalancers);
-  const current = (point: { labels: Labels }) =>
-    point.labels.load_balancer === undefined || configured.has(point.labels.load_balancer);
+  const rules = input.rules;
+  const current = ({ labels }: { labels: Labels }) => {
+    const loadBalancer = labels.load_balancer;
+    if (loadBalancer === undefined) return true;
+    if (!configured.has(loadBalancer)) return false;
+    return labels.rule === undefined || rules.get(loadBalancer)?.has(labels.rule) === true;
+  };
   for (const pool of input.poolMetrics) {
     counters.push(...pool.counters.filter(current));
     histograms.push(...pool.histograms.filter(current));

@@ -5,7 +5,7 @@
  * waits or can fail the request.
  */
 import type { LoadBalancer } from "../config/schema.ts";
-import { recordRequest } from "../edge/metrics.ts";
+import { recordRequest, recordRuleResponse } from "../edge/metrics.ts";
 import { flushReports, notePoolActivity } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
 import {
@@ -16,6 +16,7 @@ import {
   sampled,
 } from "../metrics/request-event.ts";
 import type { PoolChoice } from "../routing/choose-pool.ts";
+import type { CompiledRule } from "../routing/rules.ts";
 import type { ForwardResult } from "./forward.ts";
 
 /** What the proxy knows of a request once it has chosen a pool. */
@@ -74,6 +75,23 @@ export function observeRequest(
   };
   if (env.ANALYTICS) writeAnalytics(env.ANALYTICS, event);
   if (logged) console.log(accessLogLine(event, Date.now()));
+}
+
+/**
+ * Records one request a `respond` or `redirect` rule answered itself: counted for `/__lb/metrics`
+ * under the rule, carried by the next report of the load balancer's first pool.
+ * @example observeRuleAnswer(env, ctx, match.loadBalancer, ruleMatch.rule);
+ */
+export function observeRuleAnswer(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  loadBalancer: LoadBalancer,
+  rule: CompiledRule,
+): void {
+  const carrier = recordRuleResponse(loadBalancer, rule);
+  if (carrier === null) return;
+  notePoolActivity(carrier);
+  flushReports(env, ctx, Date.now());
 }
 
 /** `REQUEST_LOG_SAMPLE_RATE` parsed, once per value the isolate sees. */

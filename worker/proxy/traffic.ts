@@ -2,7 +2,7 @@
  * The traffic-management phase of the proxy: a load balancer's rules (answer directly, redirect,
  * or route over other pools) and the request facts `hash` steering and `poolOverrideHeader` read.
  * Decisions come from worker/routing/rules.ts and worker/routing/steering.ts; this file only turns
- * a request into their inputs and a decision into a response.
+ * a request into their inputs and a decision into a response (counted, when a rule answers).
  */
 import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import type { LoadBalancer } from "../config/schema.ts";
@@ -11,41 +11,32 @@ import type { RouteMatch } from "../routing/match.ts";
 import { normalizePath } from "../routing/path.ts";
 import { compileRules, matchRule, type RuleRequest, redirectLocation } from "../routing/rules.ts";
 import type { Inbound } from "./inbound.ts";
+import { observeRuleAnswer } from "./observe.ts";
 
 /**
  * Phase `ruleFilter`: a direct answer when a `respond` or `redirect` rule of the matched load
- * balancer matches; otherwise the match to plan with, its load balancer carrying a `pools` rule's
- * pools in place of its own (the same object for every such request of a configuration version).
+ * balancer matches (counted in the rule's metric); otherwise the match to plan with, its load
+ * balancer carrying a `pools` rule's pools in place of its own (the same object for every such
+ * request of a configuration version).
  * @example const routed = ruleFilter(inbound, match); if (routed instanceof Response) return routed;
  */
 export function ruleFilter(
-  inbound: Pick<Inbound, "request" | "url" | "requestId">,
+  inbound: Pick<Inbound, "request" | "url" | "requestId" | "env" | "ctx">,
   match: RouteMatch,
 ): Response | RouteMatch {
-  const routed = applyRules(inbound.request, inbound.url, match.loadBalancer, inbound.requestId);
-  if (routed instanceof Response) return routed;
-  return routed === match.loadBalancer ? match : { ...match, loadBalancer: routed };
-}
-
-/**
- * A direct answer when a `respond` or `redirect` rule matches; otherwise the load balancer to route
- * with: the rule's pools in place of its own, or `loadBalancer` itself when no rule matches.
- * @example const routed = applyRules(request, url, lb, requestId); if (routed instanceof Response) return routed;
- */
-export function applyRules(
-  request: Request,
-  url: URL,
-  loadBalancer: LoadBalancer,
-  requestId: string,
-): Response | LoadBalancer {
+  const loadBalancer = match.loadBalancer;
   const rules = compileRules(loadBalancer);
-  if (rules.length === 0) return loadBalancer;
-  const match = matchRule(rules, ruleRequestOf(request, url));
-  if (!match) return loadBalancer;
-  const action = match.rule.action;
-  if (action.kind === "pools") return action.loadBalancer;
-  if (action.kind === "respond") return respondWith(action.respond, request.method, requestId);
-  return redirectTo(action.redirect, url, requestId);
+  if (rules.length === 0) return match;
+  const matched = matchRule(rules, ruleRequestOf(inbound.request, inbound.url));
+  if (!matched) return match;
+  const action = matched.rule.action;
+  if (action.kind === "pools") return { ...match, loadBalancer: action.loadBalancer };
+  const response =
+    action.kind === "respond"
+      ? respondWith(action.respond, inbound.request.method, inbound.requestId)
+      : redirectTo(action.redirect, inbound.url, inbound.requestId);
+  observeRuleAnswer(inbound.env, inbound.ctx, loadBalancer, matched.rule);
+  return response;
 }
 
 /**

@@ -130,6 +130,7 @@ describe("one scrape", () => {
   const base = {
     configVersion: 9,
     loadBalancers: ["www"],
+    rules: new Map([["www", new Set(["maintenance"])]]),
     pools: 1,
     scrapeErrors: 1,
     doCalls: { config: 2, pool_state: 0, report: 5, admin: 1 },
@@ -176,5 +177,27 @@ describe("one scrape", () => {
       }),
     );
     expect(samplesOf(families, "edge_lb_retries_total").map((s) => s.labels.load_balancer)).toEqual(["www"]);
+  });
+
+  it("leaves out the series of rules removed since", () => {
+    const rule = { load_balancer: "www", action: "respond", status_class: "5xx" };
+    const families = parseExposition(
+      scrapeExposition({
+        ...base,
+        poolMetrics: [
+          {
+            counters: [
+              { name: "edge_lb_rule_responses_total", labels: { ...rule, rule: "maintenance" }, value: 3 },
+              { name: "edge_lb_rule_responses_total", labels: { ...rule, rule: "removed" }, value: 2 },
+            ],
+            histograms: [],
+            gauges: [],
+          },
+        ],
+      }),
+    );
+    expect(samplesOf(families, "edge_lb_rule_responses_total").map((s) => s.labels.rule)).toEqual([
+      "maintenance",
+    ]);
   });
 });
