@@ -80,6 +80,79 @@ describe("metrics of proxied traffic", () => {
     expect(seen).toBe(4);
   });
 
+  it("counts the requests a respond or a redirect rule answered, and no others", async () => {
+    const pool = `rules-${Date.now().toString(36)}`;
+    const origins = [{ name: "up", address: ORIGIN }];
+    installConfig(
+      [{ id: pool, origins }],
+      [
+        {
+          id: "rules-metrics",
+          hostname: "rules-metrics.test",
+          pools: [pool],
+          rules: [
+            { name: "beta", when: { "header.x-beta": "1" }, then: { pools: [pool] } },
+            {
+              name: "maintenance",
+              when: { path: { regex: "^/maintenance" } },
+              then: { respond: { status: 503, body: "back soon" } },
+            },
+            {
+              name: "moved",
+              when: { path: { regex: "^/old" } },
+              then: { redirect: { location: "/new", status: 301 } },
+            },
+          ],
+        },
+      ],
+    );
+    const stub = env.POOL_STATE.getByName(pool);
+    used.push(stub);
+    await stub.configure(makePool(pool, { origins }));
+
+    const statuses: number[] = [];
+    for (const path of ["/maintenance", "/maintenance/x", "/old", "/maintenance?y=1", "/old/page"]) {
+      statuses.push((await send(`http://rules-metrics.test${path}`)).status);
+    }
+    // Not answered by a rule: the origin serves them (one through the `pools` rule).
+    statuses.push((await send("http://rules-metrics.test/", { headers: { "x-beta": "1" } })).status);
+    statuses.push((await send("http://rules-metrics.test/other")).status);
+    expect(statuses).toEqual([503, 503, 301, 503, 301, 200, 200]);
+
+    const labels = { load_balancer: "rules-metrics", pool, origin: "up", status_class: "2xx" };
+    let families = await scrape();
+    for (
+      let scrapes = 0;
+      scrapes < 50 && sampleValue(families, "edge_lb_requests_total", labels) !== 2;
+      scrapes++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      families = await scrape();
+    }
+    expect(sampleValue(families, "edge_lb_requests_total", labels)).toBe(2);
+    const rule = { load_balancer: "rules-metrics" };
+    expect(
+      sampleValue(families, "edge_lb_rule_responses_total", {
+        ...rule,
+        rule: "maintenance",
+        action: "respond",
+        status_class: "5xx",
+      }),
+    ).toBe(3);
+    expect(
+      sampleValue(families, "edge_lb_rule_responses_total", {
+        ...rule,
+        rule: "moved",
+        action: "redirect",
+        status_class: "3xx",
+      }),
+    ).toBe(2);
+    // The proxied requests added nothing: the family holds exactly the five rule answers.
+    expect(sumOf(families, "edge_lb_rule_responses_total", rule)).toBe(5);
+    expect(sumOf(families, "edge_lb_rule_responses_total", { ...rule, rule: "beta" })).toBe(0);
+    expect(sumOf(families, "edge_lb_unserved_requests_total", rule)).toBe(0);
+  });
+
   it("writes one Analytics Engine data point per request when the binding exists, and fails nothing when it throws", async () => {
     const pool = `analytics-${Date.now().toString(36)}`;
     installConfig(
