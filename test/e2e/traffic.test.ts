@@ -14,6 +14,7 @@ import { createLoadBalancer, createPool, expectStatus, poolOf } from "../helpers
 import { send } from "../helpers/http.ts";
 import { startLoadBalancer, type TestLoadBalancer } from "../helpers/load-balancer.ts";
 import type { OriginEcho } from "../helpers/origins.ts";
+import { parseExposition, sampleValue } from "../helpers/prometheus.ts";
 import { REPO_ROOT } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -141,6 +142,25 @@ describe("rules", () => {
     const head = await send(lb.url, { host: DOWN_HOST, method: "HEAD" });
     expect(head.status).toBe(503);
     expect(head.body.length).toBe(0);
+    // Both answers are counted under the rule (carried by the load balancer's first pool, "gone").
+    const maintenance = {
+      load_balancer: "down",
+      rule: "maintenance",
+      action: "respond",
+      status_class: "5xx",
+    };
+    const counted = await waitFor(
+      async () => {
+        const res = await send(lb.url, {
+          path: "/__lb/metrics",
+          headers: { authorization: `Bearer ${lb.readToken}` },
+        });
+        const value = sampleValue(parseExposition(res.text()), "edge_lb_rule_responses_total", maintenance);
+        return value === 2 && value;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: "the maintenance answers in /__lb/metrics" },
+    );
+    expect(counted).toBe(2);
   });
 
   it("/explain names the rule that matched and why the earlier ones did not", async () => {
