@@ -4,6 +4,7 @@ import {
   hasMetricsDelta,
   recordAttempt,
   recordRequest,
+  recordRuleResponse,
   restoreMetricsDelta,
   servedByFailover,
   takeMetricsDelta,
@@ -11,6 +12,7 @@ import {
 import type { AttemptOutcome } from "../../../worker/edge/outcomes.ts";
 import { SeriesSet } from "../../../worker/metrics/series.ts";
 import type { PoolChoice } from "../../../worker/routing/choose-pool.ts";
+import { compileRules } from "../../../worker/routing/rules.ts";
 
 let unique = 0;
 
@@ -161,5 +163,49 @@ describe("what counts as a failover", () => {
         "p2",
       ),
     ).toBe(true);
+  });
+
+  it("counts a rule's answers under the load balancer's first pool, labelled from the configuration only", () => {
+    const [first, second] = [`pool-${unique++}`, `pool-${unique++}`];
+    const lb = {
+      ...loadBalancer([first, second]),
+      rules: [
+        { name: "canary", when: {}, then: { pools: [second] } },
+        {
+          name: "down",
+          when: {},
+          then: { respond: { status: 503, body: "", contentType: "text/plain", headers: {} } },
+        },
+        { name: "moved", when: {}, then: { redirect: { location: "/new", status: 308, keepPath: true } } },
+      ],
+    } as LoadBalancer;
+    const [canary, down, moved] = compileRules(lb);
+
+    expect(recordRuleResponse(lb, down!)).toBe(first);
+    expect(recordRuleResponse(lb, down!)).toBe(first);
+    expect(recordRuleResponse(lb, moved!)).toBe(first);
+    // A rule that sends to pools answers nothing itself: its requests count where an origin serves them.
+    expect(recordRuleResponse(lb, canary!)).toBeNull();
+
+    const set = take(first);
+    const labels = { load_balancer: lb.id };
+    expect(
+      set.counter("edge_lb_rule_responses_total", {
+        ...labels,
+        rule: "down",
+        action: "respond",
+        status_class: "5xx",
+      }),
+    ).toBe(2);
+    expect(
+      set.counter("edge_lb_rule_responses_total", {
+        ...labels,
+        rule: "moved",
+        action: "redirect",
+        status_class: "3xx",
+      }),
+    ).toBe(1);
+    expect(set.size).toBe(2);
+    expect(hasMetricsDelta(second)).toBe(false);
   });
 });
