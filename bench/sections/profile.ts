@@ -204,6 +204,9 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
         `*Profile*: a V8 CPU profile (sampling every ${CPU_SAMPLING_US} µs) of the load balancer's isolate ` +
         "through its inspector; frames are named by function and by the source module esbuild notes in " +
         'the bundle; "(program)" is native time outside JavaScript, "(idle)" the isolate waiting. ' +
+        "A frame's *µs per request* is its share of the samples times the profile's wall time per " +
+        "request; a native call made from JavaScript (a `Headers` method, `fetch`) counts in the frame " +
+        "of the function that made it. " +
         "*Allocation*: V8's sampling heap profiler with objects collected by minor and major GCs " +
         "included, so the sum estimates every byte allocated on the JavaScript heap per request.",
       "*Before and after*: `npm run bench -- profile --against <revision> [--rounds N]` bundles that " +
