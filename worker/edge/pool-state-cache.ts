@@ -182,7 +182,10 @@ function poolsOf(loadBalancer: LoadBalancer, pools: ReadonlyMap<string, Pool>): 
  */
 export function usesInflight(pool: Pool, loadBalancer: LoadBalancer): boolean {
   if (loadBalancer.steering === "least_connections") return true;
-  if (pool.algorithm === "least_connections" || pool.algorithm === "least_request") return true;
+  const algorithm = pool.algorithm;
+  if (algorithm === "least_connections" || algorithm === "least_request" || algorithm === "least_time") {
+    return true;
+  }
   return pool.origins.some((origin) => origin.maxConnections !== null || origin.weight === 0);
 }
 

@@ -25,11 +25,13 @@ function setup(): void {
     [
       pool("hold-rr"),
       pool("hold-lc", { algorithm: "least_connections" }),
+      pool("hold-lt", { algorithm: "least_time" }),
       pool("hold-cap", { origins: [{ name: "a", address: ORIGIN, maxConnections: 50 }] }),
     ],
     [
       { id: "hold-rr", hostname: "hold-rr.test", pools: ["hold-rr"] },
       { id: "hold-lc", hostname: "hold-lc.test", pools: ["hold-lc"] },
+      { id: "hold-lt", hostname: "hold-lt.test", pools: ["hold-lt"] },
       { id: "hold-cap", hostname: "hold-cap.test", pools: ["hold-cap"] },
     ],
   );
@@ -66,6 +68,7 @@ describe("hold: in flight until the body is over, where it matters", () => {
   it("counts even a short answer until its body is read where in-flight figures are read", async () => {
     setup();
     expect(await inflightAround("hold-lc.test", 9)).toEqual({ atHeaders: 1, afterBody: 0 });
+    expect(await inflightAround("hold-lt.test", 9)).toEqual({ atHeaders: 1, afterBody: 0 });
     expect(await inflightAround("hold-cap.test", 9)).toEqual({ atHeaders: 1, afterBody: 0 });
   });
 });
