@@ -29,6 +29,8 @@ export interface LoadBalancerStatus {
   /** How the serving pool was reached: steering, fallback, none or disabled. */
   via?: string;
   reason?: string;
+  /** For split steering (random, hash): each pool's share of the traffic now, in percent. */
+  split?: { pool: string; percent: number }[] | null;
   [field: string]: unknown;
 }
 
@@ -135,6 +137,10 @@ export function renderStatus(report: StatusReport, now: number, color: boolean):
 function servingPool(lb: LoadBalancerStatus, color: boolean): string {
   if (lb.pool === null || lb.pool === undefined) return paint("none", "red", color);
   if (lb.via === "fallback") return paint(`${lb.pool} (fallback)`, "yellow", color);
+  // A split serves from several pools at once: each with its share.
+  if (Array.isArray(lb.split) && lb.split.length > 1) {
+    return paint(lb.split.map((share) => `${share.pool} ${share.percent}%`).join(", "), "green", color);
+  }
   return paint(lb.pool, "green", color);
 }
 

@@ -208,6 +208,17 @@ describe("sticky canary split", () => {
     expect(canary).toBeLessThanOrEqual(140);
     const again = await poolsOfUsers();
     expect(again).toEqual(first);
+    // The API says the same split the edge made.
+    const status = expectStatus(
+      await lb.api.get<{ items: { id: string; split: { pool: string; percent: number }[] | null }[] }>(
+        "/status",
+      ),
+      200,
+    ).body;
+    expect(status.items.find((item) => item.id === "split")?.split).toEqual([
+      { pool: "stable", percent: 95 },
+      { pool: "canary", percent: 5 },
+    ]);
   }, 300_000);
 
   it("the override header sends a request to the pool it names", async () => {

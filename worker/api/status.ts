@@ -9,6 +9,7 @@ import type { Env } from "../env.ts";
 import { type EdgeViewInput, fallbackCandidates, poolCandidates } from "../health/edge-view.ts";
 import type { PoolSnapshot } from "../health/types.ts";
 import { choosePool, type PoolConsidered } from "../routing/choose-pool.ts";
+import { type SplitShare, splitShares } from "../routing/split-shares.ts";
 
 /** PoolState DOs asked at once. */
 const FANOUT = 6;
@@ -30,6 +31,11 @@ export interface LoadBalancerStatus {
   steeringReason: string | null;
   /** Every pool looked at, in order, with its verdict and reason (the routing trace). */
   considered: PoolConsidered[];
+  /**
+   * For `random` and `hash` steering, how the traffic divides among the pools that can serve now
+   * (`pool` is then one draw of it); null for other steering or a disabled load balancer.
+   */
+  split: SplitShare[] | null;
 }
 
 export interface PoolStatus {
@@ -113,6 +119,7 @@ function statusOf(
       reason: "load balancer is disabled",
       steeringReason: null,
       considered: [],
+      split: null,
     };
   }
   const choice = choosePool({
@@ -143,6 +150,10 @@ function statusOf(
     reason: summarize(considered, pool),
     steeringReason: choice.steering,
     considered,
+    split: splitShares(lb, (id) => {
+      const candidate = pools.get(id);
+      return candidate !== undefined && poolCandidates(input(candidate)).reason === null;
+    }),
   };
 }
 

@@ -93,6 +93,33 @@ describe("renderStatus", () => {
     );
   });
 
+  it("shows a split load balancer's pools with their shares", () => {
+    const text = renderStatus(
+      {
+        loadBalancers: [
+          {
+            id: "split",
+            hostname: "split.example.com",
+            enabled: true,
+            pool: "stable",
+            via: "steering",
+            reason: "serving from stable",
+            split: [
+              { pool: "stable", percent: 95 },
+              { pool: "canary", percent: 5 },
+            ],
+          },
+        ],
+        pools: [],
+      },
+      NOW,
+      false,
+    );
+    expect(text.split("\n")[2]).toBe(
+      "  split  split.example.com  stable 95%, canary 5%  serving from stable",
+    );
+  });
+
   it("adds a REGIONS column when the checks run from several regions", () => {
     const view = (healthy: boolean) => ({ healthy, lastCheckAt: null, latencyMs: null, lastError: null });
     const text = renderStatus(
