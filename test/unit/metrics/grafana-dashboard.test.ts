@@ -81,7 +81,7 @@ describe("Grafana dashboard docs/grafana/edge-lb.json", () => {
     }
   });
 
-  it("covers request rate, errors, latency, health, ejections and DO calls", () => {
+  it("covers request rate, errors, latency, health, ejections, DO calls and rule responses", () => {
     const all = queries.map((q) => q.expr).join("\n");
     for (const name of [
       "edge_lb_requests_total",
@@ -91,6 +91,7 @@ describe("Grafana dashboard docs/grafana/edge-lb.json", () => {
       "edge_lb_origin_healthy",
       "edge_lb_origin_ejections_total",
       "edge_lb_do_calls_total",
+      "edge_lb_rule_responses_total",
     ]) {
       expect(all).toContain(name);
     }
