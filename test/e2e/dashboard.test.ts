@@ -53,6 +53,13 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
           fallbackPool: "spare",
           rules: [{ name: "beta", when: { "header.x-beta": "1" }, then: { pools: ["spare"] } }],
         },
+        {
+          id: "split",
+          hostname: "split.dashboard.test",
+          pools: ["web", "spare"],
+          steering: "hash",
+          poolWeights: { web: 95, spare: 5 },
+        },
       ],
     });
     profile = await mkdtemp(join(tmpdir(), "edge-lb-chromium-"));
@@ -122,6 +129,21 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
       .locator('tr[data-origin="b"][data-state="healthy"]')
       .waitFor({ timeout: STATE_CHANGE_TIMEOUT_MS });
     expect(await page.locator('[data-pool="spare"] tr[data-origin="spare"]').count()).toBe(1);
+    // A hash split shows each pool that serves with its share, as GET /status gives it.
+    const splitOf = async () => {
+      const status = await lb.api.get<{ items: { id: string; split: unknown }[] }>("/status");
+      return status.body.items.find((item) => item.id === "split")?.split;
+    };
+    await expect.poll(splitOf, { timeout: STATE_CHANGE_TIMEOUT_MS }).toEqual([
+      { pool: "web", percent: 95 },
+      { pool: "spare", percent: 5 },
+    ]);
+    await expect
+      .poll(() => page.locator('[data-load-balancer="split"] [data-serving]').textContent(), {
+        timeout: STATE_CHANGE_TIMEOUT_MS,
+      })
+      .toBe("web 95% · spare 5%");
+    expect(await page.locator('[data-load-balancer="www"] [data-serving]').textContent()).toBe("web");
   });
 
   it("shows each origin's share of the pool's recent traffic", async () => {

@@ -17,6 +17,8 @@ export interface LoadBalancerStatus {
   reason?: string;
   pools?: string[];
   fallbackPool?: string;
+  /** For `random` and `hash` steering: how the traffic divides now among the pools that can serve. */
+  split?: { pool: string; percent: number }[] | null;
 }
 
 /** The traffic settings of a configured load balancer (GET /load_balancers). */
@@ -126,6 +128,12 @@ function shareCell(shares: ShareWindow, pool: string, origin: string): HTMLTable
   );
 }
 
+/** "stable 95% · canary 5%" when the traffic divides among more than one pool, else null. */
+function splitLabel(split: LoadBalancerStatus["split"]): string | null {
+  if (!Array.isArray(split) || split.length < 2) return null;
+  return split.map((share) => `${share.pool} ${share.percent}%`).join(" · ");
+}
+
 /** The load balancer table from GET /status. */
 export function renderLoadBalancers(status: Result, configured: Result): void {
   const target = byId("load-balancers");
@@ -152,7 +160,7 @@ export function renderLoadBalancers(status: Result, configured: Result): void {
           ? "no pool"
           : lb.via === "fallback"
             ? `${serving} (fallback)`
-            : serving;
+            : (splitLabel(lb.split) ?? serving);
     const state = el("span", { class: `badge ${kind}`, "data-serving": serving ?? "" }, label);
     const host = text(lb.hostname) + (lb.pathPrefix && lb.pathPrefix !== "/" ? lb.pathPrefix : "");
     const order =
