@@ -98,8 +98,14 @@ export type ForwardResult =
  * `retryTarget` (the retry decision: retry-policy.ts `decideRetry`) or the final result.
  * @example const result = await forward({ request, pathAndQuery, loadBalancer, pool, candidates, info, edge });
  */
-export async function forward(input: ForwardInput): Promise<ForwardResult> {
+export function forward(input: ForwardInput): Promise<ForwardResult> {
   const job = new Forwarding(input, Date.now());
+  // Without a body nothing is kept in memory to give back, and no wrapper waits for the job.
+  return input.request.body === null ? forwardJob(job) : forwardKeeping(job);
+}
+
+/** `forwardJob` for a request with a body: what it kept in memory is given back however it ends. */
+async function forwardKeeping(job: Forwarding): Promise<ForwardResult> {
   try {
     return await forwardJob(job);
   } finally {

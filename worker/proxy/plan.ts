@@ -147,10 +147,11 @@ export function planUpstream(
   const now = Date.now();
   const pin = pinTarget(session);
   const location = loadBalancer.steering === "geo" ? locationOf(request) : undefined;
-  const steering = steeringFacts(request, inbound.url, loadBalancer, request.headers.get("cf-connecting-ip"));
   const clientIp = request.headers.get("cf-connecting-ip");
-  const source = { url: inbound.url, headers: request.headers, clientIp };
-  const drainSession = drainSessionOf(session, source, now);
+  const steering = steeringFacts(request, inbound.url, loadBalancer, clientIp);
+  const drainSession = session
+    ? drainSessionOf(session, { url: inbound.url, headers: request.headers, clientIp }, now)
+    : undefined;
   const { choice, candidates } = planPool(config, match, now, { location, pin, drainSession, ...steering });
   const pool = choice?.pool;
   if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
