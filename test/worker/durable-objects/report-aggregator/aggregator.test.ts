@@ -3,8 +3,7 @@
  * pool's real PoolState behind it. Both objects read the same test clock.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
-import type { PoolState } from "../../../../durable-objects/pool-state/index.ts";
+import { describe, expect, it } from "vitest";
 import type { ReportAggregator } from "../../../../durable-objects/report-aggregator/index.ts";
 import type { Env } from "../../../../worker/env.ts";
 import {
@@ -12,40 +11,23 @@ import {
   AGGREGATE_INTERVAL_MS,
   AGGREGATE_URGENT_GAP_MS,
   aggregatorName,
-  aggregatorReporterId,
 } from "../../../../worker/health/aggregate.ts";
 import { INFLIGHT_STALE_MS } from "../../../../worker/health/inflight.ts";
 import type { HealthReport, OriginReport } from "../../../../worker/health/types.ts";
 import type { MetricsDelta } from "../../../../worker/metrics/series.ts";
-import { makePool, ORIGIN, poolStateWithClock, TestClock } from "../pool-state/fixtures.ts";
+import { type makePool, ORIGIN, TestClock } from "../pool-state/fixtures.ts";
+import { poolWithAggregator, resetAfterEach } from "./fixtures.ts";
 
-const used: { pool: DurableObjectStub<PoolState>; aggregator: DurableObjectStub<ReportAggregator> }[] = [];
-
-afterEach(async () => {
-  for (const { pool, aggregator } of used.splice(0)) {
-    await pool.configure(null);
-    await runInDurableObject(aggregator, (_instance: ReportAggregator, state) => state.storage.deleteAlarm());
-  }
-});
+resetAfterEach();
 
 const twoOrigins = [
   { name: "a", address: ORIGIN },
   { name: "b", address: `${ORIGIN}/b` },
 ];
 
-/** A configured pool, its PoolState and the aggregator of region `EU`, on one clock. */
-async function setup(input: Parameters<typeof makePool>[1] = {}) {
-  const clock = new TestClock();
-  const { id, stub: pool } = await poolStateWithClock(clock);
-  await pool.configure(makePool(id, { origins: twoOrigins, ...input }));
-  const name = aggregatorName(id, "EU");
-  const aggregator = env.REPORT_AGGREGATOR.getByName(name);
-  await runInDurableObject(aggregator, (instance: ReportAggregator) => {
-    (instance as unknown as { now: () => number }).now = () => clock.t;
-  });
-  used.push({ pool, aggregator });
-  const reporterId = aggregatorReporterId(env.REPORT_AGGREGATOR.idFromName(name).toString());
-  return { clock, id, pool, aggregator, reporterId };
+/** A configured pool of two origins, its PoolState and the aggregator of region `EU`, on one clock. */
+function setup(input: Parameters<typeof makePool>[1] = {}) {
+  return poolWithAggregator("EU", { origins: twoOrigins, ...input });
 }
 
 function report(

@@ -4,30 +4,19 @@
  * reports, in-flight figures included, to its region's aggregator; back again once fewer than 300
  * report. The in-flight sum counts every isolate once across both switches.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
 import type { PoolState } from "../../../../durable-objects/pool-state/index.ts";
-import type { ReportAggregator } from "../../../../durable-objects/report-aggregator/index.ts";
 import { reportsAggregated, sendPoolReport } from "../../../../worker/edge/report-region.ts";
 import type { Env } from "../../../../worker/env.ts";
-import {
-  AGGREGATE_INTERVAL_MS,
-  aggregatorName,
-  UNKNOWN_REGION,
-} from "../../../../worker/health/aggregate.ts";
+import { AGGREGATE_INTERVAL_MS, UNKNOWN_REGION } from "../../../../worker/health/aggregate.ts";
 import { AGGREGATE_ON_ABOVE } from "../../../../worker/health/aggregation-mode.ts";
 import { INFLIGHT_STALE_MS } from "../../../../worker/health/inflight.ts";
 import type { HealthReport } from "../../../../worker/health/types.ts";
-import { makePool, ORIGIN, poolStateWithClock, TestClock } from "../pool-state/fixtures.ts";
+import type { TestClock } from "../pool-state/fixtures.ts";
+import { poolWithAggregator, resetAfterEach } from "./fixtures.ts";
 
-const used: { pool: DurableObjectStub<PoolState>; aggregator: DurableObjectStub<ReportAggregator> }[] = [];
-
-afterEach(async () => {
-  for (const { pool, aggregator } of used.splice(0)) {
-    await pool.configure(null);
-    await runInDurableObject(aggregator, (_instance: ReportAggregator, state) => state.storage.deleteAlarm());
-  }
-});
+resetAfterEach();
 
 function inflightReport(clock: TestClock, isolateId: string, inflight: number): HealthReport {
   const origins = { a: { inflight, requests: 0, failures: 0, consecutiveFailures: 0 } };
@@ -36,14 +25,7 @@ function inflightReport(clock: TestClock, isolateId: string, inflight: number): 
 
 describe("automatic aggregation", () => {
   it("switches a pool's reports to the aggregator above 500 isolates and back below 300, counting each once", async () => {
-    const clock = new TestClock();
-    const { id, stub: pool } = await poolStateWithClock(clock);
-    await pool.configure(makePool(id, { origins: [{ name: "a", address: ORIGIN }] }));
-    const aggregator = env.REPORT_AGGREGATOR.getByName(aggregatorName(id, UNKNOWN_REGION));
-    await runInDurableObject(aggregator, (instance: ReportAggregator) => {
-      (instance as unknown as { now: () => number }).now = () => clock.t;
-    });
-    used.push({ pool, aggregator });
+    const { clock, id, pool, aggregator } = await poolWithAggregator(UNKNOWN_REGION);
     let direct = 0;
     const bindings: Env = {
       ...env,
