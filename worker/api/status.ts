@@ -122,12 +122,18 @@ function statusOf(
       split: null,
     };
   }
+  // Why each pool cannot serve (null: it can), found once for both the choice and the split.
+  const reasons = new Map<string, string | null>();
+  const reasonOf = (pool: Pool): string | null => {
+    if (!reasons.has(pool.id)) reasons.set(pool.id, poolCandidates(input(pool)).reason);
+    return reasons.get(pool.id) ?? null;
+  };
   const choice = choosePool({
     loadBalancer: lb,
     pools,
     steering: { random: Math.random },
     assess: (pool) => {
-      const reason = poolCandidates(input(pool)).reason;
+      const reason = reasonOf(pool);
       return reason === null ? { usable: true } : { usable: false, reason };
     },
   });
@@ -152,7 +158,7 @@ function statusOf(
     considered,
     split: splitShares(lb, (id) => {
       const candidate = pools.get(id);
-      return candidate !== undefined && poolCandidates(input(candidate)).reason === null;
+      return candidate !== undefined && reasonOf(candidate) === null;
     }),
   };
 }

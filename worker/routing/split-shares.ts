@@ -32,12 +32,14 @@ export function splitShares(
   const add = (pool: string, share: number): void => {
     shares.set(pool, (shares.get(pool) ?? 0) + share);
   };
-  const lastResort = pools.find((id, i) => weights[i] === 0 && canServe(id));
   if (steering === "random") {
-    const live = pools.filter((id, i) => (weights[i] ?? 0) > 0 && canServe(id));
-    const total = live.reduce((sum, id) => sum + splitWeight(loadBalancer.poolWeights, id), 0);
-    if (total > 0) for (const id of live) add(id, splitWeight(loadBalancer.poolWeights, id) / total);
-    else if (lastResort !== undefined) add(lastResort, 1);
+    const live = pools.flatMap((id, i) => ((weights[i] ?? 0) > 0 && canServe(id) ? [i] : []));
+    const total = live.reduce((sum, i) => sum + (weights[i] ?? 0), 0);
+    if (total > 0) for (const i of live) add(pools[i] as string, (weights[i] ?? 0) / total);
+    else {
+      const lastResort = pools.find((id, i) => weights[i] === 0 && canServe(id));
+      if (lastResort !== undefined) add(lastResort, 1);
+    }
   } else {
     const total = weights.reduce((sum, weight) => sum + weight, 0);
     if (total === 0) {
