@@ -1,6 +1,7 @@
 /**
- * One proxied request as the outside world sees it: a sampled access-log line (one JSON object per
- * line) and a Workers Analytics Engine data point. Both are built here from plain data, so the
+ * One request a load balancer answered (through an origin, or by a `respond` or `redirect` rule) as
+ * the outside world sees it: a sampled access-log line (one JSON object per line) and a Workers
+ * Analytics Engine data point. Both are built here from plain data, so the
  * field layout is in one place and tested without the runtime. Pure.
  */
 import { statusClass } from "./catalog.ts";
@@ -21,6 +22,8 @@ export interface RequestEvent {
   readonly clientIp: string | null;
   /** Country of the client (`request.cf.country`), null when unknown. */
   readonly country: string | null;
+  /** The `respond` or `redirect` rule (its `name`) that answered; null when the request went to pools. */
+  readonly rule: string | null;
 }
 
 /** The data point's layout, documented in docs/operator-guide.md; append new fields, never reorder. */
@@ -67,13 +70,15 @@ export function accessLogLine(event: RequestEvent, now: number): string {
     ms: event.durationMs,
     clientIp: event.clientIp,
     country: event.country,
+    rule: event.rule,
   });
 }
 
 /**
  * The Analytics Engine data point of one request. Blobs: load balancer, pool, origin, status class,
- * country ("" when unknown); doubles: status, duration in ms, attempts; index: the load balancer
- * (Analytics Engine samples by index, so each load balancer keeps its own share).
+ * country ("" when unknown), rule ("" when no rule answered); doubles: status, duration in ms,
+ * attempts; index: the load balancer (Analytics Engine samples by index, so each load balancer
+ * keeps its own share).
  */
 export function analyticsPoint(event: RequestEvent): AnalyticsPoint {
   return {
@@ -84,6 +89,7 @@ export function analyticsPoint(event: RequestEvent): AnalyticsPoint {
       event.origin ?? "",
       statusClass(event.status),
       event.country ?? "",
+      event.rule ?? "",
     ],
     doubles: [event.status, event.durationMs, event.attempts],
   };

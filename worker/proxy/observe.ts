@@ -1,8 +1,8 @@
 /**
- * What the proxy does once it knows how a request ends: count it for `/__lb/metrics` (carried by the
- * pool's next report), write one Analytics Engine data point when the `ANALYTICS` binding exists,
- * and log one JSON line for the share of requests `REQUEST_LOG_SAMPLE_RATE` asks for. None of it
- * waits or can fail the request.
+ * What the proxy does once it knows how a request ends (an origin answered, none could, or a rule
+ * answered itself): count it for `/__lb/metrics` (carried by the pool's next report), write one
+ * Analytics Engine data point when the `ANALYTICS` binding exists, and log one JSON line for the
+ * share of requests `REQUEST_LOG_SAMPLE_RATE` asks for. None of it waits or can fail the request.
  */
 import type { LoadBalancer } from "../config/schema.ts";
 import { recordRequest, recordRuleResponse } from "../edge/metrics.ts";
@@ -18,6 +18,7 @@ import {
 import type { PoolChoice } from "../routing/choose-pool.ts";
 import type { CompiledRule } from "../routing/rules.ts";
 import type { ForwardResult } from "./forward.ts";
+import type { Inbound } from "./inbound.ts";
 
 /** What the proxy knows of a request once it has chosen a pool. */
 export interface ProxiedRequest {
@@ -57,41 +58,63 @@ export function observeRequest(
     notePoolActivity(carrier);
     flushReports(env, ctx, Date.now());
   }
-  // The event is built only for a consumer: with neither the dataset nor sampling, nothing is.
+  emitEvent(env, request, proxied.requestId, proxied.loadBalancer.id, status, durationMs, result, null);
+}
+
+/**
+ * Records one request a `respond` or `redirect` rule answered itself with `status`: counted for
+ * `/__lb/metrics` under the rule (carried by the next report of the load balancer's first pool),
+ * and written to Analytics Engine and the access log like any other request, naming the rule.
+ * @example observeRuleAnswer(inbound, match.loadBalancer, ruleMatch.rule, response.status);
+ */
+export function observeRuleAnswer(
+  inbound: Pick<Inbound, "request" | "env" | "ctx" | "requestId" | "started">,
+  loadBalancer: LoadBalancer,
+  rule: CompiledRule,
+  status: number,
+): void {
+  const { env, ctx } = inbound;
+  const carrier = recordRuleResponse(loadBalancer, rule);
+  if (carrier !== null) {
+    notePoolActivity(carrier);
+    flushReports(env, ctx, Date.now());
+  }
+  const durationMs = Math.max(0, Date.now() - inbound.started);
+  emitEvent(env, inbound.request, inbound.requestId, loadBalancer.id, status, durationMs, null, rule.name);
+}
+
+/**
+ * The request's Analytics Engine data point and, when sampled, its access-log line. The event is
+ * built only for a consumer: with neither the dataset nor sampling, nothing is.
+ */
+function emitEvent(
+  env: Env,
+  request: Request,
+  requestId: string,
+  loadBalancer: string,
+  status: number,
+  durationMs: number,
+  result: ForwardResult | null,
+  rule: string | null,
+): void {
   const logged = sampled(sampleRate(env.REQUEST_LOG_SAMPLE_RATE), Math.random);
   if (!env.ANALYTICS && !logged) return;
   const country = request.cf?.country;
   const event: RequestEvent = {
-    requestId: proxied.requestId,
-    loadBalancer: proxied.loadBalancer.id,
-    pool: served?.pool ?? null,
-    origin: served?.origin ?? null,
+    requestId,
+    loadBalancer,
+    pool: result ? result.pool.id : null,
+    origin: result ? result.origin.name : null,
     method: request.method,
     status,
     attempts: result?.attempts ?? 0,
     durationMs,
     clientIp: request.headers.get("cf-connecting-ip"),
     country: typeof country === "string" ? country : null,
+    rule,
   };
   if (env.ANALYTICS) writeAnalytics(env.ANALYTICS, event);
   if (logged) console.log(accessLogLine(event, Date.now()));
-}
-
-/**
- * Records one request a `respond` or `redirect` rule answered itself: counted for `/__lb/metrics`
- * under the rule, carried by the next report of the load balancer's first pool.
- * @example observeRuleAnswer(env, ctx, match.loadBalancer, ruleMatch.rule);
- */
-export function observeRuleAnswer(
-  env: Env,
-  ctx: Pick<ExecutionContext, "waitUntil">,
-  loadBalancer: LoadBalancer,
-  rule: CompiledRule,
-): void {
-  const carrier = recordRuleResponse(loadBalancer, rule);
-  if (carrier === null) return;
-  notePoolActivity(carrier);
-  flushReports(env, ctx, Date.now());
 }
 
 /** `REQUEST_LOG_SAMPLE_RATE` parsed, once per value the isolate sees. */

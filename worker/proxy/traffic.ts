@@ -2,7 +2,7 @@
  * The traffic-management phase of the proxy: a load balancer's rules (answer directly, redirect,
  * or route over other pools) and the request facts `hash` steering and `poolOverrideHeader` read.
  * Decisions come from worker/routing/rules.ts and worker/routing/steering.ts; this file only turns
- * a request into their inputs and a decision into a response (counted, when a rule answers).
+ * a request into their inputs and a decision into a response (observed, when a rule answers).
  */
 import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import type { LoadBalancer } from "../config/schema.ts";
@@ -15,13 +15,13 @@ import { observeRuleAnswer } from "./observe.ts";
 
 /**
  * Phase `ruleFilter`: a direct answer when a `respond` or `redirect` rule of the matched load
- * balancer matches (counted in the rule's metric); otherwise the match to plan with, its load
- * balancer carrying a `pools` rule's pools in place of its own (the same object for every such
- * request of a configuration version).
+ * balancer matches (counted in the rule's metric, written to Analytics Engine and the access log
+ * naming the rule); otherwise the match to plan with, its load balancer carrying a `pools` rule's
+ * pools in place of its own (the same object for every such request of a configuration version).
  * @example const routed = ruleFilter(inbound, match); if (routed instanceof Response) return routed;
  */
 export function ruleFilter(
-  inbound: Pick<Inbound, "request" | "url" | "requestId" | "env" | "ctx">,
+  inbound: Pick<Inbound, "request" | "url" | "requestId" | "started" | "env" | "ctx">,
   match: RouteMatch,
 ): Response | RouteMatch {
   const loadBalancer = match.loadBalancer;
@@ -35,7 +35,7 @@ export function ruleFilter(
     action.kind === "respond"
       ? respondWith(action.respond, inbound.request.method, inbound.requestId)
       : redirectTo(action.redirect, inbound.url, inbound.requestId);
-  observeRuleAnswer(inbound.env, inbound.ctx, loadBalancer, matched.rule);
+  observeRuleAnswer(inbound, loadBalancer, matched.rule, response.status);
   return response;
 }
 

@@ -21,6 +21,7 @@ const EVENT: RequestEvent = {
   durationMs: 41,
   clientIp: "203.0.113.9",
   country: null,
+  rule: null,
 };
 
 describe("request log and analytics", () => {
@@ -56,13 +57,22 @@ describe("request log and analytics", () => {
       ms: 41,
       clientIp: "203.0.113.9",
       country: null,
+      rule: null,
+    });
+    const answered = { ...EVENT, pool: null, origin: null, status: 503, attempts: 0, rule: "maintenance" };
+    expect(JSON.parse(accessLogLine(answered, 0))).toMatchObject({
+      pool: null,
+      origin: null,
+      status: 503,
+      attempts: 0,
+      rule: "maintenance",
     });
   });
 
   it("lays out the Analytics Engine data point as documented", () => {
     expect(analyticsPoint(EVENT)).toEqual({
       indexes: ["www"],
-      blobs: ["www", "web", "a", "5xx", ""],
+      blobs: ["www", "web", "a", "5xx", "", ""],
       doubles: [502, 41, 2],
     });
     expect(analyticsPoint({ ...EVENT, pool: null, origin: null, status: 503, country: "DE" }).blobs).toEqual([
@@ -71,7 +81,15 @@ describe("request log and analytics", () => {
       "",
       "5xx",
       "DE",
+      "",
     ]);
+    // A rule's answer names the rule in the sixth blob; the first five keep their places.
+    const answered = { ...EVENT, pool: null, origin: null, status: 301, attempts: 0, rule: "moved" };
+    expect(analyticsPoint(answered)).toEqual({
+      indexes: ["www"],
+      blobs: ["www", "", "", "3xx", "", "moved"],
+      doubles: [301, 41, 0],
+    });
   });
 });
 

@@ -167,7 +167,10 @@ describe("metrics of proxied traffic", () => {
     expect((await send("http://analytics.test/", {}, { ...env, ANALYTICS: recording })).status).toBe(200);
 
     expect(points).toHaveLength(2);
-    expect(points[0]).toMatchObject({ indexes: ["analytics"], blobs: ["analytics", pool, "up", "4xx", ""] });
+    expect(points[0]).toMatchObject({
+      indexes: ["analytics"],
+      blobs: ["analytics", pool, "up", "4xx", "", ""],
+    });
     expect(points[0]?.doubles?.[0]).toBe(404);
     expect(points[0]?.doubles?.[2]).toBe(1);
     expect(points[1]?.blobs?.[3]).toBe("2xx");
