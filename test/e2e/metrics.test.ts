@@ -3,7 +3,8 @@
  * parsed strictly, its counters compared with what the origins actually received. Counts reach the
  * exposition through the edge's batched reports to PoolState, which requests passing through the
  * isolate send (the scrape included: the local runtime has one isolate), so the test polls
- * (bounded) until they have arrived. Every request is also logged (REQUEST_LOG_SAMPLE_RATE=1).
+ * (bounded) until they have arrived. Every request is also logged (REQUEST_LOG_SAMPLE_RATE=1),
+ * those a rule answers itself included.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolInput } from "../../worker/config/schema.ts";
@@ -217,6 +218,39 @@ describe("GET /__lb/metrics", () => {
       expect(typeof line.requestId).toBe("string");
       expect(Number.isNaN(Date.parse(String(line.at)))).toBe(false);
     }
+  });
+
+  it("logs a rule's own answer with the rule's name and the client's request id, as the metrics count it", async () => {
+    const [ok] = good as [TestOrigin];
+    await servePool(lb.api, "maint.test", steadyPool("maint", [ok]), {
+      rules: [{ name: "maintenance", when: {}, then: { respond: { status: 503, body: "back soon" } } }],
+    });
+    ok.reset();
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await send(lb.url, { host: "maint.test", path: `/m/${i}` });
+      expect(res.status).toBe(503);
+      ids.push(res.header("x-request-id") ?? "");
+    }
+    expect(ok.requests).toHaveLength(0);
+
+    const lines = await waitFor(
+      async () => {
+        const found = requestLogLines(lb.output()).filter((line) => line.loadBalancer === "maint");
+        return found.length >= 2 && found;
+      },
+      { what: "the access log lines of the rule's answers" },
+    );
+    expect(lines.map((line) => line.requestId)).toEqual(ids);
+    for (const line of lines) {
+      expect(line).toMatchObject({ pool: null, origin: null, status: 503, attempts: 0, rule: "maintenance" });
+    }
+    const labels = { load_balancer: "maint", rule: "maintenance" };
+    const families = await metricsWhen(
+      (f) => sumOf(f, "edge_lb_rule_responses_total", labels) >= 2,
+      "the rule's answers in the metrics",
+    );
+    expect(sumOf(families, "edge_lb_rule_responses_total", labels)).toBe(2);
   });
 });
 
