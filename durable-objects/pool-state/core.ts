@@ -24,6 +24,7 @@ import type {
 } from "../../worker/health/types.ts";
 import type { HistoryWindow } from "../../worker/metrics/history.ts";
 import { normalizeDelta } from "../../worker/metrics/normalize.ts";
+import type { MetricsScope } from "../../worker/metrics/retention.ts";
 import type { MetricsDelta, PoolMetrics } from "../../worker/metrics/series.ts";
 import { stampDrains } from "./drains.ts";
 import { type PoolHistory, PoolStateHistory } from "./history.ts";
@@ -225,7 +226,7 @@ export class PoolStateCore {
     const pool = this.#pool;
     if (!pool) return null;
     this.#noteVersion(batch?.configVersion);
-    if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics);
+    if (metrics !== undefined) this.#metrics.addDelta(pool.id, metrics, batch?.configVersion);
     const now = this.now();
     await this.#watchdog(now);
     const events: HealthEvent[] = [];
@@ -303,12 +304,12 @@ export class PoolStateCore {
     return health;
   }
 
-  /** The pool's metric totals and gauges for `/__lb/metrics`; null for a pool this object does not know. */
-  async metrics(): Promise<PoolMetrics | null> {
+  /** The pool's totals and gauges for `/__lb/metrics`, pruned to a current `scope`; null: pool unknown. */
+  async metrics(scope?: MetricsScope): Promise<PoolMetrics | null> {
     const pool = this.#pool;
     const snapshot = await this.snapshot();
     if (!pool || !snapshot) return null;
-    return this.#metrics.read(pool, snapshot);
+    return this.#metrics.read(pool, snapshot, scope, this.#configVersion);
   }
 
   /** The body of `GET /pools/{id}/history`: one point a minute over the window; null for an unknown pool. */

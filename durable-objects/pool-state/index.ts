@@ -50,8 +50,8 @@ export class PoolState extends DurableObject<Env> {
   health(...args: Parameters<Core["health"]>) {
     return this.#core.health(...args);
   }
-  metrics() {
-    return this.#core.metrics();
+  metrics(...args: Parameters<Core["metrics"]>) {
+    return this.#core.metrics(...args);
   }
   history(...args: Parameters<Core["history"]>) {
     return this.#core.history(...args);

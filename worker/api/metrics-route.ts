@@ -3,6 +3,9 @@
  * gathered from the pools' PoolState objects a few at a time. A PoolState that fails or is slow is
  * left out and counted in `edge_lb_scrape_errors`; the scrape itself still answers 200.
  *
+ * Each PoolState is handed the load balancers that use its pool in the configuration read here, so
+ * that it deletes for good the series of deleted load balancers and rules (worker/metrics/retention.ts).
+ *
  * Counts reach a PoolState with its isolate's next report, which a request passing through the
  * isolate sends once the report interval is over; the scrape passes through too, so the counts
  * this isolate still holds are on their way for the next scrape.
@@ -14,6 +17,7 @@ import { sendPendingReports } from "../edge/reports.ts";
 import type { Env } from "../env.ts";
 import { withTimeout } from "../http/timeout.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
+import { type MetricsScope, poolScopes } from "../metrics/retention.ts";
 import { scrapeExposition } from "../metrics/scrape.ts";
 import type { PoolMetrics } from "../metrics/series.ts";
 import { authenticate } from "./auth.ts";
@@ -35,7 +39,7 @@ metricsRoutes.get("/metrics", async (c) => {
   sendPendingReports(c.env, background, Date.now());
   const config = await getConfig(c.env, background);
   const poolIds = config.pools.map((pool) => pool.id);
-  const { metrics, failed } = await gatherPoolMetrics(c.env, poolIds);
+  const { metrics, failed } = await gatherPoolMetrics(c.env, poolIds, poolScopes(config));
   const stats = doCallStats();
   const body = scrapeExposition({
     configVersion: config.version,
@@ -54,6 +58,7 @@ metricsRoutes.get("/metrics", async (c) => {
 async function gatherPoolMetrics(
   env: Env,
   poolIds: readonly string[],
+  scopes: ReadonlyMap<string, MetricsScope>,
 ): Promise<{ metrics: PoolMetrics[]; failed: number }> {
   const metrics: PoolMetrics[] = [];
   let failed = 0;
@@ -63,7 +68,7 @@ async function gatherPoolMetrics(
       const id = poolIds[next++] as string;
       try {
         countDoCall("admin");
-        const result = await withTimeout(env.POOL_STATE.getByName(id).metrics(), POOL_TIMEOUT_MS);
+        const result = await withTimeout(env.POOL_STATE.getByName(id).metrics(scopes.get(id)), POOL_TIMEOUT_MS);
         if (result) metrics.push(result);
       } catch (error) {
         failed++;

@@ -82,6 +82,8 @@ export interface PendingReport {
   /** Origins with completed requests in the isolate's period. */
   readonly origins: ReadonlyMap<string, OriginReport>;
   readonly metrics: MetricsDelta | null;
+  /** The newest configuration version its isolates held (0: none named), which its series came from. */
+  readonly configVersion: number;
 }
 
 /** A combined report on its way to the PoolState, with what it was made of. */
@@ -129,7 +131,10 @@ export function combineReports(
     const combined = originOf(origins, name);
     combined.inflight = count;
   }
-  return { report: { isolateId: reporterId, sentAt, origins }, metrics: sumMetrics(pending) };
+  const report: HealthReport = { isolateId: reporterId, sentAt, origins };
+  const configVersion = pending.reduce((newest, entry) => Math.max(newest, entry.configVersion), 0);
+  if (configVersion > 0) report.configVersion = configVersion;
+  return { report, metrics: sumMetrics(pending) };
 }
 
 /** The combined figures of origin `name`, started at zero. */
@@ -185,7 +190,11 @@ export class ReportAggregate {
     this.#inflight.prune(now);
     const hasMetrics = metrics !== null && metrics.counters.length + metrics.histograms.length > 0;
     if (traffic.size === 0 && !hasMetrics) return null;
-    const entry: PendingReport = { origins: traffic, metrics: hasMetrics ? metrics : null };
+    const entry: PendingReport = {
+      origins: traffic,
+      metrics: hasMetrics ? metrics : null,
+      configVersion: report.configVersion,
+    };
     this.#pending.push(entry);
     noteFailing(this.#failing, entry);
     if (this.#pending.length > MAX_PENDING_REPORTS) this.#fold();
@@ -278,7 +287,8 @@ export class ReportAggregate {
   #fold(): void {
     const older = this.#pending.slice(0, -KEPT_APART);
     const { report, metrics } = combineReports("", 0, new Map(), older);
-    const folded: PendingReport = { origins: new Map(Object.entries(report.origins)), metrics };
+    const configVersion = report.configVersion ?? 0;
+    const folded: PendingReport = { origins: new Map(Object.entries(report.origins)), metrics, configVersion };
     this.#pending = [folded, ...this.#pending.slice(-KEPT_APART)];
     this.#failing.clear();
     for (const entry of this.#pending) noteFailing(this.#failing, entry);

@@ -13,6 +13,8 @@ export interface NormalizedReport {
   isolates: number;
   /** Only origins the pool has, with sane figures. */
   origins: Map<string, OriginReport>;
+  /** The configuration version the isolate held; 0 when it named none. */
+  configVersion: number;
 }
 
 /**
@@ -28,9 +30,10 @@ export function normalizeReport(
   if (typeof isolateId !== "string" || isolateId.length === 0 || isolateId.length > 256) return null;
   if (typeof sentAt !== "number" || !Number.isFinite(sentAt)) return null;
   const isolates = Math.max(1, count(batch.isolates));
+  const configVersion = Number.isSafeInteger(batch.configVersion) ? Math.max(0, batch.configVersion ?? 0) : 0;
   const result = new Map<string, OriginReport>();
   if (typeof origins !== "object" || origins === null)
-    return { isolateId, sentAt, isolates, origins: result };
+    return { isolateId, sentAt, isolates, origins: result, configVersion };
   for (const [name, figures] of Object.entries(origins)) {
     if (!known(name) || typeof figures !== "object" || figures === null) continue;
     const requests = count(figures.requests);
@@ -44,7 +47,7 @@ export function normalizeReport(
     if (typeof avg === "number" && Number.isFinite(avg) && avg >= 0) report.latencyMsAvg = avg;
     result.set(name, report);
   }
-  return { isolateId, sentAt, isolates, origins: result };
+  return { isolateId, sentAt, isolates, origins: result, configVersion };
 }
 
 function count(value: unknown): number {

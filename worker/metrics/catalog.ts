@@ -164,6 +164,15 @@ export const METRICS = [
     source: "pool",
   },
   {
+    name: "edge_lb_metric_series",
+    type: "gauge",
+    help:
+      "Metric series the pool's PoolState keeps (at most 20,000); series of removed origins, rules and load " +
+      "balancers are deleted as scrapes pass.",
+    labels: ["pool"],
+    source: "pool",
+  },
+  {
     name: "edge_lb_metric_series_dropped",
     type: "gauge",
     help: "Updates of new metric series the pool's series cap kept out since its PoolState started; above 0, some series are missing from this scrape.",

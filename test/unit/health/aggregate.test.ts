@@ -30,10 +30,14 @@ function report(isolateId: string, sentAt: number, origins: Record<string, Parti
   return normalizeReport({ isolateId, sentAt, origins: full }, () => true) as NormalizedReport;
 }
 
-function pending(origins: Record<string, Partial<OriginReport>>, metrics: MetricsDelta | null = null) {
+function pending(
+  origins: Record<string, Partial<OriginReport>>,
+  metrics: MetricsDelta | null = null,
+  configVersion = 0,
+) {
   const map = new Map<string, OriginReport>();
   for (const [name, partial] of Object.entries(origins)) map.set(name, figures(partial));
-  return { origins: map, metrics } satisfies PendingReport;
+  return { origins: map, metrics, configVersion } satisfies PendingReport;
 }
 
 function requests(origin: string, value: number): MetricsDelta {
@@ -171,6 +175,27 @@ describe("combining reports", () => {
       ["b", 1],
     ]);
     expect(combineReports("agg", T0, new Map(), [pending({ a: { requests: 1 } })]).metrics).toBeNull();
+  });
+
+  it("names the newest configuration version its isolates held, so the PoolState keeps their series", () => {
+    const { report: combined } = combineReports("agg", T0, new Map(), [
+      pending({}, requests("a", 1), 7),
+      pending({}, requests("a", 1), 9),
+      pending({}, requests("a", 1), 0),
+    ]);
+    expect(combined.configVersion).toBe(9);
+    expect(combineReports("agg", T0, new Map(), [pending({}, requests("a", 1))]).report).not.toHaveProperty(
+      "configVersion",
+    );
+    const aggregate = new ReportAggregate();
+    for (const [isolate, configVersion] of [
+      ["i1", 12],
+      ["i2", 11],
+    ] as const) {
+      const batch = { isolateId: isolate, sentAt: T0, origins: {}, configVersion };
+      aggregate.add(normalizeReport(batch, () => true) as NormalizedReport, requests("a", 1), T0);
+    }
+    expect(aggregate.take("agg", T0 + 1000).report.configVersion).toBe(12);
   });
 });
 
