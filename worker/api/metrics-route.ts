@@ -68,7 +68,10 @@ async function gatherPoolMetrics(
       const id = poolIds[next++] as string;
       try {
         countDoCall("admin");
-        const result = await withTimeout(env.POOL_STATE.getByName(id).metrics(scopes.get(id)), POOL_TIMEOUT_MS);
+        const result = await withTimeout(
+          env.POOL_STATE.getByName(id).metrics(scopes.get(id)),
+          POOL_TIMEOUT_MS,
+        );
         if (result) metrics.push(result);
       } catch (error) {
         failed++;

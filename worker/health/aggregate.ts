@@ -288,7 +288,11 @@ export class ReportAggregate {
     const older = this.#pending.slice(0, -KEPT_APART);
     const { report, metrics } = combineReports("", 0, new Map(), older);
     const configVersion = report.configVersion ?? 0;
-    const folded: PendingReport = { origins: new Map(Object.entries(report.origins)), metrics, configVersion };
+    const folded: PendingReport = {
+      origins: new Map(Object.entries(report.origins)),
+      metrics,
+      configVersion,
+    };
     this.#pending = [folded, ...this.#pending.slice(-KEPT_APART)];
     this.#failing.clear();
     for (const entry of this.#pending) noteFailing(this.#failing, entry);

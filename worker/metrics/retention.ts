@@ -6,8 +6,9 @@
  * it has heard of (`scopeIsCurrent`): a load balancer created since may already have reported.
  * Pure.
  */
-import type { ConfigSnapshot } from "../config/schema.ts";
+
 import { poolReferences } from "../config/references.ts";
+import type { ConfigSnapshot } from "../config/schema.ts";
 import type { Labels } from "./series.ts";
 
 /** The configuration a scrape read, as far as one pool's series go. */
