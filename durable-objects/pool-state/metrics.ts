@@ -93,7 +93,8 @@ export class PoolStateMetrics {
     const current = scopeIsCurrent(scope, Math.max(newestKnown, pool.version, this.#reportedVersion));
     const dropped = totals.retain(
       (_name, labels) =>
-        (labels.origin === undefined || names.has(labels.origin)) && (current === null || inScope(current, labels)),
+        (labels.origin === undefined || names.has(labels.origin)) &&
+        (current === null || inScope(current, labels)),
     );
     for (const series of dropped) {
       this.#sql.exec(
