@@ -11,7 +11,7 @@ describe("load balancers: CRUD", () => {
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe(`${API}/load_balancers/crud`);
     const lb = await json(created);
-    // Every default, exactly: defaults-and-limits.test.ts, "load balancer defaults and limits".
+    // Every default, exactly: defaults.test.ts, "load balancer defaults".
     expect(lb).toMatchObject({ id: "crud", hostname: "crud.example.com", pools: ["crud-pool"] });
 
     const got = await call("GET", `${API}/load_balancers/crud`);

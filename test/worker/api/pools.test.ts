@@ -17,7 +17,7 @@ describe("pools: create and read", () => {
     const pool = await json<Pool>(response);
     expect(response.headers.get("etag")).toBe(`"${pool.version}"`);
     expect(pool.version).toBeGreaterThan(0);
-    // Every default, exactly: defaults-and-limits.test.ts, "pool defaults".
+    // Every default, exactly: defaults.test.ts, "pool defaults".
     expect(await getPool("create-me")).toEqual(pool);
   });
 
