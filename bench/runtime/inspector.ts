@@ -56,6 +56,8 @@ export interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  /** µs between consecutive samples (the first from `startTime`). */
+  timeDeltas?: number[];
 }
 
 export interface FrameShare {

@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { onCleanup } from "../lib/cleanup.ts";
 import { freePort } from "../lib/ports.ts";
 import type { SectionResult, Table } from "../lib/report.ts";
-import { fmt, median, ratio } from "../lib/stats.ts";
+import { fmt, median, quantile, ratio, sleep } from "../lib/stats.ts";
 import { type HarnessTarget, startCpuHarness } from "../runtime/cpu-harness.ts";
+import { type GcPauses, gcPauses } from "../runtime/gc-pauses.ts";
 import {
   bytesByFrame,
   type CpuProfile,
@@ -41,6 +42,11 @@ const REQUESTS_PER_SEGMENT = 4000;
 /** Sampling intervals: CPU profile in µs, heap sampling in bytes. */
 const CPU_SAMPLING_US = 100;
 const HEAP_SAMPLING_BYTES = 4096;
+/** Steady load for the GC pauses: batches of this many requests every `PAUSE_BATCH_MS` (1,000/s). */
+const PAUSE_BATCH = 10;
+const PAUSE_BATCH_MS = 10;
+/** A GC pause at least this long counts as long (ms). */
+const LONG_PAUSE_MS = 5;
 
 /** Runs the section. */
 export async function runProfile(options: ProfileOptions): Promise<SectionResult> {
@@ -66,7 +72,7 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
     : ["passthrough", "edge-lb"];
   const lbs = targets.filter((t) => t !== "passthrough");
   const drive = async (target: HarnessTarget, n: number) => {
-    const answer = await harness.drive(target, n, lanes);
+    const answer = await harness.drive(target, n, Math.min(lanes, n));
     if (answer.failed > 0)
       notes.push(`${labels[target]}: ${answer.failed} of ${n} requests not answered 200.`);
     return answer;
@@ -128,6 +134,24 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
     const locateTarget = target === "edge-lb-before" && before ? bundleLocator(before.bundlePath) : locate;
     heaps.set(target, await heapSample(inspectorOf(target), locateTarget, () => drive(target, count)));
   }
+  // GC pauses at a steady 1,000 requests/s: every target twice, in ABBA order, profiled throughout.
+  const pauseMs = options.quick ? 2000 : 10_000;
+  const pauses = new Map<HarnessTarget, { gc: GcPauses[]; batchMs: number[] }>();
+  for (const target of [...targets, ...[...targets].reverse()]) {
+    const entry = pauses.get(target) ?? { gc: [], batchMs: [] };
+    pauses.set(target, entry);
+    const profile = await cpuProfile(inspectorOf(target), async () => {
+      const sent: Promise<unknown>[] = [];
+      const until = Date.now() + pauseMs;
+      while (Date.now() < until) {
+        const started = performance.now();
+        sent.push(drive(target, PAUSE_BATCH).then(() => entry.batchMs.push(performance.now() - started)));
+        await sleep(PAUSE_BATCH_MS);
+      }
+      await Promise.all(sent);
+    });
+    entry.gc.push(gcPauses(profile, LONG_PAUSE_MS));
+  }
   for (const inspector of inspectors.values()) inspector.close();
   await harness.stop();
 
@@ -184,6 +208,33 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
       rows: targets.map((t) => [labels[t], fmt((heaps.get(t)?.bytes ?? 0) / count)]),
     },
     {
+      caption: `garbage-collector pauses at a steady ${(1000 * PAUSE_BATCH) / PAUSE_BATCH_MS} requests/s (batches of ${PAUSE_BATCH} every ${PAUSE_BATCH_MS} ms, ${pauseMs / 1000} s per target twice, ABBA; CPU profile of each isolate)`,
+      columns: [
+        "target",
+        "GC share of samples",
+        `pauses ≥ ${LONG_PAUSE_MS} ms per minute`,
+        "longest pause ms",
+        "batch p50 ms",
+        "batch p99 ms",
+        "batch max ms",
+      ],
+      rows: targets.map((t) => {
+        const { gc = [], batchMs = [] } = pauses.get(t) ?? {};
+        const spanMs = gc.reduce((a, g) => a + g.spanMs, 0);
+        const gcShare = gc.reduce((a, g) => a + g.share * g.spanMs, 0) / Math.max(1, spanMs);
+        const long = gc.reduce((a, g) => a + g.long, 0);
+        return [
+          labels[t],
+          `${(gcShare * 100).toFixed(1)} %`,
+          fmt((long * 60_000) / Math.max(1, spanMs)),
+          fmt(gc.reduce((a, g) => Math.max(a, g.longestMs), 0)),
+          fmt(quantile(batchMs, 0.5)),
+          fmt(quantile(batchMs, 0.99)),
+          fmt(batchMs.reduce((a, b) => Math.max(a, b), 0)),
+        ];
+      }),
+    },
+    {
       caption: `${labels["edge-lb"]}: top allocating frames`,
       columns: ["frame (function, bundle module)", "bytes per request"],
       rows: (lbHeap?.frames ?? []).slice(0, 10).map((f) => [f.frame, fmt(f.bytes / count)]),
@@ -209,6 +260,11 @@ export async function runProfile(options: ProfileOptions): Promise<SectionResult
         "of the function that made it. " +
         "*Allocation*: V8's sampling heap profiler with objects collected by minor and major GCs " +
         "included, so the sum estimates every byte allocated on the JavaScript heap per request.",
+      "*GC pauses*: each isolate is then profiled again while the driver sends it a steady 1,000 " +
+        "requests/s (open loop: a batch of 10 every 10 ms, whatever the answers). A pause is a run of " +
+        'consecutive "(garbage collector)" samples ("(program)" samples between them included); the ' +
+        "isolate answers nothing during one, so its longest pauses bound the tail latency a steady load " +
+        "sees. *Batch* times are the driver's, from sending a batch to its last answer.",
       "*Before and after*: `npm run bench -- profile --against <revision> [--rounds N]` bundles that " +
         "revision (git archive into a temporary directory) and runs it beside the working tree's load " +
         "balancer in the same process, with its own Durable Objects and the same configuration; the " +
