@@ -54,25 +54,29 @@ metricsRoutes.get("/metrics", async (c) => {
   return c.body(body, 200, { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" });
 });
 
-/** Each pool's metrics, `FANOUT` PoolStates at a time; a pool its PoolState does not know yet has none. */
+/**
+ * Each pool's metrics, `FANOUT` PoolStates at a time, in the configuration's pool order whatever
+ * order they answer in; a pool its PoolState does not know yet has none.
+ */
 async function gatherPoolMetrics(
   env: Env,
   poolIds: readonly string[],
   scopes: ReadonlyMap<string, MetricsScope>,
 ): Promise<{ metrics: PoolMetrics[]; failed: number }> {
-  const metrics: PoolMetrics[] = [];
+  const byPool: (PoolMetrics | null)[] = poolIds.map(() => null);
   let failed = 0;
   let next = 0;
   const worker = async () => {
     while (next < poolIds.length) {
-      const id = poolIds[next++] as string;
+      const index = next++;
+      const id = poolIds[index] as string;
       try {
         countDoCall("admin");
         const result = await withTimeout(
           env.POOL_STATE.getByName(id).metrics(scopes.get(id)),
           POOL_TIMEOUT_MS,
         );
-        if (result) metrics.push(result);
+        if (result) byPool[index] = result;
       } catch (error) {
         failed++;
         console.log(JSON.stringify({ event: "pool_metrics_failed", pool: id, error: String(error) }));
@@ -80,5 +84,5 @@ async function gatherPoolMetrics(
     }
   };
   await Promise.all(Array.from({ length: Math.min(FANOUT, poolIds.length) }, worker));
-  return { metrics, failed };
+  return { metrics: byPool.filter((result) => result !== null), failed };
 }

@@ -1,7 +1,12 @@
 /**
  * The whole exposition of one scrape: every pool's series (from its PoolState), the configuration's
  * size and version, how many pools could not be read, and the counters of the isolate that answered.
- * Pure.
+ *
+ * Series counted per load balancer rather than per pool (a rule's answers, unserved requests) are
+ * carried by the load balancer's first pool; once that pool changes, the old and the new first pool
+ * both hold the series with the same labels. The renderer shows such a series once, counters added
+ * up and histograms merged bucket by bucket, so the total stays right and no sample is duplicated.
+ * Every other series, gauges included, names its pool and never meets another pool's. Pure.
  */
 import { renderExposition } from "./exposition.ts";
 import type { CounterPoint, GaugePoint, HistogramPoint, Labels, PoolMetrics } from "./series.ts";
