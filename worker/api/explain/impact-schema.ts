@@ -14,8 +14,14 @@ export const ImpactRequestSchema = z
       .optional()
       .meta({ description: "Request headers it carries (cookies, hash keys, rule headers)." }),
     ip: z.string().optional().meta({ description: "The client address, for ip hashing and ip affinity." }),
-    country: z.string().optional().meta({ description: "ISO 3166-1 alpha-2 country of the client." }),
-    continent: z.string().optional().meta({ description: "Continent code of the client, e.g. EU." }),
+    country: z.string().optional().meta({
+      description:
+        "ISO 3166-1 alpha-2 country of the client; its continent follows unless continent is given.",
+    }),
+    continent: z
+      .string()
+      .optional()
+      .meta({ description: "Continent code of the client, e.g. EU; by default the country's." }),
   })
   .meta({ description: "One request, described as for GET /explain." });
 

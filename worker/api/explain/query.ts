@@ -4,6 +4,7 @@
  */
 
 import { type FieldError, ProblemError, problemType } from "../../http/problem.ts";
+import { continentOf } from "../../routing/continents.ts";
 import type { GeoLocation } from "../../routing/geo.ts";
 
 /** A request described for explaining. */
@@ -70,15 +71,20 @@ export function parseExplainQuery(query: URLSearchParams): DescribedRequest {
   return described(url, ip, headers, { country, continent }, method);
 }
 
-/** The request to explain; a given client address is also sent as `cf-connecting-ip`, as the edge sees it. */
+/**
+ * The request to explain, as the edge sees it: a given client address is also sent as
+ * `cf-connecting-ip`, and a country without a continent comes with its continent, as
+ * `request.cf` always carries both.
+ */
 function described(
   url: URL,
   ip: string | null,
   headers: Headers,
-  location: DescribedRequest["location"],
+  { country, continent }: DescribedRequest["location"],
   method: string,
 ): DescribedRequest {
   if (ip !== null) headers.set("cf-connecting-ip", ip);
+  const location = { country, continent: continent ?? (country === null ? null : continentOf(country)) };
   return { url, ip: ip ?? headers.get("cf-connecting-ip"), headers, location, method };
 }
 

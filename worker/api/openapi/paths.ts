@@ -300,14 +300,16 @@ export function openApiPaths(): Record<string, Record<string, unknown>> {
             name: "country",
             in: "query",
             required: false,
-            description: "ISO 3166-1 alpha-2 country of the client, for geo steering (request.cf.country).",
+            description:
+              "ISO 3166-1 alpha-2 country of the client, for rules and geo steering (request.cf.country); its continent follows unless continent is given.",
             schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
           },
           {
             name: "continent",
             in: "query",
             required: false,
-            description: "Continent code of the client, e.g. EU, for geo steering (request.cf.continent).",
+            description:
+              "Continent code of the client, e.g. EU, for rules and geo steering (request.cf.continent); by default the country's.",
             schema: { type: "string", pattern: "^[A-Za-z]{2}$" },
           },
         ],

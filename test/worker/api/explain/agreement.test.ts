@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { PoolInput } from "../../../../worker/config/schema.ts";
 import { installConfig, ORIGIN, problemOf, send } from "../../proxy/support.ts";
+import { API, call, json, READ_TOKEN } from "../support.ts";
 import { explain } from "./support.ts";
 
 /** A pool of origins on the same loopback server, told apart by `x-lb-origin`. */
@@ -219,6 +220,46 @@ describe("explain agrees with real requests", () => {
       expect(response.headers.get("x-lb-pool")).toBe(explained.pool?.id);
     }
     expect((await explain("http://geo.explain.test/", { country: "de" })).pool?.id).toBe("geo-de");
+  });
+
+  it("takes a described country's continent, as the edge gets both", async () => {
+    installConfig(
+      [poolOf("cont-any", ["any-1"]), poolOf("cont-as", ["as-1"])],
+      [
+        {
+          id: "cont",
+          hostname: "cont.explain.test",
+          steering: "geo",
+          pools: ["cont-any"],
+          regionPools: { AS: ["cont-as"] },
+          rules: [{ name: "south", when: { continent: ["SA"] }, then: { respond: { status: 451 } } }],
+          debugHeaders: true,
+        },
+      ],
+    );
+    const url = "http://cont.explain.test/";
+    const fromJapan = await explain(url, { country: "JP" });
+    expect(fromJapan.pool?.id).toBe("cont-as");
+    const real = await send(url, { cf: { country: "JP", continent: "AS" } });
+    expect(real.headers.get("x-lb-pool")).toBe("cont-as");
+    expect((await explain(url, { country: "BR" })).wouldRespond?.status).toBe(451);
+    expect((await send(url, { cf: { country: "BR", continent: "SA" } })).status).toBe(451);
+    // A described continent wins over the country's.
+    expect((await explain(url, { country: "JP", continent: "EU" })).pool?.id).toBe("cont-any");
+    const batch = await call("POST", `${API}/explain`, {
+      body: {
+        requests: [
+          { url, country: "JP" },
+          { url, country: "BR" },
+        ],
+      },
+      token: READ_TOKEN,
+    });
+    const { items } = await json<{ items: { now: { pool: string | null; status: number | null } }[] }>(batch);
+    expect(items.map((item) => item.now)).toMatchObject([
+      { pool: "cont-as", status: null },
+      { pool: null, status: 451 },
+    ]);
   });
 
   it("names the home origin of header affinity, as real requests find it", async () => {
