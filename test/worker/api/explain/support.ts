@@ -46,6 +46,7 @@ export interface Described {
   headers?: Record<string, string>;
   country?: string;
   continent?: string;
+  method?: string;
 }
 
 /** The query string of `GET /explain` for `url` and `described`. */
@@ -55,6 +56,7 @@ export function explainPath(url: string, described: Described = {}): string {
   for (const [name, value] of Object.entries(described.headers ?? {})) query.append(`header.${name}`, value);
   if (described.country !== undefined) query.set("country", described.country);
   if (described.continent !== undefined) query.set("continent", described.continent);
+  if (described.method !== undefined) query.set("method", described.method);
   return `${API}/explain?${query}`;
 }
 
