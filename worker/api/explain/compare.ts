@@ -19,6 +19,7 @@ import { indexConfig } from "../../edge/config-index.ts";
 import { balancerFor } from "../../edge/pool-balancers.ts";
 import type { Env } from "../../env.ts";
 import { type FieldError, ProblemError, problemType } from "../../http/problem.ts";
+import { poolFor } from "../redact.ts";
 import type { ComparedRequest, Impact, ImpactSummary, Moved, Placement } from "./impact-schema.ts";
 import { type DescribedRequest, describeRequestItem } from "./query.ts";
 import type { Explanation } from "./schema.ts";
@@ -103,7 +104,11 @@ export async function explainImpact(
   };
 }
 
-/** The candidate document as a configuration snapshot: unchanged resources are the live objects. */
+/**
+ * The candidate document as a configuration snapshot: unchanged resources are the live objects. A
+ * pool counts as unchanged when only its header values differ: they do not route, and an answer
+ * that told a right header value from a wrong one would let the read token test guesses of it.
+ */
 function candidateSnapshot(
   live: ConfigSnapshot,
   input: unknown,
@@ -122,7 +127,7 @@ function candidateSnapshot(
   const changedPools = new Set<string>();
   const candidatePools = parsed.value.pools.map((spec): Pool => {
     const current = pools.get(spec.id);
-    if (current && sameResource(current, spec)) return current;
+    if (current && sameResource(poolFor("read", current), poolFor("read", spec))) return current;
     changedPools.add(spec.id);
     // The live version keeps this isolate's caches from taking the candidate for a newer pool.
     return { ...spec, version: current?.version ?? 0 } as Pool;
