@@ -3,8 +3,11 @@
  * fields that change (`origins[eu-1].weight: 1 -> 0`), then a one-line summary. Pure. The change
  * sets themselves, and the diff the CLI falls back to without a dry run, are the configuration
  * model's own (worker/config/diff.ts), so the CLI and the API cannot disagree on what changed.
+ * A pool's header values are secrets and a plan often ends up in a CI log: it names the header
+ * that changes, never its value.
  */
 import { type ConfigChanges, isEmptyChange, type KindChanges } from "../../worker/config/diff.ts";
+import { REDACTED } from "../../worker/config/fields.ts";
 import { paint } from "./format.ts";
 
 export { diffResources as diffIds, isEmptyChange as isEmpty } from "../../worker/config/diff.ts";
@@ -111,12 +114,33 @@ function canonical(value: unknown): string {
   );
 }
 
-/** One changed field as a line: `path: before -> after`, or `path: added (...)` / `path: removed`. */
-export function formatChange(change: FieldChange): string {
+/**
+ * One changed field as a line: `path: before -> after`, or `path: added (...)` / `path: removed`.
+ * With `hideHeaders` (pools), a header value reads `changed (value hidden)` and every `headers`
+ * map inside a value shows `"<redacted>"` for its values.
+ */
+export function formatChange(change: FieldChange, hideHeaders = false): string {
   if (change.before === undefined && isObject(change.after))
     return `${change.path}: added${brief(change.after)}`;
   if (change.after === undefined && isObject(change.before)) return `${change.path}: removed`;
-  return `${change.path}: ${formatValue(change.before)} -> ${formatValue(change.after)}`;
+  if (hideHeaders && /(^|\.)headers(\.|\[)/.test(change.path)) {
+    if (change.before === undefined) return `${change.path}: added (value hidden)`;
+    if (change.after === undefined) return `${change.path}: removed`;
+    return `${change.path}: changed (value hidden)`;
+  }
+  const shown = (value: unknown) =>
+    hideHeaders ? withoutHeaderValues(value, /(^|\.)headers$/.test(change.path)) : value;
+  return `${change.path}: ${formatValue(shown(change.before))} -> ${formatValue(shown(change.after))}`;
+}
+
+/** `value` with the values of every `headers` map in it (or of `value` itself, a map) replaced. */
+function withoutHeaderValues(value: unknown, isMap = false): unknown {
+  if (isMap && isObject(value)) return Object.fromEntries(Object.keys(value).map((name) => [name, REDACTED]));
+  if (Array.isArray(value)) return value.map((item) => withoutHeaderValues(item));
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, withoutHeaderValues(item, key === "headers")]),
+  );
 }
 
 function brief(value: Record<string, unknown>): string {
@@ -154,7 +178,9 @@ export function renderPlan(changes: ConfigChanges, documents?: PlanDocuments, co
       const before = find("before", id);
       const after = find("after", id);
       if (before && after) {
-        for (const change of fieldChanges(before, after)) lines.push(`    ${formatChange(change)}`);
+        for (const change of fieldChanges(before, after)) {
+          lines.push(`    ${formatChange(change, kind === "pool")}`);
+        }
       }
     }
     for (const id of ids.deleted) lines.push(paint(`- ${LABEL[kind]} ${id}`, "red", color));

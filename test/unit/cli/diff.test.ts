@@ -82,6 +82,31 @@ describe("renderPlan", () => {
     );
   });
 
+  it("names a pool's changed header but never shows its value", () => {
+    const secret = "s3cr3t-plan-value";
+    const withHeaders = (value: string, check: Record<string, string>) =>
+      pool("web", [{ ...origin("a"), headers: { authorization: value } }], {
+        healthCheck: { path: "/health", headers: check },
+      });
+    const before = { pools: [withHeaders(`old-${secret}`, {}), pool("bare", [])], loadBalancers: [] };
+    const after = {
+      pools: [
+        withHeaders(`new-${secret}`, { "x-check-key": secret }),
+        pool("bare", [{ name: "z", headers: { "x-api-key": secret } }]),
+      ],
+      loadBalancers: [],
+    };
+    const changes = {
+      pools: { created: [], updated: ["bare", "web"], deleted: [] },
+      loadBalancers: { created: [], updated: [], deleted: [] },
+    };
+    const plan = renderPlan(changes, { before, after });
+    expect(plan).not.toContain(secret);
+    expect(plan).toContain("origins[a].headers.authorization: changed (value hidden)");
+    expect(plan).toContain('healthCheck.headers["x-check-key"]: added (value hidden)');
+    expect(plan).toContain('"headers":{"x-api-key":"<redacted>"}');
+  });
+
   it("says so when nothing changes", () => {
     const none = { created: [], updated: [], deleted: [] };
     const changes = { pools: none, loadBalancers: none };
