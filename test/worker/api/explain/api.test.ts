@@ -57,6 +57,27 @@ describe("GET /explain: bad descriptions", () => {
     expect((await errorsOf("?url=http://a.test/&url=http://b.test/")).map((e) => e.path)).toEqual(["url"]);
   });
 
+  it("refuses a method the edge never receives, rather than failing", async () => {
+    install();
+    for (const method of ["FOO", "CONNECT", "TRACK", "get"]) {
+      const url = `http://www.explain.test/`;
+      expect(
+        (await errorsOf(`?url=${url}&method=${method}`)).map((e) => e.path),
+        method,
+      ).toEqual(["method"]);
+      const batch = await call("POST", `${API}/explain`, {
+        body: { requests: [{ url, method }] },
+        token: READ_TOKEN,
+      });
+      expect(batch.status, method).toBe(400);
+      const problem = await json<{ errors: { path: string }[] }>(batch);
+      expect(problem.errors.map((error) => error.path)).toEqual(["requests[0].method"]);
+    }
+    for (const method of ["PATCH", "OPTIONS", "DELETE"]) {
+      expect((await explain("http://www.explain.test/", { method })).outcome, method).toBe("proxied");
+    }
+  });
+
   it("names every bad parameter at once", async () => {
     const query = new URLSearchParams({
       url: "http://www.explain.test/",
