@@ -73,8 +73,12 @@ const PATHS = [
   "/admin",
   "/apix",
   "/shop/item",
+  // Spellings routing normalises: percent-encoded unreserved characters, dot segments, case.
+  "/%61pi/v2/cart",
+  "/static/../admin",
+  "/API/v2/cart",
 ];
-const METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE"];
+const METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 const HASH_ON = ["ip", "path", "header:x-user", "cookie:sid", "query:u"];
 const SPLIT_ON = ["ip", "header:x-user", "cookie:sid"];
 const RESPOND_STATUSES = [200, 403, 418, 429, 451, 503];
@@ -133,6 +137,15 @@ export function generateCase(seed: number): PropertyCase {
       debugHeaders: true,
       ...generateSteering(pick, own),
       poolOverrideHeader: pick.chance(0.4) ? "x-pool" : null,
+      ...(pick.chance(0.25)
+        ? {
+            sessionAffinity: pick.one([
+              { type: "header", headerName: "x-user" },
+              { type: "ip" },
+              { type: "cookie" },
+            ] as const),
+          }
+        : {}),
       rules: generateRules(pick, id, own),
     });
   }
@@ -145,7 +158,17 @@ function generatePool(
   loadBalancer: string,
   facts: Map<string, PoolFacts>,
 ): PoolInput {
-  const algorithm = pick.one(["hash", "hash", "first", "round_robin", "round_robin", "random"] as const);
+  const algorithm = pick.one([
+    "hash",
+    "hash",
+    "first",
+    "round_robin",
+    "round_robin",
+    "random",
+    "least_connections",
+    "least_request",
+    "least_time",
+  ] as const);
   const origins: OriginInput[] = Array.from({ length: 1 + pick.int(4) }, (_, n) => ({
     name: `${id}-o${n}`,
     address: ORIGIN_PLACEHOLDER,
@@ -157,6 +180,8 @@ function generatePool(
   return {
     id,
     enabled: !pick.chance(0.15),
+    // Two origins needed for the pool to count as healthy: a pool that cannot serve with one left.
+    ...(origins.length > 1 && pick.chance(0.2) ? { minimumOrigins: 2 } : {}),
     algorithm,
     ...(algorithm === "hash" ? { hashOn: pick.one(HASH_ON) } : {}),
     origins,
@@ -167,7 +192,15 @@ function generatePool(
 export const ORIGIN_PLACEHOLDER = "http://origin.invalid";
 
 function generateSteering(pick: Pick, own: readonly string[]): Partial<LoadBalancerInput> {
-  const steering = pick.one(["failover", "failover", "random", "hash", "hash", "geo"] as const);
+  const steering = pick.one([
+    "failover",
+    "failover",
+    "random",
+    "hash",
+    "hash",
+    "geo",
+    "least_connections",
+  ] as const);
   const weights = (): Record<string, number> =>
     pick.chance(0.5) ? Object.fromEntries(own.map((pool) => [pool, pick.int(4)])) : {};
   switch (steering) {
@@ -220,8 +253,15 @@ function generateRules(
   });
 }
 
+const pathCondition = (pick: Pick): [string, unknown] => [
+  "path",
+  { regex: pick.one(["^/api/v2/", "^/admin$", "\\.png$", "^/(shop|apix)", "^/api(/|$)"]) },
+];
+
+/** Condition makers, path twice as likely as the rest (paths are where routing normalises). */
 const CONDITIONS: ReadonlyArray<(pick: Pick) => [string, unknown]> = [
-  (pick) => ["path", { regex: pick.one(["^/api/v2/", "^/admin$", "\\.png$", "^/(shop|apix)"]) }],
+  pathCondition,
+  pathCondition,
   (pick) => ["method", pick.some(["GET", "HEAD", "POST", "PUT", "DELETE"], 1, 2)],
   (pick) => [
     "header.x-beta",
@@ -266,7 +306,12 @@ export function generateRequests(seed: number, testCase: PropertyCase, count: nu
       method: pick.one(METHODS),
       headers,
     };
-    if (pick.chance(0.85)) request.ip = `198.51.${pick.int(256)}.${1 + pick.int(254)}`;
+    if (pick.chance(0.03)) headers["x-edge-lb-hops"] = "5";
+    if (pick.chance(0.85)) {
+      request.ip = pick.chance(0.9)
+        ? `198.51.${pick.int(256)}.${1 + pick.int(254)}`
+        : `2001:db8::${pick.int(65536).toString(16)}`;
+    }
     if (pick.chance(0.8)) request.country = pick.one(COUNTRIES);
     requests.push(request);
   }
@@ -284,5 +329,14 @@ function target(pick: Pick, testCase: PropertyCase): string {
   const below = PATHS.filter(
     (path) => path === prefix || path.startsWith(prefix === "/" ? "/" : `${prefix}/`),
   );
-  return `${host}${below.length > 0 ? pick.one(below) : prefix}`;
+  const path = below.length > 0 ? pick.one(below) : prefix;
+  return `${host}${pick.chance(0.2) ? percentEncodeOne(pick, path) : path}`;
+}
+
+/** `path` with one of its letters percent-encoded (`/api` as `/%61pi`): the same path to routing. */
+function percentEncodeOne(pick: Pick, path: string): string {
+  const letters = [...path].flatMap((char, i) => (/[a-z]/.test(char) ? [i] : []));
+  if (letters.length === 0) return path;
+  const at = pick.one(letters);
+  return `${path.slice(0, at)}%${path.charCodeAt(at).toString(16).toUpperCase()}${path.slice(at + 1)}`;
 }

@@ -1,40 +1,30 @@
 /**
  * Property: what explain says and what the edge does agree. For each seed, a generated configuration
- * (property-gen.ts) is installed, `POST /explain` is asked once about a few hundred generated
- * requests, and each request is then sent through the Worker to the loopback origin. Both must give
- * the same outcome (proxied, a rule's answer with its status, 503 without an origin, 404 without a
- * load balancer), the same load balancer, the same pool wherever steering does not draw at random,
- * and the same origin wherever the pool's choice does not depend on what came before (hash, first,
- * one usable origin); round robin and weighted random pools are compared by pool only. Requests
- * steered at random are asked again with `GET /explain`, whose shares must include the pool the edge
- * took. A failure names the seed and the request, so it can be replayed.
+ * (property-gen.ts) is installed, `POST /explain` is asked once about `REQUESTS_PER_SEED` generated
+ * requests, and each request is then sent through the Worker to the loopback origin
+ * (property-edge.ts). Both must give the same outcome (proxied, a rule's answer with its status,
+ * 503 without an origin, 404 without a load balancer, 508 for a loop) and the same load balancer;
+ * the same pool unless steering draws it (random, least_connections); the same origin where the
+ * pool's choice depends neither on chance nor on earlier requests (hash, first, one usable origin)
+ * and no affinity applies.
+ *
+ * Requests POST /explain cannot settle (a drawn pool, affinity, a balancer whose next pick depends
+ * on earlier requests), and every `GET_EVERY`th, are also asked of `GET /explain` just before they
+ * are sent: a pool or origin it marks `fixed` must be the edge's (round robin's next origin
+ * included), a `draw` must give the edge's a share, and what the generator knows to be fixed must be
+ * marked so. A failure names the seed and the first requests that disagree; `SEEDS = [<seed>]`
+ * replays one.
  */
 import { describe, expect, it } from "vitest";
-import { installConfig, ORIGIN, send } from "../../proxy/support.ts";
-import { API, call, json, READ_TOKEN } from "../support.ts";
-import {
-  type GeneratedRequest,
-  generateCase,
-  generateRequests,
-  ORIGIN_PLACEHOLDER,
-  PLACES,
-  type PropertyCase,
-} from "./property-gen.ts";
-import { type Explained, explain } from "./support.ts";
+import type { LoadBalancerInput } from "../../../../worker/config/schema.ts";
+import { atEdge, explainAll, explainOne, installCase, type Placement, placementOf } from "./property-edge.ts";
+import { type GeneratedRequest, generateCase, generateRequests, type PropertyCase } from "./property-gen.ts";
+import type { Explained } from "./support.ts";
 
-const SEEDS = [0x1ee7, 20_261_203, 424_242, 7, 99, 12345, 31337, 4];
-const REQUESTS_PER_SEED = 250;
-/** Besides every randomly steered request, every this many requests are also asked of GET /explain. */
-const GET_EVERY = 10;
-
-/** Where one request went, as POST /explain's `now` says or as the edge's response shows. */
-interface Placement {
-  outcome: string;
-  loadBalancer: string | null;
-  pool: string | null;
-  origin: string | null;
-  status: number | null;
-}
+const SEEDS = [0x1ee7, 20_261_203, 424_242, 7, 99, 12_345, 31_337, 4, 2026, 0xbeef, 55, 8_675_309];
+const REQUESTS_PER_SEED = 160;
+/** Every this many requests ask GET /explain too, besides those POST /explain cannot settle. */
+const GET_EVERY = 8;
 
 interface Disagreement {
   index: number;
@@ -44,197 +34,157 @@ interface Disagreement {
   edge: Placement;
 }
 
-async function explainAll(requests: readonly GeneratedRequest[]): Promise<Placement[]> {
-  const response = await call("POST", `${API}/explain`, { body: { requests }, token: READ_TOKEN });
-  if (response.status !== 200) throw new Error(`POST /explain: ${response.status} ${await response.text()}`);
-  const body = await json<{ items: { now: Placement }[] }>(response);
-  return body.items.map((item) => item.now);
-}
+/** What the checks compared, over every seed (the property must not hold vacuously). */
+const covered = {
+  outcomes: new Map<string, number>(),
+  pools: 0,
+  origins: 0,
+  /** Origins GET /explain marked fixed, round robin's next one among them. */
+  fixedByGet: 0,
+  poolShares: 0,
+  originShares: 0,
+  getExplains: 0,
+  seeds: 0,
+};
 
-/** Sends `request` through the Worker as a client at `country` would, and reads where it went. */
-async function atEdge(request: GeneratedRequest, testCase: PropertyCase): Promise<Placement> {
-  const headers = new Headers(request.headers);
-  if (request.ip !== undefined) headers.set("cf-connecting-ip", request.ip);
-  const cf = request.country ? { country: request.country, continent: PLACES[request.country] } : undefined;
-  const response = await send(request.url, {
-    method: request.method,
-    headers,
-    ...(cf ? { cf: cf as IncomingRequestCfProperties } : {}),
-  });
-  const pool = response.headers.get("x-lb-pool");
-  if (pool !== null) {
-    return {
-      outcome: "proxied",
-      loadBalancer: testCase.facts.get(pool)?.loadBalancer ?? `unknown pool ${pool}`,
-      pool,
-      origin: response.headers.get("x-lb-origin"),
-      status: null,
-    };
-  }
-  const status = response.status;
-  if (response.headers.get("content-type") === "application/problem+json") {
-    // A HEAD request's problem has no body: its status tells which one it is.
-    const type =
-      request.method === "HEAD"
-        ? ({ 404: "/no-load-balancer", 503: "/no-healthy-origin" }[status] ?? String(status))
-        : ((await response.json()) as { type: string }).type;
-    const outcome = type.endsWith("/no-load-balancer")
-      ? "no_load_balancer"
-      : type.endsWith("/no-healthy-origin")
-        ? "no_origin"
-        : `problem ${type}`;
-    return { outcome, loadBalancer: null, pool: null, origin: null, status };
-  }
-  // A rule's answer names its load balancer and rule: `x-rule` (respond) or the Location (redirect).
-  const named =
-    response.headers.get("x-rule") ?? /\/(lb\d+)\.r\d+/.exec(response.headers.get("location") ?? "")?.[1];
-  return {
-    outcome: named ? "rule" : `unclassified ${status}`,
-    loadBalancer: named ? named.split(".")[0]! : null,
-    pool: null,
-    origin: null,
-    status,
-  };
-}
-
-/** The placement POST /explain gives, with the parts the edge's response cannot show set aside. */
+/** The placement explain gives, less what the edge's response cannot show. */
 function comparable(explained: Placement): Placement {
   const proxied = explained.outcome === "proxied";
-  const answeredHere = explained.outcome === "no_load_balancer" || explained.outcome === "no_origin";
+  // The edge's own 404, 503 and 508 problems do not name a load balancer.
+  const unnamed = ["no_load_balancer", "no_origin", "loop"].includes(explained.outcome);
   return {
     outcome: explained.outcome,
-    // The edge's 404 and 503 problems do not name a load balancer.
-    loadBalancer: answeredHere ? null : explained.loadBalancer,
+    loadBalancer: unnamed ? null : explained.loadBalancer,
     pool: proxied ? explained.pool : null,
     origin: proxied ? explained.origin : null,
     status: proxied ? null : explained.status,
   };
 }
 
-/** What the checks compared, over every seed (the property must not hold vacuously). */
-const covered = {
-  outcomes: new Map<string, number>(),
-  pools: 0,
-  origins: 0,
-  randomPools: 0,
-  getExplains: 0,
-  seeds: 0,
-};
+function loadBalancerOf(testCase: PropertyCase, id: string | null): LoadBalancerInput | undefined {
+  return testCase.loadBalancers.find((lb) => lb.id === id);
+}
 
-/** The first part on which explain's `explained` and the edge's `edge` differ, or null. */
-function compare(testCase: PropertyCase, explained: Placement, edge: Placement): string | null {
+/** Whether affinity, not the pool's algorithm, picks the origin (it may reselect at random). */
+function hasAffinity(lb: LoadBalancerInput | undefined): boolean {
+  return (lb?.sessionAffinity?.type ?? "none") !== "none";
+}
+
+/** Whether steering may draw the pool at random (least_connections: among near-ties). */
+function drawsPool(lb: LoadBalancerInput | undefined): boolean {
+  return lb?.steering === "random" || lb?.steering === "least_connections";
+}
+
+/** The first part on which explain's and the edge's placements differ, or null. */
+function compareOutcome(explained: Placement, edge: Placement): string | null {
   const expected = comparable(explained);
   if (expected.outcome !== edge.outcome) return "outcome";
   if (expected.status !== edge.status) return "status";
   if (expected.loadBalancer !== edge.loadBalancer) return "load balancer";
-  if (expected.outcome !== "proxied") return null;
-  if (steeringOf(testCase, edge) === "random") return null; // GET /explain's shares instead
-  if (expected.pool !== edge.pool) return "pool";
-  covered.pools++;
-  if (!testCase.facts.get(edge.pool!)?.fixedOrigin) return null;
-  covered.origins++;
-  return expected.origin !== edge.origin ? "origin" : null;
-}
-
-function steeringOf(testCase: PropertyCase, edge: Placement): string | undefined {
-  return testCase.loadBalancers.find((lb) => lb.id === edge.loadBalancer)?.steering;
-}
-
-/**
- * GET /explain about one request: the same placement as the edge's, a decision it calls fixed
- * where it cannot depend on chance or on earlier requests, and for random steering shares that
- * include the pool the edge drew.
- */
-async function compareWithGet(testCase: PropertyCase, request: GeneratedRequest, edge: Placement) {
-  const one = await explainOne(request);
-  covered.getExplains++;
-  const placement: Placement = {
-    outcome: one.outcome,
-    loadBalancer: one.loadBalancer?.id ?? null,
-    pool: one.pool?.id ?? null,
-    origin: one.origin?.name ?? null,
-    status: one.wouldRespond?.status ?? null,
-  };
-  const what = compare(testCase, placement, edge);
-  if (what) return `GET /explain: ${what}`;
-  if (edge.outcome !== "proxied") return null;
-  if (steeringOf(testCase, edge) === "random") {
-    covered.randomPools++;
-    const shares = one.pool?.decided === "draw" ? (one.pool.shares ?? []) : [{ id: one.pool?.id, share: 1 }];
-    return shares.some((share) => share.id === edge.pool && share.share > 0)
-      ? null
-      : "GET /explain: the pool is not among the shares of random steering";
-  }
-  if (one.pool?.decided !== "fixed") return "GET /explain: the pool is not marked fixed";
-  if (testCase.facts.get(edge.pool!)?.fixedOrigin && one.origin?.decided !== "fixed")
-    return "GET /explain: the origin is not marked fixed";
   return null;
 }
 
-/** The explanation GET /explain gives for `request`, as it describes a request. */
-function explainOne(request: GeneratedRequest): Promise<Explained> {
-  return explain(request.url, {
-    headers: request.headers,
-    ...(request.ip !== undefined ? { ip: request.ip } : {}),
-    ...(request.country !== undefined ? { country: request.country } : {}),
-    method: request.method,
-  });
+/** POST /explain against the edge: pools unless steering is random, origins where they are fixed. */
+function comparePost(testCase: PropertyCase, explained: Placement, edge: Placement): string | null {
+  const what = compareOutcome(explained, edge);
+  if (what || edge.outcome !== "proxied") return what;
+  const lb = loadBalancerOf(testCase, edge.loadBalancer);
+  if (drawsPool(lb)) return null;
+  covered.pools++;
+  if (explained.pool !== edge.pool) return "pool";
+  if (!testCase.facts.get(edge.pool!)?.fixedOrigin || hasAffinity(lb)) return null;
+  covered.origins++;
+  return explained.origin !== edge.origin ? "origin" : null;
 }
 
-function withOrigin(testCase: PropertyCase): PropertyCase {
-  return {
-    ...testCase,
-    pools: testCase.pools.map((pool) => ({
-      ...pool,
-      origins: pool.origins.map((origin) => ({
-        ...origin,
-        address: origin.address === ORIGIN_PLACEHOLDER ? ORIGIN : origin.address,
-      })),
-    })),
-  };
+function hasShare(shares: readonly { id: string | null; share: number }[] | undefined, id: string | null) {
+  return (shares ?? []).some((share) => share.id === id && share.share > 0);
+}
+
+/** GET /explain, asked just before the request was sent, against the edge. */
+function compareGet(testCase: PropertyCase, one: Explained, edge: Placement): string | null {
+  covered.getExplains++;
+  const what = compareOutcome(placementOf(one), edge);
+  if (what || edge.outcome !== "proxied") return what && `GET /explain: ${what}`;
+  const lb = loadBalancerOf(testCase, edge.loadBalancer);
+  const { pool, origin } = one;
+  if (!pool || !origin) return "GET /explain: proxied without a pool or an origin";
+  if (pool.decided !== "fixed") {
+    if (!drawsPool(lb)) return "GET /explain: a pool it should mark fixed is a draw";
+    covered.poolShares++;
+    if (!hasShare(pool.shares, edge.pool)) return "GET /explain: the pool has no share";
+    // Its origin is explained for the pool it drew: comparable when the edge drew the same.
+    if (pool.id !== edge.pool) return null;
+  } else if (pool.id !== edge.pool) return "GET /explain: pool";
+  if (origin.decided === "fixed") {
+    covered.fixedByGet++;
+    return origin.name !== edge.origin ? "GET /explain: origin" : null;
+  }
+  if (testCase.facts.get(edge.pool!)?.fixedOrigin && !hasAffinity(lb))
+    return "GET /explain: an origin it should mark fixed is a draw";
+  covered.originShares++;
+  return hasShare(origin.shares, edge.origin) ? null : "GET /explain: the origin has no share";
 }
 
 function report(seed: number, disagreements: readonly Disagreement[]): string {
-  const lines = disagreements
-    .slice(0, 5)
-    .map(
-      (d) =>
-        `  #${d.index} ${d.what}: ${JSON.stringify(d.request)}\n    explain ${JSON.stringify(d.explained)}\n    edge    ${JSON.stringify(d.edge)}`,
-    );
+  const lines = disagreements.slice(0, 5).map(
+    (d) => `  #${d.index} ${d.what}: ${JSON.stringify(d.request)}
+    explain ${JSON.stringify(d.explained)}
+    edge    ${JSON.stringify(d.edge)}`,
+  );
   return `seed ${seed}: ${disagreements.length} disagreement(s); replay with SEEDS = [${seed}]\n${lines.join("\n")}`;
 }
 
 describe("explain and the edge agree on generated configurations and requests", () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
-      const testCase = withOrigin(generateCase(seed));
-      installConfig(testCase.pools, testCase.loadBalancers);
+      const testCase = generateCase(seed);
+      installCase(testCase);
       const requests = generateRequests(seed, testCase, REQUESTS_PER_SEED);
       const explained = await explainAll(requests);
       expect(explained).toHaveLength(requests.length);
       const disagreements: Disagreement[] = [];
       for (let i = 0; i < requests.length; i++) {
         const request = requests[i]!;
+        const lb = loadBalancerOf(testCase, explained[i]!.loadBalancer);
+        // GET /explain is asked too where POST cannot be compared to the origin (a draw, affinity,
+        // a balancer whose next pick depends on earlier requests), and now and then anyway.
+        const pool = explained[i]!.pool;
+        const asked =
+          drawsPool(lb) ||
+          hasAffinity(lb) ||
+          (pool !== null && !testCase.facts.get(pool)?.fixedOrigin) ||
+          i % GET_EVERY === 0
+            ? await explainOne(request)
+            : null;
         const edge = await atEdge(request, testCase);
         covered.outcomes.set(edge.outcome, (covered.outcomes.get(edge.outcome) ?? 0) + 1);
-        let what = compare(testCase, explained[i]!, edge);
-        // Random steering every time, the rest now and then: GET /explain says the same.
-        if (!what && (steeringOf(testCase, edge) === "random" || i % GET_EVERY === 0)) {
-          what = await compareWithGet(testCase, request, edge);
+        const what =
+          comparePost(testCase, explained[i]!, edge) ?? (asked ? compareGet(testCase, asked, edge) : null);
+        if (what) {
+          const shown = what.startsWith("GET") && asked ? placementOf(asked) : explained[i]!;
+          disagreements.push({ index: i, request, what, explained: shown, edge });
         }
-        if (what) disagreements.push({ index: i, request, what, explained: explained[i]!, edge });
       }
       covered.seeds++;
       expect(disagreements, report(seed, disagreements)).toEqual([]);
     });
   }
 
-  it("compared every outcome, pools and origins over the seeds", (ctx) => {
+  it("compared every outcome, pools, origins and draws over the seeds", (ctx) => {
     if (covered.seeds < SEEDS.length) ctx.skip();
-    expect([...covered.outcomes.keys()].sort()).toEqual(["no_load_balancer", "no_origin", "proxied", "rule"]);
-    expect(covered.pools).toBeGreaterThan(SEEDS.length * 20);
+    expect([...covered.outcomes.keys()].sort()).toEqual([
+      "loop",
+      "no_load_balancer",
+      "no_origin",
+      "proxied",
+      "rule",
+    ]);
+    expect(covered.pools).toBeGreaterThan(SEEDS.length * 10);
     expect(covered.origins).toBeGreaterThan(SEEDS.length * 10);
-    expect(covered.randomPools).toBeGreaterThan(0);
-    expect(covered.getExplains).toBeGreaterThan(SEEDS.length * 10);
+    expect(covered.fixedByGet).toBeGreaterThan(SEEDS.length * 10);
+    expect(covered.poolShares).toBeGreaterThan(0);
+    expect(covered.originShares).toBeGreaterThan(0);
+    expect(covered.getExplains).toBeGreaterThan(SEEDS.length * 20);
   });
 });
