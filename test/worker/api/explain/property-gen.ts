@@ -173,6 +173,7 @@ function generatePool(
     name: `${id}-o${n}`,
     address: ORIGIN_PLACEHOLDER,
     ...(pick.chance(0.15) ? { enabled: false } : {}),
+    ...(pick.chance(0.15) ? { backup: true } : {}),
     ...(pick.chance(0.1) ? { weight: 0 } : { weight: 1 + pick.int(3) }),
   }));
   const usable = origins.filter((origin) => origin.enabled !== false && origin.weight !== 0).length;

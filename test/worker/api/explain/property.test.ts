@@ -181,7 +181,7 @@ describe("explain and the edge agree on generated configurations and requests", 
       "rule",
     ]);
     expect(covered.pools).toBeGreaterThan(SEEDS.length * 10);
-    expect(covered.origins).toBeGreaterThan(SEEDS.length * 10);
+    expect(covered.origins).toBeGreaterThan(SEEDS.length * 5);
     expect(covered.fixedByGet).toBeGreaterThan(SEEDS.length * 10);
     expect(covered.poolShares).toBeGreaterThan(0);
     expect(covered.originShares).toBeGreaterThan(0);
