@@ -197,6 +197,36 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     }
   }, 180_000);
 
+  it("says an idle pool had no traffic and draws every chart's time labels whole", async () => {
+    // The spare pool answered nothing: its charts have no value to scale, so no y axis.
+    const spare = page.locator('[data-pool="spare"] [data-chart]');
+    await page.locator('[data-pool="spare"] [data-chart="p95"][data-idle]').waitFor({ timeout: 30_000 });
+    expect(await spare.locator(".chart-idle").allTextContents()).toEqual(
+      Array(3).fill("No traffic in this window"),
+    );
+    expect(await page.locator('[data-pool="web"] [data-idle], [data-pool="web"] .chart-idle').count()).toBe(
+      0,
+    );
+    // A label cut off by the canvas's edge leaves ink in its outermost pixel columns; nothing else is drawn there.
+    const inkAtEdges = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLCanvasElement>("[data-pool] [data-chart] canvas")].map((canvas) => {
+        const context = canvas.getContext("2d");
+        const inked = (x: number) =>
+          context?.getImageData(x, 0, 1, canvas.height).data.some((v, i) => i % 4 === 3 && v > 0) ?? true;
+        const edges = [0, 1, canvas.width - 2, canvas.width - 1];
+        const where = `${canvas.closest("[data-pool]")?.getAttribute("data-pool")}/${canvas.closest("[data-chart]")?.getAttribute("data-chart")}`;
+        return `${where}: ${edges.some(inked) ? "ink" : "clear"}`;
+      }),
+    );
+    expect(inkAtEdges.toSorted()).toEqual(
+      ["spare", "web"].flatMap((pool) => ["errors", "p95", "rps"].map((chart) => `${pool}/${chart}: clear`)),
+    );
+    // The idle pool's plots start where the busy pool's do, with room for the labels either way.
+    const plotLeft = (pool: string) =>
+      page.locator(`[data-pool="${pool}"] [data-chart="rps"] .u-over`).evaluate((over) => over.offsetLeft);
+    expect(await plotLeft("spare")).toBe(await plotLeft("web"));
+  });
+
   it("charts the load balancer over its pools, switches to 24 h and marks a configuration change", async () => {
     // Through the API, the load balancer counts what its origins answered above (a 30, b 10; spare none).
     const lbHistory = await lb.api.get<{

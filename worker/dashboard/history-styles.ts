@@ -8,6 +8,10 @@ export const HISTORY_CSS = `
 .chart .u-over .chart-marker {
   position: absolute; top: 0; bottom: 0; width: 5px; border-left: 2px dashed #2f6fdf; cursor: help;
 }
+.chart .u-over .chart-idle {
+  position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; pointer-events: none;
+}
+.chart-idle span { padding: 2px 8px; border-radius: 4px; background: rgba(255, 255, 255, 0.9); color: var(--muted); font-size: 12px; }
 .chart .u-legend { font-size: 11px; }
 .marker-key { display: inline-block; margin-right: 10px; padding-left: 8px; border-left: 3px solid; }
 .marker-key.unhealthy { border-color: #b42318; }

@@ -5,6 +5,7 @@
  * history-view.ts reads the API and decides what to draw.
  */
 import uPlot from "uplot";
+import { isIdle, leftPadding, rightPadding, Y_AXIS_SIZE } from "./chart-layout.ts";
 import { el } from "./dom.ts";
 
 /** One minute of a series, the fields the charts read (a pool's, an origin's or a load balancer's). */
@@ -57,6 +58,12 @@ const MARKER_NAMES: Record<MarkerKind, [string, string]> = {
   failover: ["failover/failback", "failovers/failbacks"],
   config: ["config change", "config changes"],
 };
+/** The time axis's font (uPlot's default, set explicitly so labels are measured in the font drawn). */
+const AXIS_FONT =
+  '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
+/** Height of the time axis (uPlot's default: room for two lines of labels). */
+const X_AXIS_SIZE = 50;
+export const IDLE_TEXT = "No traffic in this window";
 export type MetricKey = "rps" | "errors" | "p95";
 const METRICS: { key: MetricKey; title: string }[] = [
   { key: "rps", title: "Requests/s" },
@@ -156,9 +163,47 @@ export function axisRange(set: ChartSet): [number, number] {
   return [Math.max(start, first - set.stepSeconds), end];
 }
 
+let measuring: CanvasRenderingContext2D | null | undefined;
+
+/** Width of a line in the time axis's font, in CSS pixels (an estimate if no canvas is at hand). */
+function measure(line: string): number {
+  if (measuring === undefined) measuring = document.createElement("canvas").getContext("2d");
+  if (!measuring) return line.length * 7;
+  measuring.font = AXIS_FONT;
+  return measuring.measureText(line).width;
+}
+
+/**
+ * The axes and the padding around the plot: uPlot passes the time axis's labels to its `size`, and
+ * the padding, computed next, keeps room for half of the first and the last label (chart-layout.ts).
+ * The y axis is hidden when its scale has nothing to scale (an idle chart).
+ */
+function layout(): Pick<uPlot.Options, "axes" | "padding"> {
+  let labels: string[] = [];
+  return {
+    axes: [
+      {
+        font: AXIS_FONT,
+        size: (_u, values) => {
+          if (values) labels = values.map((v) => (v == null ? "" : String(v)));
+          return X_AXIS_SIZE;
+        },
+      },
+      { size: Y_AXIS_SIZE },
+    ],
+    padding: [
+      null,
+      () => rightPadding(labels.at(-1), measure),
+      null,
+      (u) => leftPadding(labels[0], measure, u.scales.y?.min != null),
+    ],
+  };
+}
+
 /** Replaces `target`'s content with the three charts of `set`, plus a line counting its markers. */
 export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): void {
   const [from, to] = axisRange(set);
+  const idle = isIdle(set.series);
   const charts = METRICS.map(({ key, title }) => {
     const box = el("div", { class: "chart", "data-chart": key });
     const data = chartData(set, key);
@@ -179,13 +224,15 @@ export function drawCharts(target: HTMLElement, set: ChartSet, note?: string): v
             spanGaps: false,
           })),
         ],
-        axes: [{}, { size: 48 }],
+        ...layout(),
       },
       data,
       box,
     );
     live.add(chart);
+    if (idle) chart.over.append(el("div", { class: "chart-idle" }, el("span", {}, IDLE_TEXT)));
     box.setAttribute("data-points", String(pointCount(data)));
+    if (idle) box.setAttribute("data-idle", "");
     return box;
   });
   const counts = new Map<MarkerKind, number>();
