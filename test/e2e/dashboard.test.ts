@@ -223,7 +223,9 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     );
     // The idle pool's plots start where the busy pool's do, with room for the labels either way.
     const plotLeft = (pool: string) =>
-      page.locator(`[data-pool="${pool}"] [data-chart="rps"] .u-over`).evaluate((over) => over.offsetLeft);
+      page
+        .locator(`[data-pool="${pool}"] [data-chart="rps"] .u-over`)
+        .evaluate((over) => (over as HTMLElement).offsetLeft);
     expect(await plotLeft("spare")).toBe(await plotLeft("web"));
   });
 
