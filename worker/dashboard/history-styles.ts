@@ -9,7 +9,8 @@ export const HISTORY_CSS = `
   position: absolute; top: 0; bottom: 0; width: 5px; border-left: 2px dashed #2f6fdf; cursor: help;
 }
 .chart .u-over .chart-idle {
-  position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; pointer-events: none;
+  position: absolute; inset: 0; z-index: 1; display: flex; align-items: center; justify-content: center;
+  pointer-events: none;
 }
 .chart-idle span { padding: 2px 8px; border-radius: 4px; background: rgba(255, 255, 255, 0.9); color: var(--muted); font-size: 12px; }
 .chart .u-legend { font-size: 11px; }
