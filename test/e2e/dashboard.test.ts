@@ -207,7 +207,7 @@ describe.skipIf(skipReason !== undefined)("dashboard", () => {
     expect(await page.locator('[data-pool="web"] [data-idle], [data-pool="web"] .chart-idle').count()).toBe(
       0,
     );
-    // A label cut off by the canvas's edge leaves ink in its outermost pixel columns; nothing else is drawn there.
+    // A label cut off by the canvas's edge leaves ink in its outermost pixel columns; whole labels keep a gap.
     const inkAtEdges = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLCanvasElement>("[data-pool] [data-chart] canvas")].map((canvas) => {
         const context = canvas.getContext("2d");
