@@ -4,10 +4,15 @@
  * never proxied, so a token sent to the wrong host never reaches an origin. Pure.
  */
 import { normalizeHostname } from "./hostname.ts";
+import { normalizePath } from "./path.ts";
 
-/** Whether `path` is `/__lb` or below it. */
+/**
+ * Whether `path` is `/__lb` or below it, compared normalised as routing compares paths (path.ts):
+ * `/%5F%5Flb/api` names `/__lb/api`, so it is the management side's too and never reaches an origin.
+ */
 export function isAdminPath(path: string): boolean {
-  return path === "/__lb" || path.startsWith("/__lb/");
+  const normal = normalizePath(path);
+  return normal === "/__lb" || normal.startsWith("/__lb/");
 }
 
 /**

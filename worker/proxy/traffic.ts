@@ -7,8 +7,8 @@
 import { type KeySpec, parseKeySpec, requestKey } from "../affinity/request-key.ts";
 import type { LoadBalancer } from "../config/schema.ts";
 import type { Redirect, Respond } from "../config/traffic.ts";
+import { normalizePath } from "../http/path.ts";
 import type { RouteMatch } from "../routing/match.ts";
-import { normalizePath } from "../routing/path.ts";
 import { compileRules, matchRule, type RuleRequest, redirectLocation } from "../routing/rules.ts";
 import type { Inbound } from "./inbound.ts";
 import { observeRuleAnswer } from "./observe.ts";
@@ -47,7 +47,7 @@ export function ruleRequestOf(request: Request, url: URL): RuleRequest {
   const cf = request.cf;
   return {
     method: request.method,
-    // The normalised path, as routing matches it (routing/path.ts): `/%61dmin` is `/admin` here too.
+    // The normalised path, as routing matches it (http/path.ts): `/%61dmin` is `/admin` here too.
     path: normalizePath(url.pathname),
     headers: request.headers,
     url,

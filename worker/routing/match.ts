@@ -9,12 +9,12 @@
  * the next less specific hostname is tried (exact, then longer wildcards before shorter ones), so a
  * catch-all `*.example.com` still serves the paths an exact entry does not claim.
  *
- * Paths and prefixes are compared normalised (routing/path.ts, RFC 3986 6.2.2): `/%61dmin` is
+ * Paths and prefixes are compared normalised (http/path.ts, RFC 3986 6.2.2): `/%61dmin` is
  * `/admin`, so percent-encoding cannot steer a request past the load balancer of its path.
  */
 import type { LoadBalancer } from "../config/schema.ts";
 import { normalizeHostname } from "../http/hostname.ts";
-import { normalizePath } from "./path.ts";
+import { normalizePath } from "../http/path.ts";
 
 interface RouteEntry {
   readonly loadBalancer: LoadBalancer;

@@ -174,6 +174,20 @@ describe("the management API and ADMIN_HOSTNAME", () => {
     expect(response.headers.get("www-authenticate")).toContain("Bearer");
   });
 
+  it("never proxies a percent-encoded /__lb path, even where a load balancer serves every path", async () => {
+    installConfig(
+      [{ id: "all", origins: [{ name: "a", address: ORIGIN }] }],
+      [{ id: "all", hostname: "all.test", pools: ["all"], debugHeaders: true }],
+    );
+    for (const path of ["/%5F%5Flb/api/v1/pools", "/%5f%5flb/metrics", "/_%5Flb"]) {
+      const response = await send(`https://all.test${path}`, { headers: { authorization: "Bearer x" } });
+      await response.arrayBuffer();
+      expect(response.headers.get("x-lb-pool"), path).toBeNull();
+      // The management side answers it: the dashboard (200), a token check (401) or 404.
+      expect([200, 401, 404], path).toContain(response.status);
+    }
+  });
+
   it("answers /__lb only on ADMIN_HOSTNAME; elsewhere 404, and nothing reaches an origin", async () => {
     installConfig(
       [{ id: "site", origins: [{ name: "a", address: ORIGIN }] }],
@@ -183,7 +197,10 @@ describe("the management API and ADMIN_HOSTNAME", () => {
     const admin = await send("https://admin.test/__lb/api/v1/pools", {}, bindings);
     expect(admin.status).toBe(401);
 
-    for (const path of ["/__lb/api/v1/pools", "/__lb", "/__lb/", "/__lb/metrics", "/__lb/healthz"]) {
+    const paths = ["/__lb/api/v1/pools", "/__lb", "/__lb/", "/__lb/metrics", "/__lb/healthz"];
+    // The same paths percent-encoded: routing reads them as /__lb, so they are never proxied either.
+    const encoded = ["/%5F%5Flb/api/v1/pools", "/%5f_lb", "/_%5Flb/metrics", "/%5F%5F%6C%62/healthz"];
+    for (const path of [...paths, ...encoded]) {
       const closed = await send(
         `https://site.test${path}`,
         { headers: { authorization: "Bearer x" } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type LoadBalancer, LoadBalancerSchema } from "../../../worker/config/schema.ts";
+import { normalizePath } from "../../../worker/http/path.ts";
 import { buildRouteIndex, matchLoadBalancer } from "../../../worker/routing/match.ts";
-import { normalizePath } from "../../../worker/routing/path.ts";
 
 function lb(id: string, pathPrefix: string): LoadBalancer {
   return {
