@@ -109,6 +109,19 @@ describe("secrets in every output", () => {
       url: `${ORIGIN}/hook/${HOOK}`,
       secret: SECRET.notifySecret,
     });
+    // The same in the slack format, and one whose receiver refuses connections (its errors are shown).
+    await admin("POST", "/notifications", {
+      id: "audit-slack",
+      url: `${ORIGIN}/hook/${HOOK}-slack?token=${HOOK}`,
+      format: "slack",
+      events: ["config_changed"],
+      secret: SECRET.notifySecret,
+    });
+    await admin("POST", "/notifications", {
+      id: "audit-refused",
+      url: `http://127.0.0.1:1/hook/${HOOK}`,
+      secret: SECRET.notifySecret,
+    });
     await admin("POST", "/pools", pool(SECRET.originHeader));
     await admin("POST", "/load_balancers", {
       id: "audit-lb",
@@ -151,6 +164,9 @@ describe("secrets in every output", () => {
       ),
     ]);
     outputs.push(["notification test (admin)", await admin("POST", "/notifications/audit/test")]);
+    const refusedTest = await admin("POST", "/notifications/audit-refused/test");
+    expect(JSON.parse(refusedTest)).toMatchObject({ delivered: false, error: expect.any(String) });
+    outputs.push(["refused receiver's test (admin)", refusedTest]);
 
     // Writes that are refused, with the admin token and with the read token, each carrying a secret.
     const refusedWrites: [string, string, unknown, string | null][] = [
@@ -191,7 +207,12 @@ describe("secrets in every output", () => {
         list.filter((d) => d.body.includes("config_changed")).length >= 3,
       "config_changed and test deliveries",
     );
-    for (const delivery of hooks) {
+    const slack = await waitFor(
+      () => received(`${HOOK}-slack`),
+      (list) => list.length >= 3,
+      "config_changed deliveries in the slack format",
+    );
+    for (const delivery of [...hooks, ...slack]) {
       const { "x-edge-lb-signature": _signature, ...headers } = delivery.headers;
       outputs.push(["webhook delivery", `${JSON.stringify(headers)}\n${delivery.body}`]);
     }
@@ -224,6 +245,10 @@ describe("secrets in every output", () => {
         "/notifications",
         "/notifications/audit",
         "/notifications/audit/deliveries",
+        "/notifications/audit-slack",
+        "/notifications/audit-slack/deliveries",
+        "/notifications/audit-refused",
+        "/notifications/audit-refused/deliveries",
       ].map((p) => API + p),
       `${API}/explain?url=${encodeURIComponent(`http://${LB_HOST}/200`)}&header.cookie=${encodeURIComponent(cookie)}`,
       "/__lb/metrics",
@@ -272,6 +297,7 @@ describe("secrets in every output", () => {
     // and the admin token still reads every secret it set.
     expect(logs.filter((line) => line.includes('"config_change"')).length).toBeGreaterThanOrEqual(4);
     expect(logs.some((line) => line.includes('"event":"request"'))).toBe(true);
+    expect(logs.some((line) => line.includes('"notification_delivery_failed"'))).toBe(true);
     expect(points.length).toBe(2);
     expect(cookie).not.toBe("");
     const asAdmin = await admin("GET", `/pools/${POOL_ID}`);
