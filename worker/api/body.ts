@@ -3,6 +3,7 @@
  * 1 MiB whether or not `Content-Length` is sent (413), valid UTF-8 and JSON, bounded nesting, and a
  * JSON object at the top (400 otherwise).
  */
+import { jsonSyntaxError } from "../http/json-syntax.ts";
 import { ProblemError, problemType } from "../http/problem.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -29,9 +30,7 @@ export async function readJsonObject(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw badBody(
-      `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw badBody(`The request body is not valid JSON: ${jsonSyntaxError(error)}`);
   }
   if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
     throw badBody(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { API, call, create, createPool, expectProblem, poolInput } from "./support.ts";
+import { API, call, create, createPool, expectProblem, poolInput, READ_TOKEN } from "./support.ts";
 
 const MIB = 1024 * 1024;
 
@@ -170,6 +170,30 @@ describe("request bodies", () => {
     for (const [raw, detail] of cases) {
       const body = await expectProblem(await call("POST", `${API}/pools`, { raw }), 400);
       expect(body.detail, raw.slice(0, 20)).toMatch(detail);
+    }
+  });
+
+  it("never quotes the body back in a JSON syntax error: an unquoted value is often a secret", async () => {
+    const secret = "s3cr3t-unquoted-XYZ";
+    const bodies = [
+      `{"id":"x","origins":[{"name":"a","headers":{"authorization": Bearer ${secret}}}]}`,
+      `{"id":"x","origins":[{"name":"a","headers":{"authorization":${secret}}}]}`,
+      `{"id":"x","secret":"${secret}",}`,
+      `{"id":"x","secret":"${secret}"}${secret}`,
+    ];
+    for (const [path, token] of [
+      ["/pools", undefined],
+      ["/notifications", undefined],
+      ["/explain", READ_TOKEN],
+    ] as const) {
+      for (const raw of bodies) {
+        const response = await call("POST", `${API}${path}`, { raw, token });
+        const text = await response.text();
+        expect(response.status, text).toBe(400);
+        expect(text).toMatch(/not valid JSON/);
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain("s3cr3t");
+      }
     }
   });
 
