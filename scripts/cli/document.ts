@@ -3,6 +3,7 @@
  * and removing the fields the server owns (`version`) so an export applies back unchanged.
  */
 import { Document, isScalar, parse, visit } from "yaml";
+import { jsonSyntaxError } from "../../worker/http/json-syntax.ts";
 
 export interface ConfigDocument {
   pools: Array<{ id: string; [field: string]: unknown }>;
@@ -27,8 +28,8 @@ export function parseDocument(text: string, name: string): Record<string, unknow
   try {
     value = name.toLowerCase().endsWith(".json") ? JSON.parse(text) : parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DocumentError(`${name} is not valid ${name.endsWith(".json") ? "JSON" : "YAML"}: ${reason}`);
+    const json = name.toLowerCase().endsWith(".json");
+    throw new DocumentError(`${name} is not valid ${json ? "JSON" : "YAML"}: ${syntaxError(error, json)}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new DocumentError(`${name} must hold one object with "pools" and "loadBalancers"`);
@@ -80,4 +81,15 @@ export function toYaml(document: Record<string, unknown>, header: readonly strin
   });
   const comment = header.map((line) => `# ${line}\n`).join("");
   return comment + yaml.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/**
+ * The reason and place of a syntax error, without the text: the parsers quote the line around it,
+ * and a file whose values are credentials should not print them (a CI log keeps what it prints).
+ * @example syntaxError(yamlError, false) // "Nested mappings are not allowed in compact mappings at line 3, column 22"
+ */
+export function syntaxError(error: unknown, json: boolean): string {
+  if (json) return jsonSyntaxError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split("\n")[0] ?? "").replace(/:$/, "");
 }

@@ -5,7 +5,7 @@
  * anywhere: review the document, then apply it.
  */
 import type { Output } from "./config.ts";
-import { DocumentError, toYaml } from "./document.ts";
+import { DocumentError, syntaxError, toYaml } from "./document.ts";
 import { formatTable } from "./format.ts";
 import { type CloudflareImport, ImportError, importCloudflare, type NoteKind } from "./import-cloudflare.ts";
 
@@ -15,8 +15,7 @@ export function runImport(name: string, text: string, format: "yaml" | "json", o
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DocumentError(`${name} is not valid JSON: ${reason}`);
+    throw new DocumentError(`${name} is not valid JSON: ${syntaxError(error, true)}`);
   }
   let result: CloudflareImport;
   try {

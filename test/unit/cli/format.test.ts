@@ -74,6 +74,24 @@ describe("configuration documents", () => {
     expect(() => parseDocument("- a\n- b\n", "lb.yaml")).toThrow(/one object/);
   });
 
+  it("says where a syntax error is without printing the line, which may hold a credential", () => {
+    const secret = "s3cr3t-file-XYZ";
+    const yaml = `pools:\n  - headers:\n      authorization: Bearer ${secret}: x\n`;
+    expect(() => parseDocument(yaml, "lb.yaml")).toThrow(/lb\.yaml is not valid YAML: .*line 3/);
+    const json = `{"pools":[{"headers":{"authorization": Bearer ${secret}}}]}`;
+    for (const [text, name] of [
+      [yaml, "lb.yaml"],
+      [json, "lb.json"],
+    ] as const) {
+      expect(() => parseDocument(text, name)).toThrow(/not valid/);
+      try {
+        parseDocument(text, name);
+      } catch (error) {
+        expect(String(error)).not.toContain(secret);
+      }
+    }
+  });
+
   it("drops server-owned versions and keeps everything else", () => {
     const stored = {
       version: 7,
