@@ -23,6 +23,9 @@ const SECRET = {
   /** Sent only in writes that are refused: an echo of it in a problem would be a leak. */
   refused: "s3cr3t-refused-value-XYZ",
   hookPath: HOOK,
+  affinitySecret: "s3cr3t-affinity-secret-XYZ",
+  /** Short: a parser quotes only a few characters around an error. */
+  unquoted: "s3cXYZ9k",
   adminToken: ADMIN_TOKEN,
 };
 const POOL_ID = "audit-web";
@@ -94,6 +97,7 @@ describe("secrets in every output", () => {
     const traffic = {
       ...env,
       REQUEST_LOG_SAMPLE_RATE: "1",
+      AFFINITY_SECRET: SECRET.affinitySecret,
       ANALYTICS: { writeDataPoint: (point?: AnalyticsEngineDataPoint) => void points.push(point ?? {}) },
     };
     const admin = async (method: string, path: string, body?: unknown, contentType?: string) => {
@@ -169,6 +173,11 @@ describe("secrets in every output", () => {
     outputs.push(["refused receiver's test (admin)", refusedTest]);
 
     // Writes that are refused, with the admin token and with the read token, each carrying a secret.
+    const reservedHeader = {
+      ...pool(SECRET.refused),
+      origins: [{ name: "a", address: ORIGIN, headers: { host: SECRET.refused } }],
+    };
+    const requests = [{ url: `http://${LB_HOST}/` }];
     const refusedWrites: [string, string, unknown, string | null][] = [
       [
         "POST",
@@ -192,7 +201,13 @@ describe("secrets in every output", () => {
       ["PUT", `/pools/${POOL_ID}`, pool(SECRET.refused), READ_TOKEN],
       ["PATCH", "/notifications/audit", { secret: SECRET.refused }, READ_TOKEN],
       ["PUT", `/pools/${POOL_ID}`, pool(SECRET.refused), `wrong-${SECRET.refused}`],
+      ["PUT", "/config", { pools: [reservedHeader], loadBalancers: [] }, ADMIN_TOKEN],
+      ["POST", "/explain", { config: { pools: [reservedHeader], loadBalancers: [] }, requests }, READ_TOKEN],
     ];
+    const unquoted = `{"id":"audit-bad","origins":[{"name":"a","headers":{"authorization":${SECRET.unquoted}}}]}`;
+    const malformed = await call("POST", `${API}/pools`, { raw: unquoted });
+    expect(malformed.status).toBe(400);
+    outputs.push(["malformed JSON", await transcript(malformed)]);
     for (const [method, path, body, token] of refusedWrites) {
       const response = await call(method, `${API}${path}`, { body, token });
       expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
