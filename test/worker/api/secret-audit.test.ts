@@ -315,6 +315,9 @@ describe("secrets in every output", () => {
     expect(logs.some((line) => line.includes('"notification_delivery_failed"'))).toBe(true);
     expect(points.length).toBe(2);
     expect(cookie).not.toBe("");
+    const readConfig = outputs.find(([where]) => where === `GET ${API}/config (read)`)?.[1] ?? "";
+    expect(readConfig).toContain('"authorization":"<redacted>"');
+    expect(readConfig).toContain('"x-check-key":"<redacted>"');
     const asAdmin = await admin("GET", `/pools/${POOL_ID}`);
     expect(asAdmin).toContain(SECRET.originHeader);
     expect(asAdmin).toContain(SECRET.checkHeader);
