@@ -76,6 +76,13 @@ describe("active-passive", () => {
     expect(errors(after)).toEqual([]);
     expect(after.every((answer) => answer.origin === "p1" || answer.origin === "p2")).toBe(true);
 
+    // The edge may take the primary back as soon as its snapshot shows a healthy origin; the events
+    // are derived from the PoolState's transitions when asked, so the fail-back is waited for.
+    await waitFor(
+      async () => (await eventsOf(lb.api, "load_balancer/ap", killedAt)).some((e) => e.kind === "failback"),
+      { what: "the fail-back event" },
+    );
+    expect((await servingPool("ap"))?.pool).toBe("primary");
     const events = await eventsOf(lb.api, "load_balancer/ap", killedAt);
     expect(events.filter((e) => e.kind === "failover")).toHaveLength(1);
     expect(events.filter((e) => e.kind === "failback")).toHaveLength(1);
