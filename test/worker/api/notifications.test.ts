@@ -1,29 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { API, call, createPool, json, READ_TOKEN } from "./support.ts";
+import { received, waitFor } from "./webhooks.ts";
 
 const ORIGIN = `http://127.0.0.1:${inject("probeOriginPort")}`;
 const SECRET = "s3cret-s3cret-s3cret";
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** What the test origin's `/hook/<name>` received so far. */
-async function received(name: string): Promise<Received[]> {
-  return (await fetch(`${ORIGIN}/hook/${name}`)).json();
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function hmac(secret: string, body: string): Promise<string> {
   const key = await crypto.subtle.importKey(

@@ -11,6 +11,7 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { send } from "../proxy/support.ts";
 import { ADMIN_TOKEN, API, call, json, READ_TOKEN } from "./support.ts";
+import { received, waitFor } from "./webhooks.ts";
 
 const ORIGIN = `http://127.0.0.1:${inject("probeOriginPort")}`;
 const HOOK = "s3cr3t-hook-path-XYZ";
@@ -67,20 +68,6 @@ async function forms(secret: string): Promise<string[]> {
 async function transcript(response: Response): Promise<string> {
   const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
   return `${response.status}\n${headers}\n\n${await response.text()}`;
-}
-
-async function received(name: string): Promise<{ headers: Record<string, string>; body: string }[]> {
-  return (await fetch(`${ORIGIN}/hook/${name}`)).json();
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("secrets in every output", () => {
