@@ -22,7 +22,10 @@ export interface RequestEvent {
   readonly clientIp: string | null;
   /** Country of the client (`request.cf.country`), null when unknown. */
   readonly country: string | null;
-  /** The `respond` or `redirect` rule (its `name`) that answered; null when the request went to pools. */
+  /**
+   * The rule (its `name`) that answered (`respond`, `redirect`) or picked the pools (`pools`); null
+   * when no rule matched.
+   */
   readonly rule: string | null;
 }
 
@@ -76,7 +79,7 @@ export function accessLogLine(event: RequestEvent, now: number): string {
 
 /**
  * The Analytics Engine data point of one request. Blobs: load balancer, pool, origin, status class,
- * country ("" when unknown), rule ("" when no rule answered); doubles: status, duration in ms,
+ * country ("" when unknown), rule ("" when no rule matched); doubles: status, duration in ms,
  * attempts; index: the load balancer (Analytics Engine samples by index, so each load balancer
  * keeps its own share).
  */

@@ -29,6 +29,8 @@ export interface ProxiedRequest {
   readonly choice: PoolChoice | null;
   /** The pool a session-affinity pin named, when the request carried one. */
   readonly pinnedPool: string | null;
+  /** The `pools` rule (its name) that picked the pools; null when no rule matched. */
+  readonly rule: string | null;
 }
 
 /**
@@ -58,7 +60,16 @@ export function observeRequest(
     notePoolActivity(carrier);
     flushReports(env, ctx, Date.now());
   }
-  emitEvent(env, request, proxied.requestId, proxied.loadBalancer.id, status, durationMs, result, null);
+  emitEvent(
+    env,
+    request,
+    proxied.requestId,
+    proxied.loadBalancer.id,
+    status,
+    durationMs,
+    result,
+    proxied.rule,
+  );
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Inbound } from "./inbound.ts";
 import { observeRequest, type ProxiedRequest } from "./observe.ts";
 import { planPool } from "./route-plan.ts";
 import { type AffinityPick, drainSessionOf, pickWithAffinity, pinTarget, type Session } from "./session.ts";
-import { steeringFacts } from "./traffic.ts";
+import { type Routed, steeringFacts } from "./traffic.ts";
 import { pathAndQueryOf } from "./upstream-url.ts";
 
 /** Seconds a client is asked to wait when no origin can serve. */
@@ -40,6 +40,8 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
   readonly loadBalancer: LoadBalancer;
   readonly choice: PoolChoice;
   readonly pinnedPool: string | null;
+  /** The `pools` rule that picked the pools (its name); null when no rule matched. */
+  readonly rule: string | null;
   readonly pools: ReadonlyMap<string, Pool>;
   readonly pool: Pool;
   /** The origins the first attempt may go to: the pool's usable ones, or the affinity's choice. */
@@ -61,6 +63,7 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
     pools: ReadonlyMap<string, Pool>,
     session: Session | null,
     pinnedPool: string | null,
+    rule: string | null,
     choice: PoolChoice,
     pool: Pool,
     candidates: readonly Candidate[],
@@ -76,6 +79,7 @@ export class UpstreamPlan implements ForwardInput, ForwardingInfo, EdgeContext, 
     this.loadBalancer = loadBalancer;
     this.choice = choice;
     this.pinnedPool = pinnedPool;
+    this.rule = rule;
     this.pools = pools;
     this.pool = pool;
     this.session = session;
@@ -138,7 +142,7 @@ export function preparePools(
 export function planUpstream(
   inbound: Inbound,
   config: ConfigSnapshot,
-  match: RouteMatch,
+  match: Routed,
   session: Session | null,
 ): UpstreamPlan {
   const { request } = inbound;
@@ -154,9 +158,22 @@ export function planUpstream(
     : undefined;
   const { choice, candidates } = planPool(config, match, now, { location, pin, drainSession, ...steering });
   const pool = choice?.pool;
-  if (!choice || !pool || candidates.length === 0) throw noOrigin(inbound, loadBalancer, choice, pin?.pool);
+  const rule = match.rule ?? null;
+  if (!choice || !pool || candidates.length === 0)
+    throw noOrigin(inbound, loadBalancer, rule, choice, pin?.pool);
   const pinnedPool = pin?.pool ?? null;
-  return new UpstreamPlan(inbound, loadBalancer, pools, session, pinnedPool, choice, pool, candidates, now);
+  return new UpstreamPlan(
+    inbound,
+    loadBalancer,
+    pools,
+    session,
+    pinnedPool,
+    rule,
+    choice,
+    pool,
+    candidates,
+    now,
+  );
 }
 
 /** Where the request comes from, as Cloudflare's edge tells it (`request.cf`); unknown locally. */
@@ -171,11 +188,12 @@ function locationOf(request: Request): GeoLocation {
 function noOrigin(
   inbound: Inbound,
   loadBalancer: LoadBalancer,
+  rule: string | null,
   choice: PoolChoice | null,
   pinnedPool: string | undefined,
 ): ProblemError {
   const { requestId, started } = inbound;
-  const proxied = { requestId, started, loadBalancer, choice, pinnedPool: pinnedPool ?? null };
+  const proxied = { requestId, started, loadBalancer, rule, choice, pinnedPool: pinnedPool ?? null };
   observeRequest(inbound.env, inbound.ctx, inbound.request, proxied, null, 503);
   return new ProblemError(
     503,

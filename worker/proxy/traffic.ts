@@ -17,26 +17,33 @@ import { observeRuleAnswer } from "./observe.ts";
  * Phase `ruleFilter`: a direct answer when a `respond` or `redirect` rule of the matched load
  * balancer matches (counted in the rule's metric, written to Analytics Engine and the access log
  * naming the rule); otherwise the match to plan with, its load balancer carrying a `pools` rule's
- * pools in place of its own (the same object for every such request of a configuration version).
+ * pools in place of its own (the same object for every such request of a configuration version)
+ * and naming the rule, for the access log and Analytics Engine.
  * @example const routed = ruleFilter(inbound, match); if (routed instanceof Response) return routed;
  */
 export function ruleFilter(
   inbound: Pick<Inbound, "request" | "url" | "requestId" | "started" | "env" | "ctx">,
   match: RouteMatch,
-): Response | RouteMatch {
+): Response | Routed {
   const loadBalancer = match.loadBalancer;
   const rules = compileRules(loadBalancer);
   if (rules.length === 0) return match;
   const matched = matchRule(rules, ruleRequestOf(inbound.request, inbound.url));
   if (!matched) return match;
   const action = matched.rule.action;
-  if (action.kind === "pools") return { ...match, loadBalancer: action.loadBalancer };
+  if (action.kind === "pools")
+    return { ...match, loadBalancer: action.loadBalancer, rule: matched.rule.name };
   const response =
     action.kind === "respond"
       ? respondWith(action.respond, inbound.request.method, inbound.requestId)
       : redirectTo(action.redirect, inbound.url, inbound.requestId);
   observeRuleAnswer(inbound, loadBalancer, matched.rule, response.status);
   return response;
+}
+
+/** A route match as planning takes it: `rule` names the `pools` rule that picked its pools, if one did. */
+export interface Routed extends RouteMatch {
+  readonly rule?: string | undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Requests a `respond` or `redirect` rule answers itself reach the access log and Analytics Engine
  * like proxied ones: the status the client got, its request id, no pool or origin, no attempts, and
- * the rule that answered. Proxied requests of the same load balancer name no rule.
+ * the rule that answered. Requests a `pools` rule routed name that rule next to the pool and origin
+ * that served them; requests no rule matched name none.
  */
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -105,6 +106,69 @@ describe("rule answers in the access log and Analytics Engine", () => {
     expect(points[1]).toMatchObject({ indexes: [LB], blobs: [LB, "", "", "3xx", "", "moved"] });
     expect(points[1]?.doubles?.[0]).toBe(301);
     expect(points[2]).toMatchObject({ indexes: [LB], blobs: [LB, pool, "up", "2xx", "", ""] });
+  });
+
+  it("names the `pools` rule that routed a request to its pool's origin, and no rule for the others", async () => {
+    const pool = `rule-main-${Date.now().toString(36)}`;
+    const beta = `rule-beta-${Date.now().toString(36)}`;
+    installConfig(
+      [
+        { id: pool, origins: [{ name: "main-1", address: ORIGIN }] },
+        { id: beta, origins: [{ name: "beta-1", address: ORIGIN }] },
+      ],
+      [
+        {
+          id: LB,
+          hostname: HOST,
+          pools: [pool],
+          rules: [{ name: "beta-testers", when: { "header.x-beta": "1" }, then: { pools: [beta] } }],
+        },
+      ],
+    );
+    const points: AnalyticsEngineDataPoint[] = [];
+    const bindings = {
+      ...env,
+      REQUEST_LOG_SAMPLE_RATE: "1",
+      ANALYTICS: { writeDataPoint: (point?: AnalyticsEngineDataPoint) => void points.push(point ?? {}) },
+    };
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+
+    const routed = await send(`http://${HOST}/`, { headers: { "x-beta": "1" } }, bindings);
+    const plain = await send(`http://${HOST}/`, {}, bindings);
+    vi.restoreAllMocks();
+    expect([routed.status, plain.status]).toEqual([200, 200]);
+    expect(await routed.text()).toBe("ok");
+
+    const logged = lines
+      .filter((line) => line.startsWith('{"event":"request"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({
+      requestId: routed.headers.get("x-request-id"),
+      loadBalancer: LB,
+      pool: beta,
+      origin: "beta-1",
+      status: 200,
+      attempts: 1,
+      rule: "beta-testers",
+    });
+    expect(logged[1]).toMatchObject({
+      requestId: plain.headers.get("x-request-id"),
+      pool,
+      origin: "main-1",
+      status: 200,
+      rule: null,
+    });
+
+    expect(points).toHaveLength(2);
+    expect(points[0]).toMatchObject({
+      indexes: [LB],
+      blobs: [LB, beta, "beta-1", "2xx", "", "beta-testers"],
+    });
+    expect(points[1]).toMatchObject({ indexes: [LB], blobs: [LB, pool, "main-1", "2xx", "", ""] });
   });
 
   it("builds nothing for a rule answer when neither the dataset nor sampling asks for it", async () => {
