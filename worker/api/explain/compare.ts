@@ -152,6 +152,11 @@ function placementOf(explanation: Explanation): Placement {
     origin: explanation.origin?.name ?? null,
     status: explanation.wouldRespond?.status ?? null,
     affinity: affinity && affinity.type !== "none" ? (affinity.outcome ?? null) : null,
+    // The marks GET /explain gives, from the same trace.
+    decided: {
+      pool: explanation.pool?.decided ?? null,
+      origin: explanation.origin?.decided ?? null,
+    },
   };
 }
 
@@ -170,13 +175,26 @@ function compare(described: DescribedRequest, now: Placement, candidate: Placeme
 
 function summarize(items: readonly ComparedRequest[]): ImpactSummary {
   const total = items.length;
-  const moved = (key: keyof ComparedRequest["changed"]): Moved => {
-    const count = items.filter((item) => item.changed[key]).length;
-    return { count, share: total === 0 ? 0 : Math.round((count / total) * 1000) / 1000 };
-  };
+  const share = (count: number): Moved => ({
+    count,
+    share: total === 0 ? 0 : Math.round((count / total) * 1000) / 1000,
+  });
+  const moved = (key: keyof ComparedRequest["changed"]): Moved =>
+    share(items.filter((item) => item.changed[key]).length);
+  const drawnBothSides = (item: ComparedRequest, step: "pool" | "origin"): boolean =>
+    item.now.decided[step] === "draw" && item.candidate.decided[step] === "draw";
+  // A pool drawn on both sides that differs; the origin moves with it.
+  const drawnPool = (item: ComparedRequest): boolean =>
+    item.changed.pool && !item.changed.loadBalancer && drawnBothSides(item, "pool");
+  const drawnOrigin = (item: ComparedRequest): boolean =>
+    item.changed.origin && (item.changed.pool ? drawnPool(item) : drawnBothSides(item, "origin"));
   return {
     requests: total,
     changed: { loadBalancer: moved("loadBalancer"), pool: moved("pool"), origin: moved("origin") },
+    drawn: {
+      pool: share(items.filter(drawnPool).length),
+      origin: share(items.filter(drawnOrigin).length),
+    },
     affinityPinsBroken: items.filter((item) => item.breaksAffinity).length,
   };
 }

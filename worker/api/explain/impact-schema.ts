@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ConfigDocumentSchema } from "../../config/schema.ts";
+import { Decided } from "./schema.ts";
 
 export const ImpactRequestSchema = z
   .object({
@@ -50,6 +51,19 @@ export const PlacementSchema = z
       description:
         "The session-affinity outcome (pinned, new, reselected, temporary, unavailable); null without affinity.",
     }),
+    decided: z
+      .object({
+        pool: Decided.nullable().meta({
+          description: "fixed or draw, as GET /explain's pool.decided; null without a pool.",
+        }),
+        origin: Decided.nullable().meta({
+          description: "fixed or draw, as GET /explain's origin.decided; null without an origin.",
+        }),
+      })
+      .meta({
+        description:
+          "Whether every such request gets this pool and origin (fixed) or each request draws them (draw: pool and origin are one draw).",
+      }),
   })
   .meta({ description: "Where a request goes under one configuration." });
 
@@ -71,6 +85,21 @@ export const ComparedRequestSchema = z.object({
 export const ImpactSummarySchema = z.object({
   requests: z.number().int(),
   changed: z.object({ loadBalancer: MovedSchema, pool: MovedSchema, origin: MovedSchema }),
+  drawn: z
+    .object({
+      pool: MovedSchema.meta({
+        description:
+          "Requests counted in changed.pool whose pool is a draw both now and under the candidate.",
+      }),
+      origin: MovedSchema.meta({
+        description:
+          "Requests counted in changed.origin because of a drawn pool (as in drawn.pool) or, in the same pool, an origin that is a draw both now and under the candidate.",
+      }),
+    })
+    .meta({
+      description:
+        "The part of changed that is a draw on both sides: the share of such traffic the candidate moves, not a fixed destination that moves. changed minus drawn is what moves for certain.",
+    }),
   affinityPinsBroken: z.number().int(),
 });
 

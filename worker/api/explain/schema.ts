@@ -12,7 +12,7 @@ import { ShareSchema } from "../../routing/explain.ts";
 import { ProblemSchema } from "../openapi/response-schemas.ts";
 import { MirrorStepSchema, RuleActionSchema, RuleStepSchema, SplitStepSchema } from "./traffic.ts";
 
-const Decided = z.enum(["fixed", "draw"]).meta({
+export const Decided = z.enum(["fixed", "draw"]).meta({
   description:
     "fixed: every such request gets this outcome now; draw: drawn at random per request, this is one draw and shares gives each outcome's part.",
 });

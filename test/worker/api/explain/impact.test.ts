@@ -77,6 +77,7 @@ describe("POST /explain with a candidate configuration", () => {
         pool: { count: 3, share: 0.75 },
         origin: { count: 3, share: 0.75 },
       },
+      drawn: { pool: { count: 0, share: 0 }, origin: { count: 0, share: 0 } },
       affinityPinsBroken: 0,
     });
   });
