@@ -89,12 +89,10 @@ export async function explainImpact(
   const items: ComparedRequest[] = [];
   for (let i = 0; i < requests.length; i++) {
     const described = requests[i] as DescribedRequest;
-    const now = await explainRequest(described, env, ctx, { random: seeded(i), points: 1 });
-    const next = await explainRequest(described, env, ctx, {
-      ...candidateOptions,
-      random: seeded(i),
-      points: 1,
-    });
+    // The pool's and the origin's draws get a source each, the same on both sides.
+    const draws = (): TraceOptions => ({ random: seeded(i, 0), originRandom: seeded(i, 1), points: 1 });
+    const now = await explainRequest(described, env, ctx, draws());
+    const next = await explainRequest(described, env, ctx, { ...candidateOptions, ...draws() });
     items.push(compare(described, placementOf(now), placementOf(next)));
   }
   return {
@@ -199,9 +197,9 @@ function summarize(items: readonly ComparedRequest[]): ImpactSummary {
   };
 }
 
-/** A small deterministic random source per request (mulberry32), the same in both runs. */
-function seeded(index: number): () => number {
-  let state = (index + 1) * 0x9e3779b9;
+/** A small deterministic random source per request and step (mulberry32), the same in both runs. */
+function seeded(index: number, step: number): () => number {
+  let state = (index + 1) * 0x9e3779b9 + step * 0x85ebca6b;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
     let t = state;

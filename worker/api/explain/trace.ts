@@ -50,6 +50,11 @@ export interface TraceOptions {
   readonly healthPools?: ReadonlyMap<string, Pool>;
   /** The random source of the one draw; Math.random when absent. */
   readonly random?: () => number;
+  /**
+   * The random source of the origin's draw; `random` when absent. A source of its own keeps the
+   * origin's draw from shifting when the pool's decision draws more or fewer numbers.
+   */
+  readonly originRandom?: () => number;
   /** Points of the sweep that gives each outcome's share; sized by the work when absent. */
   readonly points?: number;
 }
@@ -235,7 +240,7 @@ async function explainMatched(
       return { pick, origin: balancer.pick({ candidates: pick.candidates, key: hashKey?.key, random }) };
     },
     (decision) => decision.origin?.name ?? null,
-    { random, points: options.points ?? pointsFor(candidates.length) },
+    { random: options.originRandom ?? random, points: options.points ?? pointsFor(candidates.length) },
   );
   const { pick, origin } = originDraw.sample;
   const configured = origin ? pool.origins[origin.index] : undefined;

@@ -154,4 +154,31 @@ describe("POST /explain marks fixed and drawn pools and origins", () => {
     // What is left moves for certain: the requests hashed to the origin that goes.
     expect(changed.origin.count - drawn.origin.count).toBe(hashMoved.length);
   });
+
+  it("keeps a drawn origin where it was when only the pool's decision starts drawing", async () => {
+    installConfig(pools, loadBalancers);
+    // Random steering with all the weight on dr-rand: the pool is now a draw that always lands on
+    // dr-rand, whose origins are drawn as before.
+    const candidate = {
+      pools,
+      loadBalancers: loadBalancers.map((lb) =>
+        lb.id === "dr-d"
+          ? {
+              ...lb,
+              pools: ["dr-rand", "dr-s1"],
+              steering: "random",
+              poolWeights: { "dr-rand": 1, "dr-s1": 0 },
+            }
+          : lb,
+      ),
+    };
+    const rand = sample.filter((request) => new URL(request.url).host === "rand.draws.test");
+    const result = await impact({ config: candidate, requests: rand });
+    expect(result.items.every((item) => item.candidate.pool === "dr-rand")).toBe(true);
+    expect(result.items.every((item) => item.candidate.decided.pool === "draw")).toBe(true);
+    expect(result.items.every((item) => item.now.decided.pool === "fixed")).toBe(true);
+    expect(new Set(result.items.map((item) => item.now.origin)).size).toBeGreaterThan(1);
+    expect(result.items.filter((item) => item.changed.origin).map((item) => item.request.url)).toEqual([]);
+    expect(result.summary.changed.origin).toEqual({ count: 0, share: 0 });
+  });
 });
