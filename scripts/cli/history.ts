@@ -95,6 +95,8 @@ interface Moved {
 interface ImpactSummary {
   requests: number;
   changed: { loadBalancer: Moved; pool: Moved; origin: Moved };
+  /** The part of `changed` that is a draw on both sides (absent from older servers). */
+  drawn?: { pool: Moved; origin: Moved };
   affinityPinsBroken: number;
 }
 
@@ -115,6 +117,12 @@ export function renderImpact(summary: ImpactSummary): string {
     line("change load balancer", summary.changed.loadBalancer),
     line("change pool", summary.changed.pool),
     line("change origin", summary.changed.origin),
+    ...(summary.drawn
+      ? [
+          line("  drawn pool", summary.drawn.pool),
+          line("  drawn origin", summary.drawn.origin),
+        ]
+      : []),
     `  ${"affinity pins broken".padEnd(22)}${String(summary.affinityPinsBroken).padStart(6)}`,
   ].join("\n");
 }

@@ -60,4 +60,26 @@ describe("sample requests and the impact summary", () => {
       ].join("\n"),
     );
   });
+
+  it("renders the drawn part of the changes when the server gives it", () => {
+    const text = renderImpact({
+      requests: 10,
+      changed: {
+        loadBalancer: { count: 0, share: 0 },
+        pool: { count: 4, share: 0.4 },
+        origin: { count: 5, share: 0.5 },
+      },
+      drawn: { pool: { count: 4, share: 0.4 }, origin: { count: 4, share: 0.4 } },
+      affinityPinsBroken: 0,
+    });
+    expect(text.split("\n")).toEqual([
+      "Impact on 10 sample requests:",
+      "  change load balancer       0  (0.0%)",
+      "  change pool                4  (40.0%)",
+      "  change origin              5  (50.0%)",
+      "    drawn pool               4  (40.0%)",
+      "    drawn origin             4  (40.0%)",
+      "  affinity pins broken       0",
+    ]);
+  });
 });
