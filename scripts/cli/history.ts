@@ -118,10 +118,7 @@ export function renderImpact(summary: ImpactSummary): string {
     line("change pool", summary.changed.pool),
     line("change origin", summary.changed.origin),
     ...(summary.drawn
-      ? [
-          line("  drawn pool", summary.drawn.pool),
-          line("  drawn origin", summary.drawn.origin),
-        ]
+      ? [line("  drawn pool", summary.drawn.pool), line("  drawn origin", summary.drawn.origin)]
       : []),
     `  ${"affinity pins broken".padEnd(22)}${String(summary.affinityPinsBroken).padStart(6)}`,
   ].join("\n");

@@ -4,6 +4,7 @@
  * rest: a batch mixing a hash pool, a round-robin pool, a weighted random pool and random steering.
  */
 import { describe, expect, it } from "vitest";
+import type { LoadBalancerInput, PoolInput } from "../../../../worker/config/schema.ts";
 import { installConfig, ORIGIN } from "../../proxy/support.ts";
 import { API, call, json, READ_TOKEN } from "../support.ts";
 import { explain } from "./support.ts";
@@ -38,21 +39,21 @@ interface Sample {
 const originsOf = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i + 1}`, address: ORIGIN }));
 
-const pools = [
+const pools: PoolInput[] = [
   { id: "dr-hash", algorithm: "hash", hashOn: "header:x-user", origins: originsOf("h", 3) },
   { id: "dr-rr", algorithm: "round_robin", origins: originsOf("r", 3) },
   { id: "dr-rand", algorithm: "random", origins: originsOf("d", 3) },
   { id: "dr-s1", origins: originsOf("s1-", 1) },
   { id: "dr-s2", origins: originsOf("s2-", 1) },
 ];
-const steer = (weights: Record<string, number>) => ({
+const steer = (weights: Record<string, number>): LoadBalancerInput => ({
   id: "dr-steer",
   hostname: "steer.draws.test",
   pools: ["dr-s1", "dr-s2"],
   steering: "random",
   poolWeights: weights,
 });
-const loadBalancers = [
+const loadBalancers: LoadBalancerInput[] = [
   { id: "dr-h", hostname: "hash.draws.test", pools: ["dr-hash"] },
   { id: "dr-r", hostname: "rr.draws.test", pools: ["dr-rr"] },
   { id: "dr-d", hostname: "rand.draws.test", pools: ["dr-rand"] },
@@ -116,15 +117,14 @@ describe("POST /explain marks fixed and drawn pools and origins", () => {
   it("counts the changes that are draws on both sides apart, within changed", async () => {
     installConfig(pools, loadBalancers);
     const candidate = {
-      pools: [
+      pools: pools.map((pool): PoolInput => {
         // h3 goes: the requests hashed to it move, for certain.
-        { ...pools[0], origins: originsOf("h", 2) },
-        pools[1],
+        if (pool.id === "dr-hash") return { ...pool, origins: originsOf("h", 2) };
         // d1 gets most of the weight: drawn origins move.
-        { ...pools[2], origins: originsOf("d", 3).map((o, i) => ({ ...o, weight: i === 0 ? 20 : 1 })) },
-        pools[3],
-        pools[4],
-      ],
+        if (pool.id === "dr-rand")
+          return { ...pool, origins: originsOf("d", 3).map((o, i) => ({ ...o, weight: i === 0 ? 20 : 1 })) };
+        return pool;
+      }),
       loadBalancers: [...loadBalancers.slice(0, 3), steer({ "dr-s1": 1, "dr-s2": 9 })],
     };
     const result = await impact({ config: candidate, requests: sample });
