@@ -11,7 +11,10 @@
  * - Backups are usable only when no primary is.
  * - A pool **can serve** when it is healthy (enabled, at least `minimumOrigins` healthy origins) and
  *   has a usable origin. Pool health comes from the snapshot only, so every edge fails over on the
- *   same verdict; the usable origins add what this isolate knows on its own.
+ *   same verdict; the usable origins add what this isolate knows on its own. An origin whose
+ *   PoolState ejection ended after the snapshot was built does not count towards pool health until
+ *   a newer snapshot says so (`heldForNews`): the PoolState may have failed it meanwhile, and the
+ *   pool would otherwise serve here while the PoolState (and the API) still hold it unhealthy.
  * - The fallback pool ignores health: it serves with its usable origins when it has some, else with
  *   every enabled origin of weight > 0.
  */
@@ -89,9 +92,23 @@ export function poolHealthAtEdge(input: EdgeViewInput): { healthy: boolean; heal
   const { pool, snapshot, now } = input;
   let healthyOrigins = 0;
   for (const origin of pool.origins) {
-    if (isHealthyAtEdge(origin, seenOf(snapshot, origin), now)) healthyOrigins++;
+    if (countsHealthy(origin, seenOf(snapshot, origin), snapshot, now)) healthyOrigins++;
   }
   return { healthy: pool.enabled && healthyOrigins >= pool.minimumOrigins, healthyOrigins };
+}
+
+/**
+ * Whether `origin` counts towards its pool's health here: healthy at the edge, unless its PoolState
+ * ejection ended after `snapshot` was built (the snapshot cannot say whether the origin recovered).
+ */
+function countsHealthy(
+  origin: Pick<Origin, "enabled">,
+  seen: Pick<OriginSnapshot, "check" | "ejectedUntil"> | undefined,
+  snapshot: Pick<PoolSnapshot, "at"> | null,
+  now: number,
+): boolean {
+  if (!isHealthyAtEdge(origin, seen, now)) return false;
+  return snapshot === null || !lapsedSince(seen?.ejectedUntil, snapshot.at, now);
 }
 
 /**
@@ -199,7 +216,7 @@ export function poolCandidates(input: EdgeViewInput, exclude: ReadonlySet<string
   for (let index = 0; index < origins.length; index++) {
     const origin = origins[index] as Origin;
     const seen = seenOf(snapshot, origin);
-    if (isHealthyAtEdge(origin, seen, now)) healthyOrigins++;
+    if (countsHealthy(origin, seen, snapshot, now)) healthyOrigins++;
     // Looked up once for both the verdict and the candidate.
     const local = input.local(origin);
     const verdict = verdictOf(origin, seen, local, now, exclude, snapshot);

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolState } from "../../../durable-objects/pool-state/index.ts";
+import { acceptPoolSnapshot } from "../../../worker/edge/pool-state-cache.ts";
 import { ORIGIN, problemOf, REFUSING, send } from "../proxy/support.ts";
 import { configurePoolState, eventually, installPools, sequence } from "./support.ts";
 
@@ -128,6 +129,43 @@ describe("failover at the edge", () => {
     const response = await send("http://fo.test/200");
     expect(response.status).toBe(200);
     expect(response.headers.get("x-lb-pool")).toBe("fo-s");
+  });
+
+  it("keeps the next pool serving when an ejection in the failed pool ends before the edge hears more", async () => {
+    const back = { name: "b", address: `${ORIGIN}/status` };
+    const [primary, secondary] = installPools(
+      [
+        { id: "lapse-p", origins: [statusOrigin, back], healthCheck: failingCheck },
+        { id: "lapse-s", origins: [goodOrigin] },
+      ],
+      [{ id: "lapse", hostname: "lapse.test", pools: ["lapse-p", "lapse-s"], debugHeaders: true }],
+    );
+    const stub = await configurePoolState(primary!);
+    configured.push(stub);
+    configured.push(await configurePoolState(secondary!));
+    await runDurableObjectAlarm(stub);
+    await send("http://lapse.test/200");
+    // What this isolate last heard of the primary, from before the PoolState's checks failed b: b
+    // passed its checks but was ejected for a moment. The PoolState holds both origins unhealthy.
+    const truth = await stub.snapshot();
+    const heardAt = Date.now();
+    const seenB = truth!.origins.b!;
+    acceptPoolSnapshot(
+      "lapse-p",
+      {
+        ...truth!,
+        at: heardAt,
+        origins: { ...truth!.origins, b: { ...seenB, check: "healthy", ejectedUntil: heardAt + 50 } },
+      },
+      heardAt,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    const response = await send("http://lapse.test/200");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-lb-pool")).toBe("lapse-s");
+    expect((await stub.health())?.healthy).toBe(false);
+    expect((await stub.timeline(10))?.events.map((e) => e.kind)).not.toContain("pool_healthy");
   });
 
   it("falls through a pool whose origins are all drained to the next pool", async () => {
