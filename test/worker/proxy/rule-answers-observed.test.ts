@@ -40,20 +40,29 @@ function installRules(pool: string): void {
   );
 }
 
+/**
+ * Bindings that log every request and record every Analytics Engine point, and the console's lines
+ * from now on.
+ */
+function recordEverything() {
+  const points: AnalyticsEngineDataPoint[] = [];
+  const bindings = {
+    ...env,
+    REQUEST_LOG_SAMPLE_RATE: "1",
+    ANALYTICS: { writeDataPoint: (point?: AnalyticsEngineDataPoint) => void points.push(point ?? {}) },
+  };
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(String).join(" "));
+  });
+  return { points, lines, bindings };
+}
+
 describe("rule answers in the access log and Analytics Engine", () => {
   it("writes one data point and one log line per rule answer, naming the rule, with the client's request id", async () => {
     const pool = `rule-observed-${Date.now().toString(36)}`;
     installRules(pool);
-    const points: AnalyticsEngineDataPoint[] = [];
-    const bindings = {
-      ...env,
-      REQUEST_LOG_SAMPLE_RATE: "1",
-      ANALYTICS: { writeDataPoint: (point?: AnalyticsEngineDataPoint) => void points.push(point ?? {}) },
-    };
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
+    const { points, lines, bindings } = recordEverything();
 
     const client = { "cf-connecting-ip": "203.0.113.9" };
     const maintenance = await send(`http://${HOST}/maintenance`, { headers: client }, bindings);
@@ -125,16 +134,7 @@ describe("rule answers in the access log and Analytics Engine", () => {
         },
       ],
     );
-    const points: AnalyticsEngineDataPoint[] = [];
-    const bindings = {
-      ...env,
-      REQUEST_LOG_SAMPLE_RATE: "1",
-      ANALYTICS: { writeDataPoint: (point?: AnalyticsEngineDataPoint) => void points.push(point ?? {}) },
-    };
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
+    const { points, lines, bindings } = recordEverything();
 
     const routed = await send(`http://${HOST}/`, { headers: { "x-beta": "1" } }, bindings);
     const plain = await send(`http://${HOST}/`, {}, bindings);
